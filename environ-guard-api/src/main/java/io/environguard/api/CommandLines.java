@@ -1,0 +1,93 @@
+package io.environguard.api;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Redacts obvious secrets from command lines and caps their size, so that an alert never carries
+ * a password that a careless caller put on a command line.
+ *
+ * <p>Redacted: the value of {@code key=value} arguments whose key looks secret ({@code --password=x},
+ * {@code token=x}, {@code AWS_SECRET_ACCESS_KEY=x}), the argument after a secret-looking flag
+ * ({@code --password x}, {@code -p x} is left alone: too ambiguous), and the password of URLs
+ * ({@code https://user:pw@host}). Example: {@code [mysql, --password=hunter2]} becomes
+ * {@code [mysql, --password=***]}.
+ */
+public final class CommandLines {
+
+    /** What replaces a redacted value. */
+    public static final String MASK = "***";
+    /** At most this many arguments are kept; a last element {@code "…(N more)"} says how many were cut. */
+    public static final int MAX_ARGS = 64;
+    /** Each argument is cut to this many characters. */
+    public static final int MAX_ARG_CHARS = 512;
+
+    private static final Pattern SECRET_WORD = Pattern.compile(
+            "(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credentials?|auth|session|cookie|bearer|signature)",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern URL_PASSWORD = Pattern.compile("(\\w[\\w+.-]*://[^/\\s:@]*:)([^@/\\s]+)(@)");
+
+    private CommandLines() {
+    }
+
+    /** Redacts and caps {@code args}; returns an unmodifiable list. Idempotent. */
+    public static List<String> redact(List<String> args) {
+        if (args == null || args.isEmpty()) {
+            return List.of();
+        }
+        int keep = Math.min(args.size(), MAX_ARGS);
+        List<String> out = new ArrayList<>(keep + 1);
+        boolean maskNext = false;
+        for (int i = 0; i < keep; i++) {
+            String arg = args.get(i) == null ? "" : args.get(i);
+            if (maskNext && !arg.startsWith("-")) {
+                out.add(MASK);
+                maskNext = false;
+                continue;
+            }
+            maskNext = false;
+            String redacted = redactArgument(arg);
+            if (redacted.equals(arg) && isSecretFlag(arg)) {
+                maskNext = true;
+            }
+            out.add(cap(redacted));
+        }
+        if (args.size() > keep) {
+            out.add("…(" + (args.size() - keep) + " more)");
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static String redactArgument(String arg) {
+        String result = arg;
+        int eq = result.indexOf('=');
+        if (eq > 0 && SECRET_WORD.matcher(result.substring(0, eq)).find()) {
+            result = result.substring(0, eq + 1) + MASK;
+        }
+        Matcher url = URL_PASSWORD.matcher(result);
+        if (url.find()) {
+            result = url.replaceAll("$1" + Matcher.quoteReplacement(MASK) + "$3");
+        }
+        return result;
+    }
+
+    /** {@code --password}, {@code --api-key}, {@code -token}: a flag whose value is the next argument. */
+    private static boolean isSecretFlag(String arg) {
+        if (!arg.startsWith("-") || arg.indexOf('=') >= 0 || arg.length() < 4) {
+            return false;
+        }
+        String name = arg.replaceFirst("^-+", "").toLowerCase(Locale.ROOT);
+        return SECRET_WORD.matcher(name).find() && name.length() <= 40;
+    }
+
+    private static String cap(String arg) {
+        if (arg.length() <= MAX_ARG_CHARS) {
+            return arg;
+        }
+        return arg.substring(0, MAX_ARG_CHARS) + "…";
+    }
+}

@@ -1,0 +1,17 @@
+package io.environguard.api;
+
+import java.util.List;
+
+/**
+ * What a running guard watches and what it cannot see, in words a person can check.
+ *
+ * @param source     the running source's name
+ * @param watching   what is watched, e.g. {@code "filesystem mark on proc superblock 0:22 (/proc)"}
+ * @param blindSpots what is known not to be seen, e.g. {@code "process_vm_readv and ptrace reads"}
+ */
+public record Coverage(String source, List<String> watching, List<String> blindSpots) {
+    public Coverage {
+        watching = watching == null ? List.of() : List.copyOf(watching);
+        blindSpots = blindSpots == null ? List.of() : List.copyOf(blindSpots);
+    }
+}

@@ -1,0 +1,285 @@
+package io.environguard.api;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Immutable, flat configuration under the {@code environguard.} prefix, with typed getters.
+ *
+ * <p>Keys are matched loosely: case, {@code .}, {@code -} and {@code _} do not matter, so
+ * {@code environguard.policy.sweep.threshold} may be given as the environment variable
+ * {@code ENVIRONGUARD_POLICY_SWEEP_THRESHOLD}. {@link #load()} layers, lowest first: the properties file
+ * named by {@code environguard.config.file}, environment variables {@code ENVIRONGUARD_*}, system
+ * properties {@code environguard.*}. Values set in code on a {@link Builder} win over all of them.
+ *
+ * <pre>{@code
+ * GuardConfig config = GuardConfig.builder().load().set("environguard.source", "fanotify").build();
+ * Duration window = config.getDuration("environguard.policy.sweep.window", Duration.ofSeconds(10));
+ * }</pre>
+ *
+ * <p>Error messages name the key and what was expected, never the value: a value may be a secret.
+ */
+public final class GuardConfig {
+
+    /** Every key starts with this. */
+    public static final String PREFIX = "environguard.";
+    /** Names a properties file to read first. */
+    public static final String CONFIG_FILE = "environguard.config.file";
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ns|us|ms|s|m|h|d)");
+    private static final GuardConfig EMPTY = new GuardConfig(Map.of());
+
+    /** normalized key -> (original key, value). */
+    private final Map<String, Map.Entry<String, String>> entries;
+
+    private GuardConfig(Map<String, Map.Entry<String, String>> entries) {
+        this.entries = entries;
+    }
+
+    /** An empty configuration: every getter returns its default. */
+    public static GuardConfig empty() {
+        return EMPTY;
+    }
+
+    /** A configuration of exactly these entries. */
+    public static GuardConfig of(Map<String, String> values) {
+        return builder().setAll(values).build();
+    }
+
+    /** The file, environment and system properties of this JVM, layered as the class comment says. */
+    public static GuardConfig load() {
+        return builder().load().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Lower-cases and folds {@code - _} to {@code .} so that every spelling of a key meets. */
+    public static String normalize(String key) {
+        return key.trim().toLowerCase(Locale.ROOT).replace('_', '.').replace('-', '.');
+    }
+
+    /** The raw value, if set. */
+    public Optional<String> get(String key) {
+        Map.Entry<String, String> e = entries.get(normalize(key));
+        return e == null ? Optional.empty() : Optional.of(e.getValue());
+    }
+
+    public String getString(String key, String defaultValue) {
+        return get(key).orElse(defaultValue);
+    }
+
+    public boolean contains(String key) {
+        return entries.containsKey(normalize(key));
+    }
+
+    public int getInt(String key, int defaultValue) {
+        long v = getLong(key, defaultValue);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw invalid(key, "an integer that fits in 32 bits");
+        }
+        return (int) v;
+    }
+
+    public long getLong(String key, long defaultValue) {
+        Optional<String> v = get(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            return Long.parseLong(v.get().trim());
+        } catch (NumberFormatException e) {
+            throw invalid(key, "an integer");
+        }
+    }
+
+    public boolean getBoolean(String key, boolean defaultValue) {
+        Optional<String> v = get(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        String s = v.get().trim().toLowerCase(Locale.ROOT);
+        switch (s) {
+            case "true": case "yes": case "on": case "1": return true;
+            case "false": case "no": case "off": case "0": return false;
+            default: throw invalid(key, "true or false");
+        }
+    }
+
+    /** Accepts {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, {@code 250us}, or ISO-8601 ({@code PT10S}). */
+    public Duration getDuration(String key, Duration defaultValue) {
+        Optional<String> v = get(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        return parseDuration(key, v.get().trim());
+    }
+
+    /** A comma-separated list, trimmed, without empty items; empty when unset. */
+    public List<String> getList(String key) {
+        Optional<String> v = get(key);
+        if (v.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String part : v.get().split(",")) {
+            String t = part.trim();
+            if (!t.isEmpty()) {
+                out.add(t);
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Every key as it was first spelled, with its value. */
+    public Map<String, String> asMap() {
+        Map<String, String> out = new LinkedHashMap<>();
+        entries.values().forEach(e -> out.put(e.getKey(), e.getValue()));
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Keys that nobody claims: neither in {@code known} nor under one of {@code knownPrefixes}
+     * (both compared after {@link #normalize}). The guard warns about each.
+     */
+    public List<String> unknownKeys(Iterable<String> known, Iterable<String> knownPrefixes) {
+        List<String> knownNorm = new ArrayList<>();
+        known.forEach(k -> knownNorm.add(normalize(k)));
+        List<String> prefixNorm = new ArrayList<>();
+        knownPrefixes.forEach(p -> prefixNorm.add(normalize(p)));
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, Map.Entry<String, String>> e : entries.entrySet()) {
+            String k = e.getKey();
+            if (knownNorm.contains(k) || prefixNorm.stream().anyMatch(k::startsWith)) {
+                continue;
+            }
+            out.add(e.getValue().getKey());
+        }
+        return out;
+    }
+
+    /** A copy of this configuration with {@code key} set to {@code value}. */
+    public GuardConfig with(String key, String value) {
+        return new Builder().setAll(asMap()).set(key, value).build();
+    }
+
+    private static Duration parseDuration(String key, String text) {
+        Matcher m = DURATION.matcher(text.toLowerCase(Locale.ROOT));
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            switch (m.group(2)) {
+                case "ns": return Duration.ofNanos(n);
+                case "us": return Duration.ofNanos(Math.multiplyExact(n, 1000L));
+                case "ms": return Duration.ofMillis(n);
+                case "s": return Duration.ofSeconds(n);
+                case "m": return Duration.ofMinutes(n);
+                case "h": return Duration.ofHours(n);
+                default: return Duration.ofDays(n);
+            }
+        }
+        try {
+            return Duration.parse(text);
+        } catch (DateTimeParseException e) {
+            throw invalid(key, "a duration such as 500ms, 10s, 2m or PT10S");
+        }
+    }
+
+    private static IllegalArgumentException invalid(String key, String expected) {
+        return new IllegalArgumentException("configuration key " + key + ": expected " + expected
+                + " (the value is not repeated here, as it may be a secret)");
+    }
+
+    @Override
+    public String toString() {
+        return "GuardConfig" + entries.values().stream().map(Map.Entry::getKey).sorted().toList();
+    }
+
+    /** Collects entries; later calls win over earlier ones for the same key. */
+    public static final class Builder {
+        private final Map<String, Map.Entry<String, String>> entries = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder set(String key, String value) {
+            if (value == null) {
+                entries.remove(normalize(key));
+            } else {
+                entries.put(normalize(key), Map.entry(key, value));
+            }
+            return this;
+        }
+
+        public Builder setAll(Map<String, String> values) {
+            values.forEach(this::set);
+            return this;
+        }
+
+        /** Adds every {@code environguard.*} entry of a properties file. */
+        public Builder file(Path path) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read configuration file " + path + ": " + e.getMessage(), e);
+            }
+            for (String name : p.stringPropertyNames()) {
+                if (normalize(name).startsWith(PREFIX)) {
+                    set(name, p.getProperty(name));
+                }
+            }
+            return this;
+        }
+
+        /** Adds {@code ENVIRONGUARD_*} entries of {@code env} (normally {@code System.getenv()}). */
+        public Builder environment(Map<String, String> env) {
+            env.forEach((name, value) -> {
+                if (name.toUpperCase(Locale.ROOT).startsWith("ENVIRONGUARD_")) {
+                    set(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+                }
+            });
+            return this;
+        }
+
+        /** Adds {@code environguard.*} entries of {@code props} (normally {@code System.getProperties()}). */
+        public Builder systemProperties(Properties props) {
+            for (String name : props.stringPropertyNames()) {
+                if (normalize(name).startsWith(PREFIX)) {
+                    set(name, props.getProperty(name));
+                }
+            }
+            return this;
+        }
+
+        /** The file named by {@code environguard.config.file} (system property or environment), then environment, then system properties. */
+        public Builder load() {
+            Map<String, String> env = System.getenv();
+            Properties props = System.getProperties();
+            String file = props.getProperty(CONFIG_FILE, env.get("ENVIRONGUARD_CONFIG_FILE"));
+            if (file != null && !file.isBlank()) {
+                file(Path.of(file));
+            }
+            return environment(env).systemProperties(props);
+        }
+
+        public GuardConfig build() {
+            return new GuardConfig(Collections.unmodifiableMap(new LinkedHashMap<>(entries)));
+        }
+    }
+}

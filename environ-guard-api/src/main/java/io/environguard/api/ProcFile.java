@@ -1,0 +1,16 @@
+package io.environguard.api;
+
+import java.util.Locale;
+
+/**
+ * Which per-process file was touched. {@code mem} is its own kind because reading
+ * {@code /proc/P/mem} at the {@code env_start..env_end} range returns the same secrets as {@code environ}.
+ */
+public enum ProcFile {
+    ENVIRON, MEM;
+
+    /** The lower-case name used in JSON and paths ({@code "environ"}). */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,109 @@
+package io.environguard.api;
+
+import java.util.List;
+
+/**
+ * What is known of one process at the time of an access. A process that vanished before it could be
+ * inspected still yields a {@code ProcessInfo} with what was known and {@code complete == false}.
+ *
+ * <p>Numbers are {@code -1} and strings {@code null} when unknown. {@code pid} plus {@code startTime}
+ * identifies a process across pid reuse. The command line is redacted and capped by
+ * {@link CommandLines#redact} on construction, whoever builds the record.
+ *
+ * <pre>{@code
+ * ProcessInfo cat = ProcessInfo.builder(4242).exe("/usr/bin/cat").comm("cat").uid(1000).build();
+ * }</pre>
+ *
+ * @param pid         process id (thread group id), as seen in the host's pid namespace unless a note says otherwise
+ * @param tid         the thread that acted, or {@code -1}
+ * @param ppid        parent process id
+ * @param uid         real user id
+ * @param gid         real group id
+ * @param comm        the kernel's short name ({@code /proc/P/comm}); may contain any character
+ * @param exe         the resolved executable path ({@code /proc/P/exe})
+ * @param cmdline     redacted, capped command line; empty when unknown
+ * @param containerId container id derived from the cgroup path, or {@code null} on the host
+ * @param startTime   start time in clock ticks since boot ({@code /proc/P/stat} field 22), or {@code -1}
+ * @param complete    {@code false} when some fields could not be read (the process vanished, or access was denied)
+ */
+public record ProcessInfo(int pid, int tid, int ppid, int uid, int gid, String comm, String exe,
+                          List<String> cmdline, String containerId, long startTime, boolean complete) {
+
+    /** Marks an unknown number. */
+    public static final int UNKNOWN = -1;
+
+    private static final ProcessInfo UNKNOWN_PROCESS =
+            new ProcessInfo(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, null, null, List.of(), null, UNKNOWN, false);
+
+    public ProcessInfo {
+        cmdline = CommandLines.redact(cmdline);
+    }
+
+    /** A process nobody could identify (e.g. the kernel hid the reader from an unprivileged listener). */
+    public static ProcessInfo unknown() {
+        return UNKNOWN_PROCESS;
+    }
+
+    /** Starts a builder for process {@code pid}; unset fields stay unknown and {@code complete} stays true. */
+    public static Builder builder(int pid) {
+        return new Builder(pid);
+    }
+
+    /** Whether the process id is known. */
+    public boolean isKnown() {
+        return pid > 0;
+    }
+
+    /** Whether {@code other} is the same process: same pid and, where both are known, the same start time. */
+    public boolean sameProcessAs(ProcessInfo other) {
+        if (!isKnown() || other == null || pid != other.pid) {
+            return false;
+        }
+        return startTime < 0 || other.startTime < 0 || startTime == other.startTime;
+    }
+
+    /** A copy with {@code complete == false}. */
+    public ProcessInfo incomplete() {
+        return complete ? new ProcessInfo(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, false) : this;
+    }
+
+    /** Returns a builder holding this record's values. */
+    public Builder toBuilder() {
+        return new Builder(pid).tid(tid).ppid(ppid).uid(uid).gid(gid).comm(comm).exe(exe).cmdline(cmdline)
+                .containerId(containerId).startTime(startTime).complete(complete);
+    }
+
+    /** Builds {@link ProcessInfo}s without a constructor of eleven arguments. */
+    public static final class Builder {
+        private final int pid;
+        private int tid = UNKNOWN;
+        private int ppid = UNKNOWN;
+        private int uid = UNKNOWN;
+        private int gid = UNKNOWN;
+        private String comm;
+        private String exe;
+        private List<String> cmdline = List.of();
+        private String containerId;
+        private long startTime = UNKNOWN;
+        private boolean complete = true;
+
+        private Builder(int pid) {
+            this.pid = pid;
+        }
+
+        public Builder tid(int tid) { this.tid = tid; return this; }
+        public Builder ppid(int ppid) { this.ppid = ppid; return this; }
+        public Builder uid(int uid) { this.uid = uid; return this; }
+        public Builder gid(int gid) { this.gid = gid; return this; }
+        public Builder comm(String comm) { this.comm = comm; return this; }
+        public Builder exe(String exe) { this.exe = exe; return this; }
+        public Builder cmdline(List<String> cmdline) { this.cmdline = cmdline == null ? List.of() : cmdline; return this; }
+        public Builder containerId(String containerId) { this.containerId = containerId; return this; }
+        public Builder startTime(long startTime) { this.startTime = startTime; return this; }
+        public Builder complete(boolean complete) { this.complete = complete; return this; }
+
+        public ProcessInfo build() {
+            return new ProcessInfo(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, complete);
+        }
+    }
+}

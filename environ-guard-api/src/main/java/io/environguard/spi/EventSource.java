@@ -1,0 +1,27 @@
+package io.environguard.spi;
+
+import io.environguard.api.Coverage;
+import java.io.IOException;
+
+/**
+ * A running detector of environ accesses, created by an {@link EventSourceProvider}.
+ * {@link #start} begins delivering to the listener and returns once the source is watching;
+ * {@link #close} stops every thread the source started and releases its descriptors.
+ */
+public interface EventSource extends AutoCloseable {
+
+    /**
+     * Starts watching. Returns when watching has begun, so that any access after this call returns is seen
+     * (within the source's documented limits).
+     *
+     * @throws IOException with a message that says what failed and what to do about it
+     */
+    void start(AccessListener listener) throws IOException;
+
+    /** What is watched now, and what is known not to be seen. */
+    Coverage coverage();
+
+    /** Stops watching. Idempotent; never throws. */
+    @Override
+    void close();
+}
