@@ -27,16 +27,15 @@ import java.util.TreeMap;
  *
  * <p>Each simulated process gets {@code <root>/<pid>/} with {@code stat}, {@code status}, {@code comm},
  * {@code cmdline}, {@code environ}, {@code mem} (empty), {@code cgroup}, {@code mountinfo}, an {@code exe}
- * symlink (none for kernel threads), {@code fd/} symlinks and {@code task/<tid>/} for every thread, all in
- * the kernel's formats ({@link ProcFormats}). Link targets read back exactly as the kernel prints them
+ * symlink (none for kernel threads), {@code fd/} symlinks and {@code task/<tid>/} for every thread (the same
+ * files but {@code fd/}), all in the kernel's formats ({@link ProcFormats}). Link targets read back exactly as the kernel prints them
  * ({@code /proc/42/environ}, {@code socket:[999]}), whatever the temporary directory is; {@code self} and
  * {@code thread-self} are relative links to the {@linkplain #setCurrent current} process, as in procfs.
  *
- * <p>Differences from the kernel, on purpose: a non-leader thread {@code T} also gets {@code <root>/<T>/}
- * (so {@code /proc/T/environ} can be opened, as on Linux) but that directory <em>is</em> listed by
- * {@code readdir}, unlike procfs; a scanner should skip entries whose {@code status} {@code Tgid} differs
- * from their name (also right on Linux, where a thread can be looked up by name). Thread directories at
- * the root have no {@code fd/} or {@code task/}. Nothing enforces permissions.
+ * <p>Differences from the kernel, on purpose: a non-leader thread {@code T} also appears as {@code <root>/<T>},
+ * a relative symlink to {@code <pid>/task/<T>}, so that {@code /proc/T/environ} opens as on Linux; unlike
+ * procfs, {@code readdir} of the root lists it (as a symlink), so a scanner should skip entries that are
+ * links or whose {@code status} {@code Tgid} differs from their name. Nothing enforces permissions.
  *
  * <p>Changes are atomic as seen by a concurrent reader: a process directory appears and disappears by one
  * {@code rename}, and a rewritten file replaces the old one by one {@code rename}. A reader can therefore
@@ -175,20 +174,18 @@ public final class SimulatedProcFs implements AutoCloseable {
                 }
             }
             Path dir = processDir(pid);
-            Path exe = dir.resolve("exe");
-            if (s.spec.exe() == null) {
-                Files.deleteIfExists(exe);
-            } else {
-                replaceLink(exe, s.spec.exe());
+            for (Path d : List.of(dir, taskDir(s, pid))) {
+                Path exe = d.resolve("exe");
+                if (s.spec.exe() == null) {
+                    Files.deleteIfExists(exe);
+                } else {
+                    replaceLink(exe, s.spec.exe());
+                }
+                replace(d.resolve("cmdline"), ProcFormats.cmdline(s.spec.cmdline()));
+                replace(d.resolve("environ"), s.spec.environ());
+                replace(d.resolve("comm"), ProcFormats.comm(s.spec.comm()));
             }
-            replace(dir.resolve("cmdline"), ProcFormats.cmdline(s.spec.cmdline()));
-            replace(dir.resolve("environ"), s.spec.environ());
-            replace(dir.resolve("comm"), ProcFormats.comm(s.spec.comm()));
             rewriteStatFiles(s);
-            Path task = dir.resolve("task").resolve(Integer.toString(pid));
-            replace(task.resolve("cmdline"), ProcFormats.cmdline(s.spec.cmdline()));
-            replace(task.resolve("environ"), s.spec.environ());
-            replace(task.resolve("comm"), ProcFormats.comm(s.spec.comm()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot exec in simulated pid " + pid, e);
         }
@@ -219,20 +216,14 @@ public final class SimulatedProcFs implements AutoCloseable {
         try {
             Path dead = newStagingPath("exit");
             Files.move(processDir(pid), dead, StandardCopyOption.ATOMIC_MOVE);
-            List<Path> gone = new ArrayList<>();
-            gone.add(dead);
             for (int tid : s.threads.keySet()) {
                 usedIds.remove(tid);
                 if (tid != pid) {
-                    Path threadDead = newStagingPath("exit");
-                    Files.move(processDir(tid), threadDead, StandardCopyOption.ATOMIC_MOVE);
-                    gone.add(threadDead);
+                    Files.deleteIfExists(processDir(tid)); // the thread's link, dangling since the move
                 }
             }
             usedIds.remove(pid);
-            for (Path p : gone) {
-                deleteTree(p);
-            }
+            deleteTree(dead);
             for (State child : processes.values()) {
                 if (child.spec.ppid() == pid) {
                     child.spec = child.spec.toBuilder().ppid(1).build();
@@ -272,16 +263,11 @@ public final class SimulatedProcFs implements AutoCloseable {
         long start = nextStartTime(-1);
         s.threads.put(tid, new ThreadState(comm.clone(), start));
         try {
-            Path taskDir = newStagingPath("thread");
-            Files.createDirectory(taskDir);
-            writeTaskFiles(s, tid, taskDir);
-            Files.move(taskDir, processDir(pid).resolve("task").resolve(Integer.toString(tid)),
-                    StandardCopyOption.ATOMIC_MOVE);
-            Path threadDir = newStagingPath("thread");
-            Files.createDirectory(threadDir);
-            writeTaskFiles(s, tid, threadDir);
-            writeNamespaceFiles(s, threadDir);
-            Files.move(threadDir, processDir(tid), StandardCopyOption.ATOMIC_MOVE);
+            Path staged = newStagingPath("thread");
+            Files.createDirectory(staged);
+            writeTaskFiles(s, tid, staged);
+            Files.move(staged, taskDir(s, tid), StandardCopyOption.ATOMIC_MOVE);
+            Files.createSymbolicLink(processDir(tid), Path.of(pid + "/task/" + tid));
             rewriteStatFiles(s);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot add a thread to simulated pid " + pid, e);
@@ -306,12 +292,10 @@ public final class SimulatedProcFs implements AutoCloseable {
     private void removeThread(State s, int tid) throws IOException {
         s.threads.remove(tid);
         usedIds.remove(tid);
-        Path a = newStagingPath("thread-exit");
-        Files.move(processDir(s.pid).resolve("task").resolve(Integer.toString(tid)), a, StandardCopyOption.ATOMIC_MOVE);
-        Path b = newStagingPath("thread-exit");
-        Files.move(processDir(tid), b, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(a);
-        deleteTree(b);
+        Path dead = newStagingPath("thread-exit");
+        Files.move(taskDir(s, tid), dead, StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(processDir(tid));
+        deleteTree(dead);
     }
 
     // ---------------------------------------------------------------- file descriptors
@@ -491,7 +475,6 @@ public final class SimulatedProcFs implements AutoCloseable {
 
     private void writeProcessDir(State s, Path dir) throws IOException {
         writeTaskFiles(s, s.pid, dir);
-        writeNamespaceFiles(s, dir);
         Path fdDir = Files.createDirectory(dir.resolve("fd"));
         for (Map.Entry<Integer, String> fd : s.fds.entrySet()) {
             Files.createSymbolicLink(fdDir.resolve(Integer.toString(fd.getKey())), Path.of(fd.getValue()));
@@ -503,7 +486,7 @@ public final class SimulatedProcFs implements AutoCloseable {
         }
     }
 
-    /** The per-task files: in {@code <pid>/}, {@code <pid>/task/<tid>/} and {@code <tid>/}. */
+    /** The files of {@code <pid>/} and of every {@code <pid>/task/<tid>/}. */
     private void writeTaskFiles(State s, int tid, Path dir) throws IOException {
         ThreadState t = s.threads.get(tid);
         Files.write(dir.resolve("stat"), stat(s, tid));
@@ -512,10 +495,6 @@ public final class SimulatedProcFs implements AutoCloseable {
         Files.write(dir.resolve("cmdline"), ProcFormats.cmdline(s.spec.cmdline()));
         Files.write(dir.resolve("environ"), s.spec.environ());
         Files.write(dir.resolve("mem"), new byte[0]);
-    }
-
-    /** The files a {@code <pid>/} (or thread {@code <tid>/}) directory has beyond the per-task ones. */
-    private void writeNamespaceFiles(State s, Path dir) throws IOException {
         Files.write(dir.resolve("cgroup"), s.spec.cgroup());
         Files.write(dir.resolve("mountinfo"), ProcFormats.mountInfo(s.mountInfo == null ? mounts : s.mountInfo));
         if (s.spec.exe() != null) {
@@ -547,13 +526,9 @@ public final class SimulatedProcFs implements AutoCloseable {
         replace(dir.resolve("stat"), stat(s, s.pid));
         replace(dir.resolve("status"), status(s, s.pid));
         for (int tid : s.threads.keySet()) {
-            Path task = dir.resolve("task").resolve(Integer.toString(tid));
+            Path task = taskDir(s, tid);
             replace(task.resolve("stat"), stat(s, tid));
             replace(task.resolve("status"), status(s, tid));
-            if (tid != s.pid) {
-                replace(processDir(tid).resolve("stat"), stat(s, tid));
-                replace(processDir(tid).resolve("status"), status(s, tid));
-            }
         }
     }
 
@@ -561,9 +536,7 @@ public final class SimulatedProcFs implements AutoCloseable {
         byte[] content = ProcFormats.mountInfo(s.mountInfo == null ? mounts : s.mountInfo);
         replace(processDir(s.pid).resolve("mountinfo"), content);
         for (int tid : s.threads.keySet()) {
-            if (tid != s.pid) {
-                replace(processDir(tid).resolve("mountinfo"), content);
-            }
+            replace(taskDir(s, tid).resolve("mountinfo"), content);
         }
     }
 
@@ -586,6 +559,10 @@ public final class SimulatedProcFs implements AutoCloseable {
 
     private Path processDir(int pid) {
         return root.resolve(Integer.toString(pid));
+    }
+
+    private Path taskDir(State s, int tid) {
+        return processDir(s.pid).resolve("task").resolve(Integer.toString(tid));
     }
 
     private static void deleteTree(Path top) throws IOException {

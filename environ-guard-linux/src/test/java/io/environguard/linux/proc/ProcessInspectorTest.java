@@ -337,6 +337,6 @@ class ProcessInspectorTest {
 
     @Provide
     Arbitrary<List<byte[]>> threadSets() {
-        return ProcArbitraries.threadSets(6);
+        return ProcArbitraries.threadSets(4);
     }
 }
