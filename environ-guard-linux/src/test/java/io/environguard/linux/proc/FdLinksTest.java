@@ -112,6 +112,7 @@ class FdLinksTest {
         try (var channel = Files.newByteChannel(file)) {
             String real = file.toRealPath().toString();
             FdTable table = FdLinks.list(Path.of("/proc"), (int) ProcessHandle.current().pid(), 100_000);
+            assertTrue(channel.isOpen());
             assertTrue(table.links().stream().anyMatch(l -> l.target().equals(real)), "our open file is among our fds");
         } finally {
             Files.delete(file);
