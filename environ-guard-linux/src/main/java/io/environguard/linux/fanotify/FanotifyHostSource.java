@@ -60,9 +60,9 @@ public final class FanotifyHostSource implements EventSource {
     private boolean closed;
     private FanotifyGroup group;
     private Wakeup wakeup;
-    private ProcInstanceTracker tracker;
+    private volatile ProcInstanceTracker tracker;
     private BlockingQueue<RawAccess> queue;
-    private KernelReader reader;
+    private volatile KernelReader reader;
     private ResolverLoop resolver;
     private MountWatcher watcher;
     private final List<Thread> threads = new ArrayList<>(3);
@@ -139,6 +139,19 @@ public final class FanotifyHostSource implements EventSource {
         t.setDaemon(true);
         threads.add(t);
         t.start();
+    }
+
+    /** Reads {@code /proc/<pid>/exe} (a readlink: it opens nothing, so it makes no event of its own). */
+    @Override
+    public String exeOf(int pid) {
+        if (pid <= 0) {
+            return null;
+        }
+        try {
+            return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     @Override
