@@ -125,13 +125,15 @@ final class AccessResolver {
             return fromEvent.build();
         }
         if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
-            notes.add("the reader exited before it could be inspected: details are those read with the event");
+            notes.add("the reader exited before it could be inspected: details are those read with the event"
+                    + cgroupNote(info));
             return fromEvent.build();
         }
         ProcessInfo proc = host.inspect(pid);
         if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
             // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
-            notes.add("the reader exited while it was inspected: details are those read with the event");
+            notes.add("the reader exited while it was inspected: details are those read with the event"
+                    + cgroupNote(info));
             return fromEvent.build();
         }
         ProcessInfo.Builder merged = proc.toBuilder();
@@ -147,6 +149,12 @@ final class AccessResolver {
             merged.complete(false);
         }
         return merged.build();
+    }
+
+    /** The cgroup id names the reader's container or service when nothing else about it is left. */
+    private static String cgroupNote(PidfdInfo info) {
+        return info == null || info.cgroupId() < 0 ? ""
+                : "; its cgroup v2 id (the inode of its cgroup directory) was " + info.cgroupId();
     }
 
     private Target target(ProcPath path, ProcInstance instance, ProcessInfo reader, List<String> notes) {

@@ -179,6 +179,10 @@ public final class FanotifyHostSource implements EventSource {
                     : "kernel queue bounded by fs.fanotify.max_queued_events (" + maxQueuedEvents()
                     + "); beyond it events are dropped and reported as queue_overflow");
         }
+        KernelReader r = reader;
+        if (r != null && r.failure() != null) {
+            blind.add(0, "the fanotify reader thread stopped (" + r.failure() + "): nothing is seen any more");
+        }
         blind.add("a failed open (EACCES, EPERM) produces no fanotify event: refused attempts are not seen");
         blind.add("process_vm_readv and ptrace PEEKDATA read another process's memory, its environment included,"
                 + " without opening anything in /proc");

@@ -54,11 +54,6 @@ record FanotifySupport(boolean available, String reason, int initFlags, List<Str
         return (initFlags & Fanotify.FAN_REPORT_PIDFD) != 0;
     }
 
-    /** Whether the kernel reports a failed event descriptor in the event instead of failing the read. */
-    boolean reportsFdError() {
-        return (initFlags & Fanotify.FAN_REPORT_FD_ERROR) != 0;
-    }
-
     private static final class Holder {
         static final FanotifySupport RESULT = probe(Path.of("/proc/self/status"));
     }

@@ -1,7 +1,6 @@
 package io.environguard.linux.fanotify;
 
 import com.sun.jna.Memory;
-import io.environguard.api.LossReport;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
@@ -12,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +31,6 @@ import org.slf4j.LoggerFactory;
 final class KernelReader implements Runnable {
 
     static final int BUFFER_SIZE = 64 * 1024;
-    static final String SOURCE_FAILED = "source_failed";
     /** How often to retry delivering losses while the resolver queue is full. */
     private static final int LOSS_RETRY_MILLIS = 200;
 
@@ -53,7 +50,6 @@ final class KernelReader implements Runnable {
     private final FanotifyEventDecoder.Handler handler = this::onEvent;
 
     private volatile long eventsRead;
-    private volatile long accessesQueued;
     private volatile long lossesCounted;
     private volatile Throwable failure;
     private Instant batchTime = Instant.EPOCH;
@@ -68,10 +64,6 @@ final class KernelReader implements Runnable {
 
     long eventsRead() {
         return eventsRead;
-    }
-
-    long accessesQueued() {
-        return accessesQueued;
     }
 
     long lossesCounted() {
@@ -108,9 +100,8 @@ final class KernelReader implements Runnable {
         } catch (RuntimeException | Error e) {
             failure = e;
             LOG.error("fanotify reader stopped; environ reads are no longer seen", e);
-            deliverLosses();
-            queue.offer(new RawAccess.Losses(List.of(new LossReport(SOURCE_FAILED, 1,
-                    "the fanotify reader stopped (" + e + "): environ reads are no longer seen"))));
+            batch.sourceFailed(e.toString());
+            deliverLosses(); // if the queue is full, close() hands the undelivered tally over
         }
     }
 
@@ -180,9 +171,7 @@ final class KernelReader implements Runnable {
         boolean readerGone = pidfd == Fanotify.FAN_NOFD || pidfd == -Errno.ESRCH;
         RawAccess.Open open = new RawAccess.Open(batchTime, pid, pidfd >= 0 ? pidfd : -1, readerGone, path, device,
                 exe, info);
-        if (queue.offer(open)) {
-            accessesQueued++;
-        } else {
+        if (!queue.offer(open)) {
             closeIfOpen(pidfd);
             batch.resolverBacklog();
         }

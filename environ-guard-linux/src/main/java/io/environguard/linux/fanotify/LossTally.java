@@ -17,6 +17,7 @@ final class LossTally {
     static final String RESOLVER_BACKLOG = "resolver_backlog";
     static final String FD_ERROR = "fd_error";
     static final String READ_ERROR = "read_error";
+    static final String SOURCE_FAILED = "source_failed";
 
     private long queueOverflow;
     private long targetExited;
@@ -26,6 +27,7 @@ final class LossTally {
     private int lastFdErrno;
     private long readError;
     private int lastReadErrno;
+    private String failure;
     private final int resolverCapacity;
 
     LossTally(int resolverCapacity) {
@@ -58,14 +60,20 @@ final class LossTally {
         lastReadErrno = errno;
     }
 
+    /** The reader thread died: from now on every event is lost, which no count can express. */
+    void sourceFailed(String why) {
+        failure = why;
+    }
+
     boolean isEmpty() {
         return queueOverflow == 0 && targetExited == 0 && fdExhausted == 0 && resolverBacklog == 0
-                && fdError == 0 && readError == 0;
+                && fdError == 0 && readError == 0 && failure == null;
     }
 
     /** Total events counted (overflow records count one each, though each stands for many). */
     long total() {
-        return queueOverflow + targetExited + fdExhausted + resolverBacklog + fdError + readError;
+        return queueOverflow + targetExited + fdExhausted + resolverBacklog + fdError + readError
+                + (failure == null ? 0 : 1);
     }
 
     /** One report per cause with a non-zero count, in a fixed order. */
@@ -100,6 +108,10 @@ final class LossTally {
                     + " (last error " + Errno.name(lastReadErrno)
                     + "); each dropped at least one event"));
         }
+        if (failure != null) {
+            reports.add(new LossReport(SOURCE_FAILED, 1, "the fanotify reader stopped (" + failure
+                    + "): environ reads are no longer seen until the guard is restarted"));
+        }
         return reports;
     }
 
@@ -117,6 +129,9 @@ final class LossTally {
         if (other.readError > 0) {
             lastReadErrno = other.lastReadErrno;
         }
+        if (other.failure != null) {
+            failure = other.failure;
+        }
     }
 
     void clear() {
@@ -126,5 +141,6 @@ final class LossTally {
         resolverBacklog = 0;
         fdError = 0;
         readError = 0;
+        failure = null;
     }
 }

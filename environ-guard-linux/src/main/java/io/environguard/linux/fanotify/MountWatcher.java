@@ -22,17 +22,12 @@ final class MountWatcher implements Runnable {
     private final int wakeupFd;
     private final int intervalMillis;
     private final String mountinfo;
-    private volatile long scans;
 
     MountWatcher(ProcInstanceTracker tracker, String procRoot, int wakeupFd, Duration interval) {
         this.tracker = tracker;
         this.wakeupFd = wakeupFd;
         this.intervalMillis = (int) Math.min(Integer.MAX_VALUE, interval.toMillis());
         this.mountinfo = procRoot + "/self/mountinfo";
-    }
-
-    long scans() {
-        return scans;
     }
 
     @Override
@@ -60,7 +55,6 @@ final class MountWatcher implements Runnable {
                 }
                 try {
                     tracker.rescan();
-                    scans++;
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("rescan of proc mounts failed; retrying in {} ms", intervalMillis, e);
                 }

@@ -23,16 +23,11 @@ final class ResolverLoop implements Runnable {
     private final BlockingQueue<RawAccess> queue;
     private final AccessResolver resolver;
     private final AccessListener listener;
-    private volatile long accessesDelivered;
 
     ResolverLoop(BlockingQueue<RawAccess> queue, AccessResolver resolver, AccessListener listener) {
         this.queue = queue;
         this.resolver = resolver;
         this.listener = listener;
-    }
-
-    long accessesDelivered() {
-        return accessesDelivered;
     }
 
     @Override
@@ -53,10 +48,7 @@ final class ResolverLoop implements Runnable {
     void handle(RawAccess item) {
         if (item instanceof RawAccess.Open open) {
             try {
-                resolver.resolve(open).ifPresent(access -> {
-                    listener.onAccess(access);
-                    accessesDelivered++;
-                });
+                resolver.resolve(open).ifPresent(listener::onAccess);
             } catch (RuntimeException e) {
                 LOG.warn("an access to {} by pid {} could not be delivered", open.path(), open.readerPid(), e);
             } finally {

@@ -37,12 +37,18 @@ class LossTallyTest {
         batch.fdError(22);
         batch.readError(5);
         undelivered.addAll(batch);
-        assertTrue(batch.toReports().size() == 2);
+        assertEquals(2, batch.toReports().size());
         List<LossReport> reports = undelivered.toReports();
         assertEquals(2, reports.get(0).count());
         assertTrue(reports.get(0).detail().contains("EINVAL"), reports.get(0).detail());
         undelivered.clear();
         assertTrue(undelivered.isEmpty());
         assertTrue(undelivered.toReports().isEmpty());
+        batch.clear();
+        batch.sourceFailed("java.lang.IllegalStateException: poll failed");
+        assertEquals(1, batch.total());
+        undelivered.addAll(batch);
+        assertEquals("source_failed", undelivered.toReports().get(0).cause());
+        assertTrue(undelivered.toReports().get(0).detail().contains("poll failed"));
     }
 }
