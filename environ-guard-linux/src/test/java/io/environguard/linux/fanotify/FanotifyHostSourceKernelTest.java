@@ -315,6 +315,28 @@ class FanotifyHostSourceKernelTest {
         EnvironAccess a = seen.awaitAccess("of mem", by(python, target).and(x -> x.file() == ProcFile.MEM), WAIT);
         assertEquals("/proc/" + target.pid() + "/mem", a.path());
         assertEquals(AliasKind.PROCESS, a.alias());
+        assertReaderIs(a, python, Path.of(Children.exeOf(python.pid())).getFileName().toString());
+    }
+
+    @Test
+    void closeStopsEveryThreadAndClosesEveryDescriptor() throws IOException {
+        // A first cycle loads every class and JNA's native library, which keep descriptors of their own.
+        start();
+        sources.get(0).close();
+        long before = openDescriptors();
+        RecordingListener seen = start();
+        try (Children local = new Children()) { // its pipes to the children are this JVM's descriptors too
+            Process target = local.threaded();
+            for (int tid : Children.tasks(target.pid())) {
+                Process cat = local.start("cat", "/proc/" + tid + "/environ", "-");
+                seen.awaitAccess("by " + cat.pid(), by(cat, target), WAIT);
+            }
+        }
+        sources.get(1).close();
+        sources.get(1).close();
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("fanotify-")),
+                "a source thread outlived close()");
+        assertTrue(openDescriptors() <= before, "descriptors before start " + before + ", after close " + openDescriptors());
     }
 
     @Test
@@ -470,6 +492,12 @@ class FanotifyHostSourceKernelTest {
         long major = ((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0xfffL);
         long minor = ((dev >>> 12) & 0xffffff00L) | (dev & 0xffL);
         return major + ":" + minor;
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 
     private static String cpusAllowed() throws IOException {
