@@ -98,8 +98,11 @@ class HostMonitorTest {
         Path ready = tmp.resolve("ready");
         Files.writeString(ready, "stale");
         Run run = Run.of(List.of(source), "--format", "jsonl", "--source", "scripted", "--ready-file", ready.toString());
+        // The scripted source replays as soon as it starts, so alerts may come out before the ready file.
+        // The stale file is removed at start; the new one is moved into place whole, holding the monitor's pid.
+        run.awaitStderr(s -> readOrEmpty(ready).equals(ProcessHandle.current().pid() + "\n"));
+        assertTrue(run.stderr().contains("environ-guard: watching with source scripted."), "ready means watching");
         List<String> lines = run.awaitStdoutLines(2);
-        assertEquals(ProcessHandle.current().pid() + "\n", Files.readString(ready));
         run.monitor.requestStop("test");
         assertEquals(0, run.awaitExit());
 
@@ -249,6 +252,14 @@ class HostMonitorTest {
         assertEquals("unknown error", HostMonitor.oneLine(null));
     }
 
+    private static String readOrEmpty(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     static EnvironAccess access(int readerPid, String readerExe, int targetPid) {
         return EnvironAccess.builder()
                 .source(ScriptedEventSource.NAME)
@@ -327,6 +338,7 @@ class HostMonitorTest {
             return stdoutLines();
         }
 
+        /** Waits until {@code condition} holds (it is given stderr so far; it may test anything else as well). */
         void awaitStderr(Predicate<String> condition) throws InterruptedException, TimeoutException {
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (!condition.test(stderr())) {
