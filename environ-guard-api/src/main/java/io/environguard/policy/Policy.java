@@ -1,0 +1,370 @@
+package io.environguard.policy;
+
+import io.environguard.api.AccessKind;
+import io.environguard.api.Alert;
+import io.environguard.api.EnvironAccess;
+import io.environguard.api.GuardConfig;
+import io.environguard.api.Mitre;
+import io.environguard.api.ProcFile;
+import io.environguard.api.ProcessInfo;
+import io.environguard.api.Rules;
+import io.environguard.api.Severity;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.IntFunction;
+
+/**
+ * Judges each {@link EnvironAccess}: an {@link Alert}, or nothing. The rules, first match wins:
+ * <ol>
+ *   <li><b>Self-read</b> ({@link EnvironAccess#isSelfRead()}, any alias, any file): never an alert.</li>
+ *   <li><b>Protected target</b>: the target's pid or executable is configured as protected, or it is the
+ *       guarding JVM ({@code selfPid}, unless {@link PolicyConfig#protectSelf()} is off).
+ *       {@link Rules#PROTECTED_TARGET}, critical; high when the reader is a known reader. Allow rules never
+ *       hide these reads, and they are never folded into a sweep.</li>
+ *   <li><b>Allowed</b>: an {@link AllowRule} matches the reader (and the target, if the rule names one): no alert.</li>
+ *   <li><b>Known reader</b>: an {@code environ} read by an executable on the known-readers list:
+ *       {@link Rules#KNOWN_READER} at the configured severity (low). Never counted towards a sweep.</li>
+ *   <li><b>mem</b>: an open of another process's {@code /proc/P/mem}: {@link Rules#MEM_READ}, high. Not
+ *       counted towards a sweep. A known reader gets no discount here: none of them opens {@code mem}, and
+ *       one that does (say {@code ps} with an injected library) is exactly what this rule is for.</li>
+ *   <li><b>Sweep</b>: one reader (pid + start time, when known) reaching {@code threshold} distinct targets
+ *       within the sliding {@code window}: one {@link Rules#ENVIRON_SWEEP} alert, critical, listing the
+ *       targets; the reader's first {@code threshold - 1} targets had their own alerts. Later reads by that
+ *       reader are folded into it (no alert) until the reader has been quiet for a window.</li>
+ *   <li><b>Everything else</b>: {@link Rules#ENVIRON_READ}, high.</li>
+ * </ol>
+ * An access seen only on a command line ({@link AccessKind#COMMAND_LINE}) follows the same rules one
+ * severity step lower, with a reason saying so. Repeats of one (reader, target, file) pair within the
+ * dedupe window after its alert are not alerts; a new target always is (unless folded into a sweep). Each
+ * alert carries the rule id, severity, reasons a person can read (never a command line or an environment
+ * value), and the MITRE classification: {@link Mitre#SYSTEM_INFORMATION_DISCOVERY} for {@code environ},
+ * {@link Mitre#PROC_FILESYSTEM_CREDENTIAL_DUMPING} for {@code mem}.
+ *
+ * <pre>{@code
+ * Policy policy = new Policy(PolicyConfig.builder().allowExe("/usr/bin/my-agent").build(),
+ *         ProcessHandle.current().pid());
+ * policy.evaluate(access).ifPresent(alert -> System.out.println(alert.rule() + " " + alert.reasons()));
+ * }</pre>
+ *
+ * <p><b>Memory.</b> The dedupe table and the sweep table each hold at most
+ * {@link PolicyConfig#maxStateEntries()} entries; each sweep entry remembers at most
+ * {@link PolicyConfig#sweepThreshold()} targets. Expired entries are dropped as new ones arrive; at the cap
+ * the oldest entry is dropped. Forgetting can only cause extra alerts (a repeat reported again, a sweep
+ * reported twice), never hide a new target.
+ *
+ * <p><b>Time.</b> The clock is {@link EnvironAccess#time()}, so replaying accesses gives the same alerts.
+ * Times slightly out of order (two sources) are tolerated: an earlier time counts as inside any window.
+ * Times after the year 2115 are clamped.
+ *
+ * <p><b>Cost.</b> A self-read costs a comparison; a repeat or a folded read a few hash look-ups and no
+ * allocation. Only alerts build strings. Not thread-safe: the guard serialises calls.
+ */
+public final class Policy {
+
+    /** The parent lookup of a policy built without one: the parent is never known, so parent rules never match. */
+    public static final IntFunction<String> NO_PARENT_LOOKUP = ppid -> null;
+
+    private static final int NOT_PROTECTED = 0;
+    private static final int PROTECTED_SELF = 1;
+    private static final int PROTECTED_PID = 2;
+    private static final int PROTECTED_EXE = 3;
+    /** About Long.MAX_VALUE / 2 in nanoseconds, so that the difference of two clamped times never overflows. */
+    private static final long MAX_EPOCH_SECONDS = 4_600_000_000L;
+    private static final Severity[] SEVERITIES = Severity.values();
+
+    private final PolicyConfig config;
+    private final long selfPid;
+    private final IntFunction<String> parentExeLookup;
+    private final int[] protectedPids;
+    private final Set<String> protectedExes;
+    private final Set<String> knownReaders;
+    private final Severity knownReaderSeverity;
+    private final boolean hasAllowRules;
+    private final Map<String, AllowRule[]> allowByExe;
+    private final AllowRule[] otherAllowRules;
+    private final long sweepWindowNanos;
+    private final DedupeTable dedupe;
+    private final SweepTracker sweeps;
+
+    /** The parent executable of the access being judged, looked up at most once per access. */
+    private String parentExe;
+    private boolean parentExeLooked;
+
+    /**
+     * A policy whose parent-executable rules never match (nothing to look the parent up with).
+     *
+     * @param selfPid the guarding JVM's pid, protected unless {@link PolicyConfig#protectSelf()} is off
+     */
+    public Policy(PolicyConfig config, long selfPid) {
+        this(config, selfPid, NO_PARENT_LOOKUP);
+    }
+
+    /**
+     * @param selfPid         the guarding JVM's pid, protected unless {@link PolicyConfig#protectSelf()} is off
+     * @param parentExeLookup given a parent pid, its resolved executable or {@code null} if unknown; called
+     *                        only when a rule with {@code parent.exe} otherwise matches, at most once per
+     *                        access. Best effort by nature: it runs after the access, so a parent that exited
+     *                        may be unknown, and its pid may even have been reused. An exception counts as
+     *                        unknown. Do not allow a parent such as init or a subreaper: orphans are
+     *                        re-parented to it.
+     */
+    public Policy(PolicyConfig config, long selfPid, IntFunction<String> parentExeLookup) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.selfPid = selfPid;
+        this.parentExeLookup = Objects.requireNonNull(parentExeLookup, "parentExeLookup");
+        this.protectedPids = config.protectedPidArray();
+        this.protectedExes = new HashSet<>(config.protectedExes());
+        this.knownReaders = new HashSet<>(config.knownReaders());
+        this.knownReaderSeverity = config.knownReaderSeverity();
+        this.hasAllowRules = !config.allowRules().isEmpty();
+        Map<String, List<AllowRule>> byExe = new HashMap<>();
+        List<AllowRule> others = new ArrayList<>();
+        for (AllowRule rule : config.allowRules()) {
+            if (rule.exe() != null) {
+                byExe.computeIfAbsent(rule.exe(), k -> new ArrayList<>()).add(rule);
+            } else {
+                others.add(rule);
+            }
+        }
+        this.allowByExe = new HashMap<>();
+        byExe.forEach((exe, rules) -> allowByExe.put(exe, rules.toArray(new AllowRule[0])));
+        this.otherAllowRules = others.toArray(new AllowRule[0]);
+        this.sweepWindowNanos = config.sweepWindow().toNanos();
+        this.dedupe = new DedupeTable(config.dedupeWindow().toNanos(), config.maxStateEntries());
+        this.sweeps = new SweepTracker(config.sweepThreshold(), sweepWindowNanos, config.maxStateEntries());
+    }
+
+    /**
+     * A policy from the {@code environguard.policy.*} keys of {@code config}, protecting this JVM, without
+     * a parent lookup.
+     *
+     * @throws IllegalArgumentException naming the key when a value is invalid
+     */
+    public static Policy fromConfig(GuardConfig config) {
+        return new Policy(PolicyConfig.from(config), ProcessHandle.current().pid());
+    }
+
+    public PolicyConfig config() {
+        return config;
+    }
+
+    /**
+     * Judges one access. Not thread-safe: the guard serialises calls. Uses {@code access.time()} as the
+     * clock, so tests are deterministic.
+     *
+     * @return the alert, or empty when the access is not worth one (self-read, allowed, a repeat, folded)
+     */
+    public Optional<Alert> evaluate(EnvironAccess access) {
+        if (access.isSelfRead()) {
+            return Optional.empty();
+        }
+        ProcessInfo reader = access.reader();
+        ProcessInfo target = access.target();
+        long now = nanos(access.time());
+        parentExeLooked = false;
+        parentExe = null;
+
+        int protection = protection(target);
+        if (protection != NOT_PROTECTED) {
+            return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(protectedTarget(access, protection));
+        }
+        if (hasAllowRules && isAllowed(reader, target)) {
+            return Optional.empty();
+        }
+        boolean mem = access.file() == ProcFile.MEM;
+        if (!mem && isKnownReader(reader)) {
+            return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(knownReader(access));
+        }
+        if (mem) {
+            return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(memRead(access));
+        }
+        if (reader.isKnown()) {
+            SweepTracker.Episode episode = sweeps.track(reader, target, now, access.kind() != AccessKind.COMMAND_LINE);
+            switch (episode.outcome()) {
+                case FOLDED:
+                    return Optional.empty();
+                case SWEPT:
+                    return Optional.of(sweep(access, episode));
+                default:
+                    break;
+            }
+        }
+        return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(environRead(access));
+    }
+
+    // ---- rule checks: allocation-free ----
+
+    private int protection(ProcessInfo target) {
+        if (!target.isKnown()) {
+            return NOT_PROTECTED;
+        }
+        if (config.protectSelf() && target.pid() == selfPid) {
+            return PROTECTED_SELF;
+        }
+        if (protectedPids.length > 0 && Arrays.binarySearch(protectedPids, target.pid()) >= 0) {
+            return PROTECTED_PID;
+        }
+        if (target.exe() != null && !protectedExes.isEmpty() && protectedExes.contains(target.exe())) {
+            return PROTECTED_EXE;
+        }
+        return NOT_PROTECTED;
+    }
+
+    private boolean isKnownReader(ProcessInfo reader) {
+        return reader.exe() != null && knownReaders.contains(reader.exe());
+    }
+
+    private boolean isAllowed(ProcessInfo reader, ProcessInfo target) {
+        if (reader.exe() != null) {
+            AllowRule[] forExe = allowByExe.get(reader.exe());
+            if (forExe != null && anyMatches(forExe, reader, target)) {
+                return true;
+            }
+        }
+        return anyMatches(otherAllowRules, reader, target);
+    }
+
+    private boolean anyMatches(AllowRule[] rules, ProcessInfo reader, ProcessInfo target) {
+        for (AllowRule rule : rules) {
+            if (rule.matchesIgnoringParent(reader, target)
+                    && (!rule.needsParentExe() || rule.parentExe().equals(parentExe(reader)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String parentExe(ProcessInfo reader) {
+        if (!parentExeLooked) {
+            parentExeLooked = true;
+            if (reader.ppid() > 0) {
+                try {
+                    parentExe = parentExeLookup.apply(reader.ppid());
+                } catch (RuntimeException e) {
+                    parentExe = null; // documented: a failing lookup means "unknown", and unknown never allows
+                }
+            }
+        }
+        return parentExe;
+    }
+
+    // ---- alerts: only here do strings get built ----
+
+    private Alert protectedTarget(EnvironAccess access, int protection) {
+        boolean known = isKnownReader(access.reader());
+        List<String> reasons = new ArrayList<>(6);
+        reasons.add(Reasons.access(access));
+        String target = Reasons.brief(access.target());
+        switch (protection) {
+            case PROTECTED_SELF:
+                reasons.add(target + " is protected: it is the JVM running this guard");
+                break;
+            case PROTECTED_PID:
+                reasons.add(target + " is protected: its pid is listed in " + PolicyConfig.PROTECT_PIDS);
+                break;
+            default:
+                reasons.add(target + " is protected: its executable is listed in " + PolicyConfig.PROTECT_EXE);
+                break;
+        }
+        if (known) {
+            reasons.add("The reader is on the known-readers list, so the severity is high rather than critical");
+        }
+        if (hasAllowRules && isAllowed(access.reader(), access.target())) {
+            reasons.add("An allow rule matches this reader, but allow rules never cover a protected target");
+        }
+        return single(access, Rules.PROTECTED_TARGET, known ? Severity.HIGH : Severity.CRITICAL, reasons);
+    }
+
+    private Alert knownReader(EnvironAccess access) {
+        return single(access, Rules.KNOWN_READER, knownReaderSeverity, Reasons.access(access),
+                Reasons.clean(access.reader().exe()) + " is on the known-readers list: reading other "
+                        + "processes' environment is part of its ordinary job");
+    }
+
+    private Alert memRead(EnvironAccess access) {
+        return single(access, Rules.MEM_READ, Severity.HIGH, Reasons.access(access),
+                "Reading /proc/PID/mem returns the same secrets as environ, and the rest of the process's memory");
+    }
+
+    private Alert environRead(EnvironAccess access) {
+        return single(access, Rules.ENVIRON_READ, Severity.HIGH, Reasons.access(access),
+                "No allow rule or known-readers entry covers this reader");
+    }
+
+    /** The common case of two reasons, without a list to grow and copy (Alert keeps an immutable list as is). */
+    private static Alert single(EnvironAccess access, String rule, Severity severity, String first, String second) {
+        ProcessInfo reader = access.reader();
+        if (reader.isKnown() && reader.complete() && access.kind() != AccessKind.COMMAND_LINE) {
+            return Alert.of(access, rule, severity, mitre(access.file()), List.of(first, second));
+        }
+        List<String> reasons = new ArrayList<>(5);
+        reasons.add(first);
+        reasons.add(second);
+        return single(access, rule, severity, reasons);
+    }
+
+    /** Adds the reader facts and the command-line caveat, lowers the severity for command lines. */
+    private static Alert single(EnvironAccess access, String rule, Severity severity, List<String> reasons) {
+        Reasons.aboutReader(access, reasons);
+        Severity s = severity;
+        if (access.kind() == AccessKind.COMMAND_LINE) {
+            reasons.add(Reasons.commandLineCaveat());
+            s = lower(severity);
+        }
+        return Alert.of(access, rule, s, mitre(access.file()), reasons);
+    }
+
+    private Alert sweep(EnvironAccess access, SweepTracker.Episode episode) {
+        List<ProcessInfo> targets = episode.targets();
+        String window = Reasons.duration(sweepWindowNanos);
+        List<String> reasons = new ArrayList<>(5);
+        reasons.add(Reasons.describe(access.reader()) + " touched the environ files of "
+                + targets.size() + " distinct processes within " + window + ": " + Reasons.list(targets, false));
+        reasons.add("Further reads by this reader are folded into this alert until it has been quiet for " + window);
+        Reasons.aboutReader(access, reasons);
+        Severity severity = Severity.CRITICAL;
+        if (episode.onlyCommandLine()) {
+            reasons.add(Reasons.commandLineCaveat());
+            severity = lower(severity);
+        }
+        return new Alert(access.time(), Rules.ENVIRON_SWEEP, severity, reasons, Mitre.SYSTEM_INFORMATION_DISCOVERY,
+                access, targets, episode.count(), Map.of());
+    }
+
+    private static Mitre mitre(ProcFile file) {
+        return file == ProcFile.MEM ? Mitre.PROC_FILESYSTEM_CREDENTIAL_DUMPING : Mitre.SYSTEM_INFORMATION_DISCOVERY;
+    }
+
+    private static Severity lower(Severity s) {
+        return s == Severity.INFO ? s : SEVERITIES[s.ordinal() - 1];
+    }
+
+    /** Epoch nanoseconds, clamped so that differences cannot overflow. */
+    static long nanos(Instant t) {
+        long s = Math.max(-MAX_EPOCH_SECONDS, Math.min(MAX_EPOCH_SECONDS, t.getEpochSecond()));
+        return s * 1_000_000_000L + t.getNano();
+    }
+
+    // ---- for tests: the sizes of the bounded state ----
+
+    int dedupeEntries() {
+        return dedupe.size();
+    }
+
+    int trackedReaders() {
+        return sweeps.readerCount();
+    }
+
+    int maxTrackedTargetsPerReader() {
+        return sweeps.maxTargetsPerReader();
+    }
+}

@@ -1,0 +1,421 @@
+package io.environguard.policy;
+
+import io.environguard.api.GuardConfig;
+import io.environguard.api.Severity;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The settings of a {@link Policy}: allow rules, known readers, sweep and dedupe windows, protected
+ * targets, and the bound on the policy's memory. Immutable; build one in code with {@link #builder()},
+ * or read it from configuration keys with {@link #from(GuardConfig)}.
+ *
+ * <pre>{@code
+ * PolicyConfig config = PolicyConfig.builder()
+ *         .allowExe("/usr/bin/my-agent")
+ *         .allowRule(AllowRule.builder().uid(1000).targetExe("/usr/bin/my-app").build())
+ *         .sweepThreshold(5)
+ *         .protectExe("/usr/bin/vault")
+ *         .build();
+ * }</pre>
+ *
+ * <p>Every key read by {@link #from} is in {@link #KEYS}; the defaults are the constants below.
+ */
+public final class PolicyConfig {
+
+    /** Every key of this class starts with this. */
+    public static final String PREFIX = "environguard.policy.";
+
+    /** Comma-separated resolved executable paths whose reads are allowed. */
+    public static final String ALLOW_EXE = PREFIX + "allow.exe";
+    /** Comma-separated real uids whose reads are allowed. */
+    public static final String ALLOW_UID = PREFIX + "allow.uid";
+    /** Comma-separated parent executables whose children's reads are allowed (needs a parent lookup). */
+    public static final String ALLOW_PARENT_EXE = PREFIX + "allow.parent.exe";
+    /** Comma-separated container ids (or prefixes of 12+ characters) whose processes' reads are allowed. */
+    public static final String ALLOW_CONTAINER = PREFIX + "allow.container";
+    /** Scoped allow rules in the text form of {@link AllowRule#parseAll}. */
+    public static final String ALLOW_RULES = PREFIX + "allow.rules";
+    /** Comma-separated executables added to the known-readers list. */
+    public static final String KNOWN_READERS = PREFIX + "known.readers";
+    /** Whether {@link #DEFAULT_KNOWN_READERS} is part of the known-readers list (default true). */
+    public static final String KNOWN_READERS_DEFAULTS = PREFIX + "known.readers.defaults";
+    /** Severity of a known reader's read (default low). */
+    public static final String KNOWN_READERS_SEVERITY = PREFIX + "known.readers.severity";
+    /** Distinct targets one reader must reach within the sweep window to raise a sweep (default 10). */
+    public static final String SWEEP_THRESHOLD = PREFIX + "sweep.threshold";
+    /** The sweep's sliding window, and the quiet time that ends a sweep episode (default 10s). */
+    public static final String SWEEP_WINDOW = PREFIX + "sweep.window";
+    /** Repeats of one (reader, target, file) within this window after its alert are not alerts (default 60s; 0 turns dedupe off). */
+    public static final String DEDUPE_WINDOW = PREFIX + "dedupe.window";
+    /** Whether the guarding JVM itself is a protected target (default true). */
+    public static final String PROTECT_SELF = PREFIX + "protect.self";
+    /** Comma-separated pids of protected targets. */
+    public static final String PROTECT_PIDS = PREFIX + "protect.pids";
+    /** Comma-separated executables of protected targets. */
+    public static final String PROTECT_EXE = PREFIX + "protect.exe";
+    /** Entries each of the policy's two tables may hold (default 65,536). */
+    public static final String STATE_MAX_ENTRIES = PREFIX + "state.max.entries";
+
+    /** Every configuration key this class reads, for unknown-key warnings. */
+    public static final Set<String> KEYS = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(
+            ALLOW_EXE, ALLOW_UID, ALLOW_PARENT_EXE, ALLOW_CONTAINER, ALLOW_RULES,
+            KNOWN_READERS, KNOWN_READERS_DEFAULTS, KNOWN_READERS_SEVERITY,
+            SWEEP_THRESHOLD, SWEEP_WINDOW, DEDUPE_WINDOW,
+            PROTECT_SELF, PROTECT_PIDS, PROTECT_EXE, STATE_MAX_ENTRIES)));
+
+    /**
+     * Programs that read other processes' {@code environ} as part of their ordinary job, with both the
+     * {@code /usr} and the pre-merged-{@code /usr} path:
+     * <ul>
+     *   <li>procps {@code ps} ({@code ps e} shows each process's environment) and {@code top} (its
+     *       {@code ENVIRON} field), {@code htop} (its {@code e} key shows a process's environment);</li>
+     *   <li>systemd: the user manager ({@code systemd --user}), {@code systemctl} and
+     *       {@code systemd-detect-virt} read {@code /proc/1/environ} (the {@code container} variable) to
+     *       detect a container when {@code /run/systemd/container} is absent.</li>
+     * </ul>
+     * Matched by the resolved executable, so a script's interpreter (say {@code /usr/bin/python3} for
+     * {@code cloud-id}) cannot be listed here without listing every script it runs.
+     */
+    public static final List<String> DEFAULT_KNOWN_READERS = List.of(
+            "/usr/bin/ps", "/bin/ps",
+            "/usr/bin/top", "/bin/top",
+            "/usr/bin/htop", "/bin/htop",
+            "/usr/lib/systemd/systemd", "/lib/systemd/systemd",
+            "/usr/bin/systemctl", "/bin/systemctl",
+            "/usr/bin/systemd-detect-virt", "/bin/systemd-detect-virt");
+
+    public static final int DEFAULT_SWEEP_THRESHOLD = 10;
+    public static final Duration DEFAULT_SWEEP_WINDOW = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_DEDUPE_WINDOW = Duration.ofSeconds(60);
+    public static final Severity DEFAULT_KNOWN_READER_SEVERITY = Severity.LOW;
+    public static final int DEFAULT_STATE_MAX_ENTRIES = 65_536;
+    /** The largest sweep threshold accepted: each tracked reader remembers up to this many targets. */
+    public static final int MAX_SWEEP_THRESHOLD = 1024;
+
+    private static final PolicyConfig DEFAULTS = builder().build();
+
+    private final List<AllowRule> allowRules;
+    private final Set<String> knownReaders;
+    private final boolean knownReaderDefaults;
+    private final Severity knownReaderSeverity;
+    private final int sweepThreshold;
+    private final Duration sweepWindow;
+    private final Duration dedupeWindow;
+    private final boolean protectSelf;
+    private final Set<Integer> protectedPids;
+    private final Set<String> protectedExes;
+    private final int maxStateEntries;
+
+    private PolicyConfig(Builder b) {
+        this.allowRules = List.copyOf(b.allowRules);
+        this.knownReaderDefaults = b.knownReaderDefaults;
+        Set<String> readers = new LinkedHashSet<>();
+        if (b.knownReaderDefaults) {
+            readers.addAll(DEFAULT_KNOWN_READERS);
+        }
+        readers.addAll(b.extraKnownReaders);
+        this.knownReaders = Collections.unmodifiableSet(readers);
+        this.knownReaderSeverity = b.knownReaderSeverity;
+        this.sweepThreshold = b.sweepThreshold;
+        this.sweepWindow = b.sweepWindow;
+        this.dedupeWindow = b.dedupeWindow;
+        this.protectSelf = b.protectSelf;
+        this.protectedPids = Collections.unmodifiableSet(new LinkedHashSet<>(b.protectedPids));
+        this.protectedExes = Collections.unmodifiableSet(new LinkedHashSet<>(b.protectedExes));
+        this.maxStateEntries = b.maxStateEntries;
+    }
+
+    /** The defaults: no allow rules, the default known readers at low severity, sweeps of 10 in 10s, 60s dedupe, the JVM protected. */
+    public static PolicyConfig defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads the {@link #KEYS} of {@code config}; unset keys keep their defaults. Lists are comma-separated.
+     *
+     * @throws IllegalArgumentException naming the key (never its value) when a value is invalid
+     */
+    public static PolicyConfig from(GuardConfig config) {
+        Builder b = builder();
+        apply(ALLOW_EXE, () -> config.getList(ALLOW_EXE).forEach(b::allowExe));
+        apply(ALLOW_UID, () -> parseInts(config.getList(ALLOW_UID), 0, "non-negative uids")
+                .forEach(b::allowUid));
+        apply(ALLOW_PARENT_EXE, () -> config.getList(ALLOW_PARENT_EXE).forEach(b::allowParentExe));
+        apply(ALLOW_CONTAINER, () -> config.getList(ALLOW_CONTAINER).forEach(b::allowContainer));
+        apply(ALLOW_RULES, () -> config.get(ALLOW_RULES).ifPresent(b::allowRules));
+        apply(KNOWN_READERS, () -> config.getList(KNOWN_READERS).forEach(b::knownReader));
+        b.knownReaderDefaults(config.getBoolean(KNOWN_READERS_DEFAULTS, true));
+        apply(KNOWN_READERS_SEVERITY, () -> config.get(KNOWN_READERS_SEVERITY)
+                .ifPresent(s -> b.knownReaderSeverity(Severity.parse(s))));
+        apply(SWEEP_THRESHOLD, () -> b.sweepThreshold(config.getInt(SWEEP_THRESHOLD, DEFAULT_SWEEP_THRESHOLD)));
+        apply(SWEEP_WINDOW, () -> b.sweepWindow(config.getDuration(SWEEP_WINDOW, DEFAULT_SWEEP_WINDOW)));
+        apply(DEDUPE_WINDOW, () -> b.dedupeWindow(config.getDuration(DEDUPE_WINDOW, DEFAULT_DEDUPE_WINDOW)));
+        b.protectSelf(config.getBoolean(PROTECT_SELF, true));
+        apply(PROTECT_PIDS, () -> parseInts(config.getList(PROTECT_PIDS), 1, "positive pids")
+                .forEach(b::protectPid));
+        apply(PROTECT_EXE, () -> config.getList(PROTECT_EXE).forEach(b::protectExe));
+        apply(STATE_MAX_ENTRIES, () -> b.maxStateEntries(config.getInt(STATE_MAX_ENTRIES, DEFAULT_STATE_MAX_ENTRIES)));
+        return b.build();
+    }
+
+    /** Runs one key's setter; an error is re-thrown with the key in front, unless it already names it. */
+    private static void apply(String key, Runnable setter) {
+        try {
+            setter.run();
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("configuration key ")) {
+                throw e;
+            }
+            throw new IllegalArgumentException("configuration key " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Integer> parseInts(List<String> items, int min, String what) {
+        List<Integer> out = new ArrayList<>(items.size());
+        for (String item : items) {
+            int n;
+            try {
+                n = Integer.parseInt(item);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a comma-separated list of " + what);
+            }
+            if (n < min) {
+                throw new IllegalArgumentException("expected a comma-separated list of " + what);
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    /** Every allow rule: the scoped ones and one per {@code allow.exe/uid/parent.exe/container} entry. */
+    public List<AllowRule> allowRules() {
+        return allowRules;
+    }
+
+    /** The effective known-readers list: the defaults (unless turned off) plus the extra entries. */
+    public Set<String> knownReaders() {
+        return knownReaders;
+    }
+
+    public boolean knownReaderDefaults() {
+        return knownReaderDefaults;
+    }
+
+    public Severity knownReaderSeverity() {
+        return knownReaderSeverity;
+    }
+
+    public int sweepThreshold() {
+        return sweepThreshold;
+    }
+
+    public Duration sweepWindow() {
+        return sweepWindow;
+    }
+
+    /** {@link Duration#ZERO} when dedupe is off. */
+    public Duration dedupeWindow() {
+        return dedupeWindow;
+    }
+
+    public boolean protectSelf() {
+        return protectSelf;
+    }
+
+    public Set<Integer> protectedPids() {
+        return protectedPids;
+    }
+
+    public Set<String> protectedExes() {
+        return protectedExes;
+    }
+
+    public int maxStateEntries() {
+        return maxStateEntries;
+    }
+
+    /** Sizes and switches only: paths, ids and uids are left out. */
+    @Override
+    public String toString() {
+        return "PolicyConfig[allowRules=" + allowRules.size() + ", knownReaders=" + knownReaders.size()
+                + ", knownReaderSeverity=" + knownReaderSeverity.id() + ", sweepThreshold=" + sweepThreshold
+                + ", sweepWindow=" + sweepWindow + ", dedupeWindow=" + dedupeWindow + ", protectSelf=" + protectSelf
+                + ", protectedPids=" + protectedPids.size() + ", protectedExes=" + protectedExes.size()
+                + ", maxStateEntries=" + maxStateEntries + "]";
+    }
+
+    /** Collects settings; {@link #build} validates them. Calls add to lists; later calls win for single values. */
+    public static final class Builder {
+        private final List<AllowRule> allowRules = new ArrayList<>();
+        private final Set<String> extraKnownReaders = new LinkedHashSet<>();
+        private boolean knownReaderDefaults = true;
+        private Severity knownReaderSeverity = DEFAULT_KNOWN_READER_SEVERITY;
+        private int sweepThreshold = DEFAULT_SWEEP_THRESHOLD;
+        private Duration sweepWindow = DEFAULT_SWEEP_WINDOW;
+        private Duration dedupeWindow = DEFAULT_DEDUPE_WINDOW;
+        private boolean protectSelf = true;
+        private final Set<Integer> protectedPids = new LinkedHashSet<>();
+        private final Set<String> protectedExes = new LinkedHashSet<>();
+        private int maxStateEntries = DEFAULT_STATE_MAX_ENTRIES;
+
+        private Builder() {
+        }
+
+        /** Allows every read by these resolved executables. */
+        public Builder allowExe(String... paths) {
+            for (String p : paths) {
+                allowRules.add(AllowRule.exe(p));
+            }
+            return this;
+        }
+
+        /** Allows every read by processes of these real uids. */
+        public Builder allowUid(int... uids) {
+            for (int u : uids) {
+                if (u < 0) {
+                    throw new IllegalArgumentException("allowed uids must be non-negative");
+                }
+                allowRules.add(AllowRule.uid(u));
+            }
+            return this;
+        }
+
+        /** Allows every read by children of these executables (only with a parent lookup, see {@link Policy}). */
+        public Builder allowParentExe(String... paths) {
+            for (String p : paths) {
+                allowRules.add(AllowRule.parentExe(p));
+            }
+            return this;
+        }
+
+        /** Allows every read by processes in these containers (ids, or prefixes of 12+ characters). */
+        public Builder allowContainer(String... ids) {
+            for (String id : ids) {
+                allowRules.add(AllowRule.container(id));
+            }
+            return this;
+        }
+
+        public Builder allowRule(AllowRule rule) {
+            allowRules.add(Objects.requireNonNull(rule, "rule"));
+            return this;
+        }
+
+        /** Adds the rules of {@code text}, in the form {@link AllowRule#parseAll} reads. */
+        public Builder allowRules(String text) {
+            allowRules.addAll(AllowRule.parseAll(text));
+            return this;
+        }
+
+        /** Adds executables to the known-readers list. */
+        public Builder knownReader(String... paths) {
+            for (String p : paths) {
+                String v = Objects.requireNonNull(p, "path").trim();
+                if (!v.startsWith("/")) {
+                    throw new IllegalArgumentException("known readers must be absolute paths (the resolved executable)");
+                }
+                extraKnownReaders.add(v);
+            }
+            return this;
+        }
+
+        /** Whether {@link #DEFAULT_KNOWN_READERS} is included (default true). */
+        public Builder knownReaderDefaults(boolean include) {
+            this.knownReaderDefaults = include;
+            return this;
+        }
+
+        public Builder knownReaderSeverity(Severity severity) {
+            this.knownReaderSeverity = Objects.requireNonNull(severity, "severity");
+            return this;
+        }
+
+        /** Distinct targets within the window that make a sweep: 2 to {@value #MAX_SWEEP_THRESHOLD}. */
+        public Builder sweepThreshold(int threshold) {
+            this.sweepThreshold = threshold;
+            return this;
+        }
+
+        public Builder sweepWindow(Duration window) {
+            this.sweepWindow = Objects.requireNonNull(window, "window");
+            return this;
+        }
+
+        /** {@link Duration#ZERO} turns dedupe off. */
+        public Builder dedupeWindow(Duration window) {
+            this.dedupeWindow = Objects.requireNonNull(window, "window");
+            return this;
+        }
+
+        public Builder protectSelf(boolean protect) {
+            this.protectSelf = protect;
+            return this;
+        }
+
+        public Builder protectPid(int... pids) {
+            for (int p : pids) {
+                if (p <= 0) {
+                    throw new IllegalArgumentException("protected pids must be positive");
+                }
+                protectedPids.add(p);
+            }
+            return this;
+        }
+
+        public Builder protectExe(String... paths) {
+            for (String p : paths) {
+                String v = Objects.requireNonNull(p, "path").trim();
+                if (!v.startsWith("/")) {
+                    throw new IllegalArgumentException("protected executables must be absolute paths (the resolved executable)");
+                }
+                protectedExes.add(v);
+            }
+            return this;
+        }
+
+        /** Entries each of the dedupe and sweep tables may hold, at least 1. */
+        public Builder maxStateEntries(int max) {
+            this.maxStateEntries = max;
+            return this;
+        }
+
+        public PolicyConfig build() {
+            if (sweepThreshold < 2 || sweepThreshold > MAX_SWEEP_THRESHOLD) {
+                throw new IllegalArgumentException("configuration key " + SWEEP_THRESHOLD
+                        + ": expected an integer from 2 to " + MAX_SWEEP_THRESHOLD);
+            }
+            if (sweepWindow.isNegative() || sweepWindow.isZero() || sweepWindow.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("configuration key " + SWEEP_WINDOW
+                        + ": expected a duration above zero and at most one day");
+            }
+            if (dedupeWindow.isNegative() || dedupeWindow.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("configuration key " + DEDUPE_WINDOW
+                        + ": expected a duration from zero (off) to one day");
+            }
+            if (maxStateEntries < 1) {
+                throw new IllegalArgumentException("configuration key " + STATE_MAX_ENTRIES
+                        + ": expected a positive integer");
+            }
+            return new PolicyConfig(this);
+        }
+    }
+
+    /** The protected pids as a sorted array, for the policy's allocation-free lookup. */
+    int[] protectedPidArray() {
+        int[] out = protectedPids.stream().mapToInt(Integer::intValue).toArray();
+        Arrays.sort(out);
+        return out;
+    }
+}
