@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.environguard.api.Alert;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitrary;
@@ -71,8 +70,7 @@ class AlertOcsfProperties {
     /** OCSF attributes that are unknown are left out, not written as null; only unmapped keeps environ-guard's own shape. */
     private static void assertNoNullOutsideUnmapped(JsonNode node, String line) {
         if (node.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
+            for (Map.Entry<String, JsonNode> f : node.properties()) {
                 if (f.getKey().equals("unmapped")) {
                     continue;
                 }

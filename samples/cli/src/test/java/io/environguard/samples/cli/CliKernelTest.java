@@ -276,12 +276,10 @@ class CliKernelTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             if (process.isAlive()) {
                 process.destroy();
-                if (!process.waitFor(EXIT.toSeconds(), TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
+                stop(process, EXIT);
             }
         }
     }
@@ -318,16 +316,30 @@ class CliKernelTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             try {
                 process.getOutputStream().close();
             } catch (IOException e) {
                 // already closed
             }
             process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            stop(process, Duration.ofSeconds(10));
+        }
+    }
+
+    /** Waits for a process this test signalled; kills it if it does not go. Keeps an interrupt for the caller. */
+    private static void stop(Process process, Duration grace) {
+        boolean interrupted = false;
+        try {
+            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            process.destroyForcibly();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }
