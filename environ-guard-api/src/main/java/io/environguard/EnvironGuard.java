@@ -116,26 +116,43 @@ public final class EnvironGuard implements AutoCloseable {
 
             EventSourceProvider chosen = chooseSource(allSources, sources.failures());
             Map<String, AlertSink> sinks = createSinks(allSinkProviders);
-            Policy policy = explicitPolicy != null ? explicitPolicy : Policy.fromConfig(config);
-            Dispatcher d = new Dispatcher(sinks, config.getInt(QUEUE_CAPACITY, 1024),
-                    config.getDuration(CLOSE_TIMEOUT, Duration.ofSeconds(5)));
-            d.start();
-            Pipeline p = new Pipeline(policy::evaluate, d);
+            PolicyConfig policyConfig;
+            int queueCapacity;
+            Duration closeTimeout;
+            try {
+                policyConfig = explicitPolicy != null ? null : PolicyConfig.from(config);
+                queueCapacity = config.getInt(QUEUE_CAPACITY, 1024);
+                closeTimeout = config.getDuration(CLOSE_TIMEOUT, Duration.ofSeconds(5));
+            } catch (IllegalArgumentException e) {
+                closeAll(sinks);
+                throw new GuardStartException("invalid configuration: " + e.getMessage(), e);
+            }
             EventSource s = null;
+            Dispatcher d = null;
             try {
                 s = chosen.create(config);
+                EventSource created = s;
+                Policy policy = explicitPolicy != null ? explicitPolicy
+                        : new Policy(policyConfig, ProcessHandle.current().pid(), created::exeOf);
+                d = new Dispatcher(sinks, queueCapacity, closeTimeout);
+                d.start();
+                Pipeline p = new Pipeline(policy::evaluate, d);
                 s.start(p);
+                this.pipeline = p;
             } catch (IOException | RuntimeException e) {
                 if (s != null) {
                     s.close();
                 }
-                d.close();
+                if (d != null) {
+                    d.close(); // closes the sinks too
+                } else {
+                    closeAll(sinks);
+                }
                 throw new GuardStartException("source " + safeName(chosen) + " could not start: " + e.getMessage(), e);
             }
             this.source = s;
             this.sourceName = safeName(chosen);
             this.dispatcher = d;
-            this.pipeline = p;
             this.state = State.RUNNING;
             LOG.info("environ-guard watching with source {} and sinks {}", sourceName, sinks.keySet());
             return this;
@@ -188,6 +205,16 @@ public final class EnvironGuard implements AutoCloseable {
             s.sinks().stream().filter(k -> k.undelivered() > 0).forEach(k ->
                     LOG.warn("sink {} did not receive {} alert(s) before the close timeout", k.sink(), k.undelivered()));
         }
+    }
+
+    private static void closeAll(Map<String, AlertSink> sinks) {
+        sinks.forEach((name, sink) -> {
+            try {
+                sink.close();
+            } catch (Exception e) {
+                LOG.warn("sink {} failed to close: {}", name, e.toString());
+            }
+        });
     }
 
     private void requireRunning() {
@@ -250,11 +277,13 @@ public final class EnvironGuard implements AutoCloseable {
         Map<String, AlertSink> sinks = new LinkedHashMap<>(extraSinks);
         List<String> broken = new ArrayList<>();
         for (String name : names) {
-            AlertSinkProvider p = byName.get(name);
-            if (p == null) {
+            if (!byName.containsKey(name)) {
                 throw new GuardStartException("no sink named " + name + " (" + SINKS + "); known sinks: " + byName.keySet()
                         + "; a sink plugin is added by putting its jar on the classpath");
             }
+        }
+        for (String name : names) {
+            AlertSinkProvider p = byName.get(name);
             try {
                 sinks.put(name, Objects.requireNonNull(p.create(config), "provider returned no sink"));
             } catch (Exception | LinkageError e) {

@@ -18,6 +18,14 @@ public interface EventSource extends AutoCloseable {
      */
     void start(AccessListener listener) throws IOException;
 
+    /**
+     * The resolved executable of a live process, or {@code null} when unknown; the policy uses it for
+     * parent-executable allow rules. The default knows nothing, so such rules never match.
+     */
+    default String exeOf(int pid) {
+        return null;
+    }
+
     /** What is watched now, and what is known not to be seen. */
     Coverage coverage();
 
