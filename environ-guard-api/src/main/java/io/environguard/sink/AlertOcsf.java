@@ -6,7 +6,6 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcessInfo;
 import io.environguard.api.Severity;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -153,8 +152,8 @@ public final class AlertOcsf {
                 .field("access", access.kind().id())
                 .field("alias", access.alias().id())
                 .field("source", access.source());
-        strings(w.name("reasons"), alert.reasons());
-        strings(w.name("notes"), access.notes());
+        w.name("reasons").value(alert.reasons());
+        w.name("notes").value(access.notes());
         w.name("reader").beginObject()
                 .field("container", access.reader().containerId())
                 .field("complete", access.reader().complete())
@@ -164,7 +163,7 @@ public final class AlertOcsf {
         if (!alert.targets().isEmpty()) {
             w.name("targets").beginArray();
             for (ProcessInfo t : alert.targets()) {
-                number(w, t.pid());
+                w.valueOrNull(t.pid());
             }
             w.endArray();
         }
@@ -195,7 +194,7 @@ public final class AlertOcsf {
         metadata(w, alert);
         device(w);
         w.name("unmapped").beginObject().field("rule", alert.rule());
-        strings(w.name("reasons"), alert.reasons());
+        w.name("reasons").value(alert.reasons());
         w.name("lost").beginObject();
         // Sorted, so that the same alert always yields the same line.
         for (Map.Entry<String, Long> e : new TreeMap<>(alert.lost()).entrySet()) {
@@ -265,8 +264,8 @@ public final class AlertOcsf {
     /** The target, in environ-guard's own shape (it has no place in the OCSF class). */
     private static void target(JsonWriter w, ProcessInfo p) {
         w.beginObject();
-        number(w.name("pid"), p.pid());
-        number(w.name("uid"), p.uid());
+        w.name("pid").valueOrNull(p.pid());
+        w.name("uid").valueOrNull(p.uid());
         w.field("comm", p.comm()).field("exe", p.exe())
                 .field("container", p.containerId()).field("complete", p.complete());
         w.endObject();
@@ -310,22 +309,6 @@ public final class AlertOcsf {
         }
     }
 
-    /** {@link ProcessInfo#UNKNOWN} becomes {@code null}. */
-    private static void number(JsonWriter w, int n) {
-        if (n == ProcessInfo.UNKNOWN) {
-            w.nullValue();
-        } else {
-            w.value(n);
-        }
-    }
-
-    private static void strings(JsonWriter w, List<String> values) {
-        w.beginArray();
-        for (String s : values) {
-            w.value(s);
-        }
-        w.endArray();
-    }
 
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s.trim();
