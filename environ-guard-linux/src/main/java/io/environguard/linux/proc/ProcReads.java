@@ -1,5 +1,6 @@
 package io.environguard.linux.proc;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -17,11 +18,17 @@ interface ProcReads {
     /** {@code readlink(link)} as a string. */
     String readLink(Path link) throws IOException;
 
-    /** The real thing. */
+    /**
+     * The real thing. Reads go through {@link FileInputStream} (open, read, close) rather than
+     * {@code Files.newInputStream}: its channel machinery cost about three times as much per small {@code /proc}
+     * file, measured on the fanotify resolver's path (about 170 against 50 us for six files, interpreted;
+     * 25-50 against 17-26 us compiled), which runs for every environ access and often before the JIT has
+     * compiled it. Paths are always on the default file system here.
+     */
     ProcReads FILES = new ProcReads() {
         @Override
         public byte[] read(Path file, int maxBytes) throws IOException {
-            try (InputStream in = Files.newInputStream(file)) {
+            try (InputStream in = new FileInputStream(file.toFile())) {
                 return in.readNBytes(maxBytes);
             }
         }
