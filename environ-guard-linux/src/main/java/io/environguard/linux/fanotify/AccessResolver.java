@@ -36,7 +36,12 @@ import java.util.regex.Pattern;
  * {@code /proc/T/environ} (T a thread id: the alias becomes {@link AliasKind#THREAD}) and
  * {@code /proc/T/task/U/environ}. For an instance of another pid namespace, the number in the path is
  * mapped to this namespace's pid through {@code NSpid}; when that is impossible the pid stays the
- * namespace-local one and a note says so.
+ * namespace-local one and a note says so. A target of this namespace is pinned by a pidfd while it is
+ * inspected, like the reader.
+ *
+ * <p>Every {@code /proc} file this class opens is itself an event for the kernel-read thread, so it opens
+ * as few as it can: with pidfds, three per process ({@code stat}, {@code cmdline}, {@code cgroup}; see
+ * {@link ProcessInspector#inspectPinned}).
  */
 final class AccessResolver {
 
@@ -50,7 +55,8 @@ final class AccessResolver {
      * @param instances    the current procfs instances
      * @param hostProc     this process's {@code /proc}
      * @param threadPidfds whether {@code pidfd_open(tid, PIDFD_THREAD)} plus {@code PIDFD_GET_INFO} may be tried to
-     *                     map a thread id to its process without opening a {@code /proc} file
+     *                     map a thread id to its process without opening a {@code /proc} file, and a target be
+     *                     pinned by a pidfd while it is inspected
      */
     AccessResolver(Supplier<ProcInstanceTracker.Snapshot> instances, Path hostProc, boolean threadPidfds) {
         this.instances = instances;
@@ -129,7 +135,10 @@ final class AccessResolver {
                     + cgroupNote(info));
             return fromEvent.build();
         }
-        ProcessInfo proc = host.inspect(pid);
+        // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat.
+        ProcessInfo proc = pidfd >= 0
+                ? host.inspectPinned(pid, ProcessInfo.UNKNOWN, info == null ? -1 : info.uid(), info == null ? -1 : info.gid())
+                : host.inspect(pid);
         if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
             // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
             notes.add("the reader exited while it was inspected: details are those read with the event"
@@ -184,7 +193,31 @@ final class AccessResolver {
             alias = AliasKind.THREAD;
         }
         int tid = tgid != tidInPath || path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN;
-        return new Target(alias, host.inspect(tgid, tid));
+        return new Target(alias, inspectTarget(tgid, tid));
+    }
+
+    /**
+     * The target's details. Where the kernel gives pidfds, the target is pinned by one for the inspection
+     * (uid and gid from {@code PIDFD_GET_INFO}, identity from the pidfd's liveness afterwards), which opens
+     * four fewer {@code /proc} files than an unpinned inspection: each of those opens would also be an event
+     * for the kernel-read thread.
+     */
+    private ProcessInfo inspectTarget(int tgid, int tid) {
+        if (threadPidfds) {
+            int fd = Pidfds.open(tgid, false);
+            if (fd >= 0) {
+                try {
+                    PidfdInfo info = pidfds.info(fd).orElse(null);
+                    ProcessInfo target = host.inspectPinned(tgid, tid, info == null ? -1 : info.uid(),
+                            info == null ? -1 : info.gid());
+                    // Reaped during the inspection: /proc/<tgid> may have shown a process that reused the pid.
+                    return Pidfds.isAlive(fd) ? target : target.toBuilder().complete(false).build();
+                } finally {
+                    LinuxLibC.close(fd);
+                }
+            }
+        }
+        return host.inspect(tgid, tid);
     }
 
     private Target foreignTarget(ProcPath path, ProcInstance instance, int localTid, ProcessInfo reader,

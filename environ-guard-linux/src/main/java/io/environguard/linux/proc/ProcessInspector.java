@@ -19,7 +19,8 @@ import java.util.Objects;
  * {@code complete = false}, and so is any field that could not be read for another reason (e.g.
  * {@code exe} of another user's process without privilege). A missing {@code exe} of a live process is
  * normal (kernel threads, zombies) and leaves {@code exe} null with {@code complete} true. Stateless and
- * thread-safe; about seven small reads per call.
+ * thread-safe; about seven small reads per call, four for a caller that pins the process with a pidfd
+ * ({@link #inspectPinned}).
  *
  * <pre>{@code
  * ProcessInspector inspector = new ProcessInspector(Path.of("/proc"));
@@ -62,6 +63,37 @@ public final class ProcessInspector {
 
     /** As {@link #inspect(int)}, recording {@code tid} (the acting thread) in the result. */
     public ProcessInfo inspect(int pid, int tid) {
+        return inspect(pid, tid, false, -1, -1);
+    }
+
+    /**
+     * As {@link #inspect(int, int)}, for a caller that pins the process itself: it holds a pidfd of {@code pid}
+     * and checks, after this call, that the process has not been reaped ({@code Pidfds.isAlive}). While that
+     * holds, {@code /proc/<pid>} showed this process and no other, so {@code stat} is not read a second time;
+     * the name is taken from {@code stat} (the kernel prints the same bytes there as in {@code comm}); and
+     * {@code status} is read only if the caller does not know the real uid and gid ({@code PIDFD_GET_INFO}
+     * gives both). That makes three file opens ({@code stat}, {@code cmdline}, {@code cgroup}) and a readlink
+     * where {@link #inspect} makes six and a readlink; under a fanotify mark on procfs every open is also an
+     * event that the guard's own reader thread has to read.
+     *
+     * <pre>{@code
+     * int pidfd = Pidfds.open(pid, false);
+     * PidfdInfo known = pidfds.info(pidfd).orElse(null);
+     * ProcessInfo info = inspector.inspectPinned(pid, ProcessInfo.UNKNOWN,
+     *         known == null ? -1 : known.uid(), known == null ? -1 : known.gid());
+     * if (!Pidfds.isAlive(pidfd)) { ... reaped meanwhile: info may mix two processes ... }
+     * }</pre>
+     *
+     * @param uid the real uid, if the caller knows it, or -1 to read it from {@code status}
+     * @param gid the real gid, if the caller knows it, or -1 to read it from {@code status}
+     * @return never {@code null}; {@code complete == false} when a file could not be read. Whether the process
+     *         was still the same one throughout is the caller's to check, with its pidfd
+     */
+    public ProcessInfo inspectPinned(int pid, int tid, int uid, int gid) {
+        return inspect(pid, tid, true, uid, gid);
+    }
+
+    private ProcessInfo inspect(int pid, int tid, boolean pinned, int knownUid, int knownGid) {
         ProcessInfo.Builder info = ProcessInfo.builder(pid).tid(tid);
         if (pid <= 0) {
             return info.complete(false).build();
@@ -77,20 +109,26 @@ public final class ProcessInspector {
         info.ppid(stat.ppid()).startTime(stat.startTime()).comm(stat.comm());
         boolean complete = true;
 
-        try {
-            ProcStatus status = ProcStatusParser.parse(reads.read(dir.resolve("status"), MAX_SMALL_FILE_BYTES));
-            info.uid(status.uid()).gid(status.gid());
-            complete &= status.uid() >= 0 && status.gid() >= 0;
-        } catch (IOException | ProcParseException e) {
-            complete = false;
+        if (pinned && knownUid >= 0 && knownGid >= 0) {
+            info.uid(knownUid).gid(knownGid);
+        } else {
+            try {
+                ProcStatus status = ProcStatusParser.parse(reads.read(dir.resolve("status"), MAX_SMALL_FILE_BYTES));
+                info.uid(status.uid()).gid(status.gid());
+                complete &= status.uid() >= 0 && status.gid() >= 0;
+            } catch (IOException | ProcParseException e) {
+                complete = false;
+            }
         }
 
-        try {
-            byte[] comm = reads.read(dir.resolve("comm"), MAX_SMALL_FILE_BYTES);
-            int length = comm.length > 0 && comm[comm.length - 1] == '\n' ? comm.length - 1 : comm.length;
-            info.comm(new String(comm, 0, length, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            complete = false; // stat's comm stays: the same bytes, as far as they were read
+        if (!pinned) {
+            try {
+                byte[] comm = reads.read(dir.resolve("comm"), MAX_SMALL_FILE_BYTES);
+                int length = comm.length > 0 && comm[comm.length - 1] == '\n' ? comm.length - 1 : comm.length;
+                info.comm(new String(comm, 0, length, StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                complete = false; // stat's comm stays: the same bytes, as far as they were read
+            }
         }
 
         try {
@@ -113,7 +151,9 @@ public final class ProcessInspector {
             complete = false;
         }
 
-        complete &= sameProcess(dir, stat.startTime());
+        if (!pinned) {
+            complete &= sameProcess(dir, stat.startTime());
+        }
         return info.complete(complete).build();
     }
 

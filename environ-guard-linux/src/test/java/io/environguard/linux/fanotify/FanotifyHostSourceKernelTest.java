@@ -12,6 +12,7 @@ import io.environguard.api.GuardConfig;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
 import io.environguard.linux.KernelTestSupport;
+import io.environguard.linux.proc.ProcessInspector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +115,22 @@ class FanotifyHostSourceKernelTest {
         assertReaderIs(a, cat, "cat");
         assertEquals(ProcessHandle.current().pid(), a.reader().ppid());
         assertFalse(a.isSelfRead());
+    }
+
+    /**
+     * The reader and the target are inspected pinned by pidfds (fewer /proc reads): what the access carries must
+     * still be everything a full inspection of the two live processes shows.
+     */
+    @Test
+    void readerAndTargetDetailsAreWhatProcShows() throws IOException {
+        RecordingListener seen = start();
+        Process target = children.sleeper();
+        Process cat = holdingCat("/proc/" + target.pid() + "/environ");
+        EnvironAccess a = seen.awaitAccess("by cat of the sleeper", by(cat, target), WAIT);
+        ProcessInspector proc = new ProcessInspector(Path.of("/proc"));
+        assertEquals(proc.inspect((int) cat.pid()), a.reader(), "both are still alive");
+        assertEquals(proc.inspect((int) target.pid()), a.target());
+        assertTrue(a.reader().uid() >= 0 && a.target().gid() >= 0, a.toString());
     }
 
     @Test

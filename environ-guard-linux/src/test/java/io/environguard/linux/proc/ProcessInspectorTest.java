@@ -118,6 +118,68 @@ class ProcessInspectorTest {
         }
     }
 
+    /**
+     * A pinned inspection (the caller holds a pidfd and knows uid and gid) reads stat, exe, cmdline and cgroup,
+     * nothing else, and reports what a full inspection reports.
+     */
+    @Property
+    void aPinnedInspectionReadsFourFilesAndAgreesWithAFullOne(@ForAll("trees") ProcessTree tree) {
+        List<SimProcess> spawned = fs.spawnTree(1, tree);
+        try {
+            List<String> read = new ArrayList<>();
+            ProcessInspector pinned = new ProcessInspector(fs.root(), recording(read));
+            ProcessInspector full = new ProcessInspector(fs.root());
+            for (SimProcess p : spawned) {
+                read.clear();
+                ProcessInfo info = pinned.inspectPinned(p.pid(), 77, p.spec().uid(), p.spec().gid());
+                assertEquals(expected(p).toBuilder().tid(77).build(), info);
+                assertEquals(full.inspect(p.pid(), 77), info);
+                assertEquals(List.of("stat", "exe", "cmdline", "cgroup"), read);
+            }
+        } finally {
+            spawned.forEach(p -> fs.exit(p.pid()));
+        }
+    }
+
+    /** Without known credentials, a pinned inspection reads them from status. */
+    @Property
+    void aPinnedInspectionWithoutCredentialsReadsStatus(@ForAll("specs") ProcessSpec spec,
+                                                        @ForAll boolean uidKnown) {
+        SimProcess p = fs.spawn(spec.toBuilder().ppid(1).build());
+        try {
+            List<String> read = new ArrayList<>();
+            ProcessInfo info = new ProcessInspector(fs.root(), recording(read))
+                    .inspectPinned(p.pid(), ProcessInfo.UNKNOWN, uidKnown ? spec.uid() : -1, uidKnown ? -1 : spec.gid());
+            assertEquals(expected(p), info);
+            assertEquals(List.of("stat", "status", "exe", "cmdline", "cgroup"), read);
+        } finally {
+            fs.exit(p.pid());
+        }
+    }
+
+    /** The process exits before read number {@code k} of a pinned inspection: incomplete, never an exception. */
+    @Property
+    void aProcessThatVanishesMidPinnedLookupIsIncomplete(@ForAll("specs") ProcessSpec spec,
+                                                         @ForAll @IntRange(max = 4) int k) {
+        SimProcess p = fs.spawn(spec.toBuilder().ppid(1).build());
+        try {
+            ProcessInspector inspector = new ProcessInspector(fs.root(), beforeRead(k, () -> fs.exit(p.pid())));
+            ProcessInfo info = inspector.inspectPinned(p.pid(), 77, spec.uid(), spec.gid());
+            assertEquals(p.pid(), info.pid());
+            assertEquals(77, info.tid());
+            if (k == 4) {
+                assertEquals(expected(p).toBuilder().tid(77).build(), info);
+            } else if (k == 0) {
+                assertEquals(ProcessInfo.builder(p.pid()).tid(77).complete(false).build(), info);
+            } else {
+                assertFalse(info.complete(), "read " + k + " failed: " + info);
+                assertEquals(p.startTime(), info.startTime(), "what was read before the exit is kept");
+            }
+        } finally {
+            fs.exit(p.pid());
+        }
+    }
+
     /** The pid is reused before read number {@code k}: the mix of two processes is never reported as complete. */
     @Property
     void aPidReusedMidLookupIsIncomplete(@ForAll("specs") ProcessSpec first, @ForAll("specs") ProcessSpec second,
@@ -299,6 +361,23 @@ class ProcessInspectorTest {
         return ProcessInfo.builder(p.pid()).ppid(s.ppid()).uid(s.uid()).gid(s.gid())
                 .comm(new String(s.comm(), StandardCharsets.UTF_8)).exe(s.exe()).cmdline(s.cmdline())
                 .containerId(container).startTime(p.startTime()).build();
+    }
+
+    /** Reads that record the name of each file read, in order. */
+    private static ProcReads recording(List<String> names) {
+        return new ProcReads() {
+            @Override
+            public byte[] read(Path file, int maxBytes) throws IOException {
+                names.add(file.getFileName().toString());
+                return ProcReads.FILES.read(file, maxBytes);
+            }
+
+            @Override
+            public String readLink(Path link) throws IOException {
+                names.add(link.getFileName().toString());
+                return ProcReads.FILES.readLink(link);
+            }
+        };
     }
 
     /** Reads that run {@code action} once, just before read number {@code k} (0-based). */
