@@ -166,6 +166,7 @@ public final class FanotifyBench {
 
     private Measurements.Round round(int index, Listener c, Listener guard) throws InterruptedException {
         List<Listener> order = index % 2 == 0 ? List.of(c, guard) : List.of(guard, c);
+        double background = background(c);
         Map<String, Measurements.Drain> drain = new LinkedHashMap<>();
         for (Listener l : order) {
             drain.put(l.name(), drain(l));
@@ -184,7 +185,25 @@ public final class FanotifyBench {
         for (Listener l : order) {
             sweep.put(l.name(), sweep(l));
         }
-        return new Measurements.Round(index, order.stream().map(Listener::name).toList(), drain, overhead, latency, sweep);
+        return new Measurements.Round(index, order.stream().map(Listener::name).toList(), background, drain, overhead,
+                latency, sweep);
+    }
+
+    /**
+     * {@code /proc} opens per second made by everything else on the machine (other builds, agents), counted by
+     * the C listener over one idle second: the noise every figure of the round is measured against.
+     */
+    private static double background(Listener c) throws InterruptedException {
+        c.start();
+        try {
+            ListenerStats before = c.stats();
+            long t0 = System.nanoTime();
+            Thread.sleep(1000);
+            ListenerStats after = c.stats();
+            return (after.events() - before.events()) * 1e9 / (System.nanoTime() - t0);
+        } finally {
+            c.stop();
+        }
     }
 
     private LineProcess loadgen(String... args) {

@@ -75,8 +75,12 @@ final class Measurements {
         }
     }
 
-    /** One round: each phase, C and Java alternating in order from one round to the next. */
-    record Round(int index, List<String> order, Map<String, Drain> drain, Map<String, Overhead> overhead,
-                 Map<String, Latency> latency, Map<String, Sweep> sweep) {
+    /**
+     * One round: each phase, C and Java alternating in order from one round to the next.
+     *
+     * @param backgroundOpensPerSecond {@code /proc} opens per second by other processes while the round began
+     */
+    record Round(int index, List<String> order, double backgroundOpensPerSecond, Map<String, Drain> drain,
+                 Map<String, Overhead> overhead, Map<String, Latency> latency, Map<String, Sweep> sweep) {
     }
 }

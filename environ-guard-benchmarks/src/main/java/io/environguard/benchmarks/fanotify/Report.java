@@ -87,6 +87,10 @@ final class Report {
         line("kernel %s, Java %s, %s CPU(s), load average %s at start, %s at end", environment.get("kernel"),
                 environment.get("java"), environment.get("cpus"), first3(environment.get("loadavg_start")),
                 first3(environment.get("loadavg_end")));
+        Summary.Spread background = spread(Measurements.Round::backgroundOpensPerSecond);
+        line("background: other processes opened %,.0f /proc files per second [%,.0f .. %,.0f] (idle second per round)",
+                background.median(), background.min(), background.max());
+        summary.put("background_proc_opens_per_second", json(background));
         line("");
         drain();
         overhead();
@@ -345,6 +349,7 @@ final class Report {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("round", r.index());
             m.put("order", r.order());
+            m.put("background_proc_opens_per_second", r.backgroundOpensPerSecond());
             m.put("drain", r.drain());
             m.put("overhead_order", new ArrayList<>(r.overhead().keySet()));
             m.put("overhead", r.overhead());
