@@ -16,8 +16,9 @@
  *       and prints "burst opens=N reader=PID marker_ns=T cont_ns=T". Waits for "done" on stdin (the
  *       children must outlive the drain: an event whose process exited cannot be opened), then cleans up.
  *   loadgen latency SAMPLES GAP_US HOLD_MS
- *       Forks one idle target, then SAMPLES readers, one every GAP_US: each stamps CLOCK_MONOTONIC,
- *       opens, reads and closes the target's environ, prints "open READER_PID T_NS TARGET_PID", and stays
+ *       Forks one idle target, then SAMPLES readers, one every GAP_US: each stamps CLOCK_MONOTONIC (and
+ *       CLOCK_REALTIME), opens, reads and closes the target's environ, prints
+ *       "open READER_PID T_NS TARGET_PID REALTIME_NS", and stays
  *       alive HOLD_MS before it exits (a reader that is still there, as an attacker's shell would be).
  *       Prints "finished", waits for "done" on stdin, then cleans up.
  *   loadgen sweep TARGETS
@@ -263,11 +264,12 @@ static int cmd_latency(long samples, long gap_us, long hold_ms)
             if (getppid() != parent) {
                 _exit(0);
             }
-            char line[96];
+            char line[128];
+            int64_t real = now_ns(CLOCK_REALTIME);
             int64_t t = now_ns(CLOCK_MONOTONIC);
             int ok = open_read_close(path, 1) == 0;
-            int len = snprintf(line, sizeof(line), "open %d %lld %d%s\n", getpid(), (long long) t, target,
-                               ok ? "" : " failed");
+            int len = snprintf(line, sizeof(line), "open %d %lld %d %lld%s\n", getpid(), (long long) t, target,
+                               (long long) real, ok ? "" : " failed");
             /* One write of less than PIPE_BUF: lines of concurrent readers never interleave. */
             if (write(STDOUT_FILENO, line, (size_t) len) < 0) {
                 _exit(1);

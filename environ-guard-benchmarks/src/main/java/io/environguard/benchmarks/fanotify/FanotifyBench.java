@@ -309,12 +309,14 @@ public final class FanotifyBench {
             Duration budget = Duration.ofMillis(30_000L
                     + 3L * options.latencySamples() * (options.latencyGapMicros() / 1000 + 1));
             Map<Long, Long> openedAt = new HashMap<>();
+            Map<Long, Long> openedAtWall = new HashMap<>();
             long lastReader = -1;
             for (String line : gen.linesUntil("finished", budget)) {
                 String[] w = line.split(" ");
-                if (w[0].equals("open") && w.length == 4) {
+                if (w[0].equals("open") && w.length == 5) {
                     lastReader = Long.parseLong(w[1]);
                     openedAt.put(lastReader, Long.parseLong(w[2]));
+                    openedAtWall.put(lastReader, Long.parseLong(w[4]));
                 }
             }
             long last = lastReader;
@@ -324,15 +326,17 @@ public final class FanotifyBench {
             List<String> dump = l.dump();
             gen.send("done");
             gen.waitFor(Duration.ofSeconds(30));
-            return matchLatencies(l, openedAt, dump);
+            return matchLatencies(l, openedAt, openedAtWall, dump);
         } finally {
             l.stop();
         }
     }
 
-    private static Measurements.Latency matchLatencies(Listener l, Map<Long, Long> openedAt, List<String> dump) {
+    private static Measurements.Latency matchLatencies(Listener l, Map<Long, Long> openedAt,
+                                                       Map<Long, Long> openedAtWall, List<String> dump) {
         Map<Long, Long> sink = new HashMap<>();
         Map<Long, Long> source = new HashMap<>();
+        Map<Long, Long> read = new HashMap<>();
         for (String line : dump) {
             String[] w = line.split(" ");
             if (l.name().equals("C") && w[0].equals("hit")) {
@@ -341,10 +345,12 @@ public final class FanotifyBench {
                 sink.putIfAbsent(Long.parseLong(w[3]), Long.parseLong(w[1]));
             } else if (w[0].equals("access")) {
                 source.putIfAbsent(Long.parseLong(w[2]), Long.parseLong(w[1]));
+                read.putIfAbsent(Long.parseLong(w[2]), Long.parseLong(w[4]));
             }
         }
         List<Long> toSink = new ArrayList<>();
         List<Long> toSource = new ArrayList<>();
+        List<Long> toRead = new ArrayList<>();
         int missing = 0;
         for (Map.Entry<Long, Long> e : openedAt.entrySet()) {
             Long s = sink.get(e.getKey());
@@ -356,10 +362,12 @@ public final class FanotifyBench {
             Long a = source.get(e.getKey());
             if (a != null) {
                 toSource.add(a - e.getValue());
+                toRead.add(read.get(e.getKey()) - openedAtWall.get(e.getKey()));
             }
         }
         return new Measurements.Latency(openedAt.size(), toSink.stream().mapToLong(Long::longValue).toArray(),
-                toSource.stream().mapToLong(Long::longValue).toArray(), missing);
+                toSource.stream().mapToLong(Long::longValue).toArray(), toRead.stream().mapToLong(Long::longValue).toArray(),
+                missing);
     }
 
     private Measurements.Sweep sweep(Listener l) throws InterruptedException {

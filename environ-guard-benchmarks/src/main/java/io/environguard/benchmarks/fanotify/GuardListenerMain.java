@@ -26,14 +26,15 @@ import java.nio.charset.StandardCharsets;
  *   stats      -> "stats events=N cpu_ns=N hits=N accesses=N lost=N reader_cpu_ns=N resolver_cpu_ns=N"
  *   seen PID   -> "seen T": when the first access by reader PID left the source (System.nanoTime), or -1
  *   count PID  -> "count N": accesses by reader PID that left the source
- *   dump       -> "access T READER TARGET", "alert T RULE READER TARGET COUNT" and "loss T CAUSE COUNT"
+ *   dump       -> "access T READER TARGET READ", "alert T RULE READER TARGET COUNT" and "loss T CAUSE COUNT"
  *                 lines, then "end"
  *   stop       -> "stopped accesses=N alerts=N suppressed=N lost=N delivered=N dropped=N"
  *   quit (EOF) -> exits
  * </pre>
  * {@code events} counts every kernel record the source read (every {@code /proc} open on the host);
  * {@code cpu_ns} is the whole JVM's CPU time (every thread: JIT, GC, the guard's threads);
- * {@code reader_cpu_ns} and {@code resolver_cpu_ns} are those two threads alone.
+ * {@code reader_cpu_ns} and {@code resolver_cpu_ns} are those two threads alone. {@code READ} is when the
+ * kernel-read thread read the access's event (the access's time: wall clock, epoch nanoseconds).
  *
  * <p>Configuration comes from {@link GuardConfig#load()} ({@code -Denvironguard.*} on the command line), with
  * the source forced to the instrumented fanotify source and the sink to the timing sink.

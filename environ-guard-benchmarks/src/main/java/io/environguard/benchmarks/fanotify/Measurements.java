@@ -53,9 +53,11 @@ final class Measurements {
      * @param samples      opens made
      * @param sinkNanos    open to alert at the sink (Java) or to the listener noticing it (C), per matched sample
      * @param sourceNanos  open to the access leaving the source (Java only; empty for C)
+     * @param readNanos    open to the source's kernel-read thread reading the event (Java only, wall clock:
+     *                     CLOCK_REALTIME in the reader, {@code Instant.now()} in the source)
      * @param missing      opens with no matching alert (or hit)
      */
-    record Latency(int samples, long[] sinkNanos, long[] sourceNanos, int missing) {
+    record Latency(int samples, long[] sinkNanos, long[] sourceNanos, long[] readNanos, int missing) {
     }
 
     /**

@@ -4,6 +4,7 @@ import io.environguard.api.Alert;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcessInfo;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,14 +14,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What the Java listener saw, stamped with {@link System#nanoTime()} ({@code CLOCK_MONOTONIC} on Linux, the
  * clock the load generator stamps its opens with): every access as it left the source, and every alert as it
- * reached the sink. Kept in memory and printed only when the harness asks, so that recording costs a list
+ * reached the sink; with each access, the time the source's kernel-read thread read its event
+ * ({@link EnvironAccess#time()}, wall clock, in epoch nanoseconds). Kept in memory and printed only when the harness asks, so that recording costs a list
  * append while the guard is measured. Losses are recorded as the source reports them, with their cause.
  *
  * <pre>{@code
  * Recorder recorder = new Recorder();
  * recorder.access(System.nanoTime(), access);     // source side
  * recorder.alert(System.nanoTime(), alert);       // sink side
- * recorder.drain().forEach(System.out::println);  // "access T READER TARGET", "alert T RULE READER TARGET COUNT"
+ * recorder.drain().forEach(System.out::println);  // "access T READER TARGET READ", "alert T RULE READER TARGET COUNT"
  *                                                 // and "loss T CAUSE COUNT"
  * }</pre>
  *
@@ -38,7 +40,9 @@ final class Recorder {
         int target = access.target().pid();
         firstAccessByReader.putIfAbsent(reader, nanos);
         accessesByReader.computeIfAbsent(reader, k -> new AtomicLong()).incrementAndGet();
-        String line = "access " + nanos + " " + reader + " " + target;
+        Instant read = access.time();
+        String line = "access " + nanos + " " + reader + " " + target + " "
+                + (read.getEpochSecond() * 1_000_000_000L + read.getNano());
         synchronized (lines) {
             lines.add(line);
         }

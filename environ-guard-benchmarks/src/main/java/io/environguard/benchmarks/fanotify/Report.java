@@ -208,16 +208,18 @@ final class Report {
                 + " %d samples per round", options.latencySamples());
         line("  %-34s %-28s %-28s %s", "", "p50", "p99", "pooled p50 / p99 / max, missing");
         Map<String, Object> s = new LinkedHashMap<>();
-        for (String[] series : new String[][] {{"Java", "sink"}, {"Java", "source"}, {"C", "sink"}}) {
+        for (String[] series : new String[][] {{"Java", "sink"}, {"Java", "source"}, {"Java", "read"}, {"C", "sink"}}) {
             String who = series[0];
             boolean atSink = series[1].equals("sink");
-            Function<Measurements.Latency, long[]> pick = atSink ? Measurements.Latency::sinkNanos : Measurements.Latency::sourceNanos;
+            Function<Measurements.Latency, long[]> pick = atSink ? Measurements.Latency::sinkNanos
+                    : series[1].equals("source") ? Measurements.Latency::sourceNanos : Measurements.Latency::readNanos;
             Summary.Spread p50 = spread(r -> micros(pick.apply(r.latency().get(who)), 50));
             Summary.Spread p99 = spread(r -> micros(pick.apply(r.latency().get(who)), 99));
             long[] pooled = rounds.stream().flatMapToLong(r -> LongStream.of(pick.apply(r.latency().get(who)))).toArray();
             int missing = rounds.stream().mapToInt(r -> r.latency().get(who).missing()).sum();
             String label = who.equals("C") ? "C listener notices the open"
-                    : atSink ? "Java: alert reaches the sink" : "Java: access leaves the source";
+                    : atSink ? "Java: alert reaches the sink"
+                    : series[1].equals("source") ? "Java: access leaves the source" : "Java: reader thread reads it";
             line("  %-34s %-28s %-28s %s", label, us(p50), us(p99), pooled.length == 0 ? "-"
                     : String.format(Locale.ROOT, "%.0f / %.0f / %.0f us, %d", Summary.percentile(pooled, 50) / 1e3,
                     Summary.percentile(pooled, 99) / 1e3, Arrays.stream(pooled).max().getAsLong() / 1e3,
@@ -362,6 +364,8 @@ final class Report {
                 x.put("sink_p99_us", micros(l.sinkNanos(), 99));
                 x.put("source_p50_us", micros(l.sourceNanos(), 50));
                 x.put("source_p99_us", micros(l.sourceNanos(), 99));
+                x.put("read_p50_us", micros(l.readNanos(), 50));
+                x.put("read_p99_us", micros(l.readNanos(), 99));
                 lat.put(who, x);
             });
             m.put("latency", lat);
