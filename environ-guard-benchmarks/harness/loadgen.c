@@ -23,7 +23,8 @@
  *       Prints "finished", waits for "done" on stdin, then cleans up.
  *   loadgen sweep TARGETS
  *       Forks TARGETS idle children, prints "prepared", waits for "go", then opens + reads + closes the
- *       environ of each, as fast as possible, and prints "sweep reader=PID targets=K ok=K elapsed_ns=T".
+ *       environ of each, as fast as possible, and prints
+ *       "sweep reader=PID targets=K ok=K elapsed_ns=T start_ns=T" (start: CLOCK_MONOTONIC).
  *       Waits for "done" on stdin, then cleans up.
  *
  * Build: gcc -O2 -Wall -o loadgen loadgen.c
@@ -313,7 +314,8 @@ static int cmd_sweep(int targets)
         }
     }
     int64_t t1 = now_ns(CLOCK_MONOTONIC);
-    printf("sweep reader=%d targets=%d ok=%d elapsed_ns=%lld\n", getpid(), targets, ok, (long long) (t1 - t0));
+    printf("sweep reader=%d targets=%d ok=%d elapsed_ns=%lld start_ns=%lld\n", getpid(), targets, ok,
+           (long long) (t1 - t0), (long long) t0);
     fflush(stdout);
     await_word("done");
     kill_children();

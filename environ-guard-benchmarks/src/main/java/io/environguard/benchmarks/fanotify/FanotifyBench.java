@@ -390,12 +390,15 @@ public final class FanotifyBench {
             Set<Long> targets = new HashSet<>();
             Map<String, Long> rules = new TreeMap<>();
             Map<String, Long> losses = new TreeMap<>();
+            long last = Long.MIN_VALUE;
             for (String line : dump) {
                 String[] w = line.split(" ");
                 if (w[0].equals("hit") && Long.parseLong(w[2]) == reader) {
                     targets.add(pidInPath(w[3]));
+                    last = Math.max(last, Long.parseLong(w[1]));
                 } else if (w[0].equals("access") && Long.parseLong(w[2]) == reader) {
                     targets.add(Long.parseLong(w[3]));
+                    last = Math.max(last, Long.parseLong(w[1]));
                 } else if (w[0].equals("alert") && Long.parseLong(w[3]) == reader) {
                     rules.merge(w[2], 1L, Long::sum);
                 } else if (w[0].equals("loss")) {
@@ -405,7 +408,8 @@ public final class FanotifyBench {
             if (l.name().equals("C") && after.lost() > before.lost()) {
                 losses.put("fd_error_or_overflow", after.lost() - before.lost());
             }
-            return new Measurements.Sweep((int) ok, seen, targets.size(), result.get("elapsed_ns"), rules, losses);
+            return new Measurements.Sweep((int) ok, seen, targets.size(), result.get("elapsed_ns"),
+                    last == Long.MIN_VALUE ? -1 : last - result.get("start_ns"), rules, losses);
         } finally {
             l.stop();
         }

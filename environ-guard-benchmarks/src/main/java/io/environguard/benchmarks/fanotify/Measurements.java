@@ -67,10 +67,12 @@ final class Measurements {
      * @param seen             of those, opens the listener saw (accesses leaving the source, for Java)
      * @param distinctTargets  distinct targets among them
      * @param sweepElapsedNanos how long the reader took
+     * @param lastSeenNanos    from the reader's first open to the last of its opens leaving the listener (the
+     *                         source, for Java): how long the listener took to work through the sweep
      * @param alertsByRule     alerts at the sink for this reader, by rule (Java only)
      * @param lossesByCause    loss reports while the sweep ran, host-wide, by cause
      */
-    record Sweep(int targets, long seen, long distinctTargets, long sweepElapsedNanos,
+    record Sweep(int targets, long seen, long distinctTargets, long sweepElapsedNanos, long lastSeenNanos,
                  Map<String, Long> alertsByRule, Map<String, Long> lossesByCause) {
         long missed() {
             return targets - seen;

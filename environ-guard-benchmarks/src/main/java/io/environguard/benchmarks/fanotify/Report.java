@@ -263,6 +263,8 @@ final class Report {
             long missed = rounds.stream().mapToLong(r -> r.sweep().get(who).missed()).sum();
             long minDistinct = rounds.stream().mapToLong(r -> r.sweep().get(who).distinctTargets()).min().orElse(0);
             Summary.Spread elapsed = spread(r -> r.sweep().get(who).sweepElapsedNanos() / 1e6);
+            Summary.Spread through = spread(r -> r.sweep().get(who).lastSeenNanos() < 0 ? Double.NaN
+                    : r.sweep().get(who).lastSeenNanos() / 1e6);
             Map<String, Long> losses = new java.util.TreeMap<>();
             Map<String, Long> rules = new java.util.TreeMap<>();
             for (Measurements.Round r : rounds) {
@@ -272,6 +274,8 @@ final class Report {
             line("  %-6s missed %d of %d opens over %d round(s); fewest distinct targets seen in a round %d;"
                     + " sweep took %.1f ms [%.1f .. %.1f]", who, missed, (long) options.sweepTargets() * rounds.size(),
                     rounds.size(), minDistinct, elapsed.median(), elapsed.min(), elapsed.max());
+            line("         the last of the sweep's opens left the %s %.1f ms [%.1f .. %.1f] after the first was made",
+                    who.equals("Java") ? "source" : "listener", through.median(), through.min(), through.max());
             if (who.equals("Java")) {
                 line("         alerts for the sweeping reader, all rounds: %s", rules);
                 allSeen = missed == 0 && minDistinct == options.sweepTargets();
@@ -281,6 +285,7 @@ final class Report {
             m.put("missed", missed);
             m.put("min_distinct_targets", minDistinct);
             m.put("elapsed_ms", json(elapsed));
+            m.put("last_seen_ms", json(through));
             m.put("losses_host_wide", losses);
             if (who.equals("Java")) {
                 m.put("alerts_for_reader", rules);
