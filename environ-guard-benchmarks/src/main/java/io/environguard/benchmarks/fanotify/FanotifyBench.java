@@ -305,7 +305,8 @@ public final class FanotifyBench {
         l.start();
         try (LineProcess gen = loadgen("latency", Integer.toString(options.latencySamples()),
                 Integer.toString(options.latencyGapMicros()), Integer.toString(options.latencyHoldMillis()))) {
-            long hitsBefore = l.stats().hits();
+            ListenerStats before = l.stats();
+            long hitsBefore = before.hits();
             Duration budget = Duration.ofMillis(30_000L
                     + 3L * options.latencySamples() * (options.latencyGapMicros() / 1000 + 1));
             Map<Long, Long> openedAt = new HashMap<>();
@@ -323,17 +324,19 @@ public final class FanotifyBench {
             Listener.waitUntil(() -> l.stats().hits() - hitsBefore >= openedAt.size() && l.seen(last) >= 0,
                     Duration.ofSeconds(10));
             Thread.sleep(200); // stragglers behind a foreign reader's alerts
+            Measurements.AccessCpu cpu = Measurements.AccessCpu.between(before, l.stats());
             List<String> dump = l.dump();
             gen.send("done");
             gen.waitFor(Duration.ofSeconds(30));
-            return matchLatencies(l, openedAt, openedAtWall, dump);
+            return matchLatencies(l, openedAt, openedAtWall, dump, cpu);
         } finally {
             l.stop();
         }
     }
 
     private static Measurements.Latency matchLatencies(Listener l, Map<Long, Long> openedAt,
-                                                       Map<Long, Long> openedAtWall, List<String> dump) {
+                                                       Map<Long, Long> openedAtWall, List<String> dump,
+                                                       Measurements.AccessCpu cpu) {
         Map<Long, Long> sink = new HashMap<>();
         Map<Long, Long> source = new HashMap<>();
         Map<Long, Long> read = new HashMap<>();
@@ -367,7 +370,7 @@ public final class FanotifyBench {
         }
         return new Measurements.Latency(openedAt.size(), toSink.stream().mapToLong(Long::longValue).toArray(),
                 toSource.stream().mapToLong(Long::longValue).toArray(), toRead.stream().mapToLong(Long::longValue).toArray(),
-                missing);
+                missing, cpu);
     }
 
     private Measurements.Sweep sweep(Listener l) throws InterruptedException {

@@ -15,14 +15,19 @@ import java.util.Map;
  * @param hits           environ/mem opens noticed (C) or alerts that reached the sink (Java)
  * @param lost           events known lost: fd errors and overflows (C), loss reports' counts (Java)
  * @param readerCpuNanos the Java kernel-read thread's CPU time, or -1 (C, or no guard)
+ * @param resolverCpuNanos the Java resolver thread's CPU time, or -1 (C, or no guard)
+ * @param accesses       accesses the Java source delivered (C: the same as {@code hits})
  */
-record ListenerStats(long events, long cpuNanos, long hits, long lost, long readerCpuNanos) {
+record ListenerStats(long events, long cpuNanos, long hits, long lost, long readerCpuNanos, long resolverCpuNanos,
+                     long accesses) {
 
     static ListenerStats parse(String line) {
         Map<String, Long> v = keyValues(line);
         long lost = v.containsKey("lost") ? v.get("lost") : v.getOrDefault("fd_errors", 0L) + v.getOrDefault("overflows", 0L);
-        return new ListenerStats(require(v, "events", line), require(v, "cpu_ns", line), v.getOrDefault("hits", 0L),
-                lost, v.getOrDefault("reader_cpu_ns", -1L));
+        long hits = v.getOrDefault("hits", 0L);
+        return new ListenerStats(require(v, "events", line), require(v, "cpu_ns", line), hits, lost,
+                v.getOrDefault("reader_cpu_ns", -1L), v.getOrDefault("resolver_cpu_ns", -1L),
+                v.getOrDefault("accesses", hits));
     }
 
     /** The numeric {@code key=value} words of a line; other words are skipped. */

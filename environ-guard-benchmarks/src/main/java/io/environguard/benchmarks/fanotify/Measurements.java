@@ -56,8 +56,32 @@ final class Measurements {
      * @param readNanos    open to the source's kernel-read thread reading the event (Java only, wall clock:
      *                     CLOCK_REALTIME in the reader, {@code Instant.now()} in the source)
      * @param missing      opens with no matching alert (or hit)
+     * @param cpu          the listener's CPU time per access over the phase (every access, foreign ones too)
      */
-    record Latency(int samples, long[] sinkNanos, long[] sourceNanos, long[] readNanos, int missing) {
+    record Latency(int samples, long[] sinkNanos, long[] sourceNanos, long[] readNanos, int missing, AccessCpu cpu) {
+    }
+
+    /**
+     * CPU time per environ access over a phase, in microseconds; thread figures are -1 for the C listener.
+     *
+     * @param process  the whole listener process (for Java: every thread, JIT and GC included)
+     * @param resolver the Java resolver thread (reader and target details, the policy, the hand-off to the sinks)
+     * @param reader   the Java kernel-read thread (every /proc event, the resolver's own opens included)
+     */
+    record AccessCpu(double process, double resolver, double reader) {
+        static AccessCpu between(ListenerStats before, ListenerStats after) {
+            long accesses = after.accesses() - before.accesses();
+            if (accesses <= 0) {
+                return new AccessCpu(Double.NaN, Double.NaN, Double.NaN);
+            }
+            return new AccessCpu(perAccess(after.cpuNanos() - before.cpuNanos(), accesses),
+                    before.resolverCpuNanos() < 0 ? -1 : perAccess(after.resolverCpuNanos() - before.resolverCpuNanos(), accesses),
+                    before.readerCpuNanos() < 0 ? -1 : perAccess(after.readerCpuNanos() - before.readerCpuNanos(), accesses));
+        }
+
+        private static double perAccess(long nanos, long accesses) {
+            return nanos / 1000.0 / accesses;
+        }
     }
 
     /**

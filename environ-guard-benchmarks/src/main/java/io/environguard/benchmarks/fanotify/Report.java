@@ -238,6 +238,17 @@ final class Report {
             }
             s.put(who.toLowerCase(Locale.ROOT) + "_" + series[1], m);
         }
+        Summary.Spread cpuJvm = spread(r -> r.latency().get("Java").cpu().process());
+        Summary.Spread cpuResolver = spread(r -> r.latency().get("Java").cpu().resolver());
+        Summary.Spread cpuReader = spread(r -> r.latency().get("Java").cpu().reader());
+        Summary.Spread cpuC = spread(r -> r.latency().get("C").cpu().process());
+        line("  CPU per environ access: Java %.0f us [%.0f .. %.0f] (resolver thread %.0f, kernel-read thread %.0f);"
+                + " C %.1f us", cpuJvm.median(), cpuJvm.min(), cpuJvm.max(), cpuResolver.median(), cpuReader.median(),
+                cpuC.median());
+        s.put("java_cpu_us_per_access", json(cpuJvm));
+        s.put("java_resolver_cpu_us_per_access", json(cpuResolver));
+        s.put("java_reader_cpu_us_per_access", json(cpuReader));
+        s.put("c_cpu_us_per_access", json(cpuC));
         Summary.Spread p50 = spread(r -> micros(r.latency().get("Java").sinkNanos(), 50));
         Summary.Spread p99 = spread(r -> micros(r.latency().get("Java").sinkNanos(), 99));
         boolean p50Met = p50.median() <= GOAL_P50_MICROS;
@@ -371,6 +382,7 @@ final class Report {
                 x.put("source_p99_us", micros(l.sourceNanos(), 99));
                 x.put("read_p50_us", micros(l.readNanos(), 50));
                 x.put("read_p99_us", micros(l.readNanos(), 99));
+                x.put("cpu_us_per_access", l.cpu());
                 lat.put(who, x);
             });
             m.put("latency", lat);

@@ -54,10 +54,10 @@ class SummaryTest {
     @Test
     void statsLinesOfBothListenersParse() {
         ListenerStats c = ListenerStats.parse("stats events=10 cpu_ns=5000 hits=2 fd_errors=1 overflows=1");
-        assertEquals(new ListenerStats(10, 5000, 2, 2, -1), c);
+        assertEquals(new ListenerStats(10, 5000, 2, 2, -1, -1, 2), c);
         ListenerStats java = ListenerStats.parse(
                 "stats events=7 cpu_ns=900 hits=3 accesses=4 lost=0 reader_cpu_ns=300 resolver_cpu_ns=20");
-        assertEquals(new ListenerStats(7, 900, 3, 0, 300), java);
+        assertEquals(new ListenerStats(7, 900, 3, 0, 300, 20, 4), java);
         assertThrows(IllegalArgumentException.class, () -> ListenerStats.parse("stats hits=1"));
     }
 }
