@@ -8,7 +8,10 @@ import io.environguard.linux.nativeio.OpenFileLimit;
 import io.environguard.linux.nativeio.Wakeup;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -200,9 +203,21 @@ public final class FanotifyHostSource implements EventSource {
         return new Coverage(NAME, watching, blind);
     }
 
-    private static String maxQueuedEvents() {
-        try {
-            return Files.readString(Path.of("/proc/sys/fs/fanotify/max_queued_events")).trim();
+    /** {@code fs.fanotify.max_queued_events}, or {@code unknown}. */
+    static String maxQueuedEvents() {
+        return readSysctl(Path.of("/proc/sys/fs/fanotify/max_queued_events"));
+    }
+
+    /**
+     * Reads a sysctl file in one {@code read}: an integer sysctl read from a non-zero offset returns end of
+     * file, so a reader that goes a byte at a time (as {@code Files.readString} does with a file whose size
+     * is 0) gets only the first digit.
+     */
+    static String readSysctl(Path file) {
+        byte[] buffer = new byte[256];
+        try (InputStream in = new FileInputStream(file.toFile())) {
+            int n = in.read(buffer);
+            return n <= 0 ? "unknown" : new String(buffer, 0, n, StandardCharsets.US_ASCII).trim();
         } catch (IOException e) {
             return "unknown";
         }
