@@ -1,6 +1,9 @@
 package io.environguard.benchmarks.fanotify;
 
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -66,9 +69,12 @@ final class Report {
         }
     }
 
+    /** One read: an integer sysctl read from a non-zero offset returns end of file (Files.readString would get one digit). */
     private static String read(String path) {
-        try {
-            return Files.readString(Path.of(path)).trim();
+        byte[] buffer = new byte[4096];
+        try (InputStream in = new FileInputStream(path)) {
+            int n = in.read(buffer);
+            return n <= 0 ? "unknown" : new String(buffer, 0, n, StandardCharsets.US_ASCII).trim();
         } catch (IOException e) {
             return "unknown";
         }
