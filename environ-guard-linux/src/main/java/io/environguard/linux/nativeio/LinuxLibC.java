@@ -57,6 +57,13 @@ public final class LinuxLibC {
 
     public static final int RLIMIT_NOFILE = 7;
 
+    public static final int PR_GET_DUMPABLE = 3;
+    public static final int PR_SET_DUMPABLE = 4;
+
+    /** {@code sizeof(struct statfs)} on the 64-bit Linux ABIs, and where {@code f_fsid} sits in it. */
+    public static final int STATFS_SIZE = 120;
+    public static final int STATFS_FSID_OFFSET = 56;
+
     private static final Throwable LINK_ERROR;
 
     static {
@@ -126,6 +133,18 @@ public final class LinuxLibC {
     public static native int getrlimit(int resource, Pointer rlim);
 
     public static native int setrlimit(int resource, Pointer rlim);
+
+    /** {@code openat} is variadic in C; see {@link #open}. */
+    public static native int openat(int dirfd, String path, int flags, int mode);
+
+    /** {@code fstatfs}; works on {@code O_PATH} descriptors. {@code buf} holds {@link #STATFS_SIZE} bytes. */
+    public static native int fstatfs(int fd, Pointer buf);
+
+    /**
+     * {@code prctl} is variadic in C; as for {@link #syscall}, fixed integer parameters travel in the same
+     * registers on the 64-bit Linux ABIs.
+     */
+    public static native int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
     public static native int fanotify_init(int flags, int eventFileFlags);
 
