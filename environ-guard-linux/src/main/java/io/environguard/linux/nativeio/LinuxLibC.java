@@ -35,6 +35,13 @@ public final class LinuxLibC {
     /** Syscall numbers shared by every Linux architecture (the unified table from 424 on). */
     public static final long SYS_PIDFD_SEND_SIGNAL = 424;
     public static final long SYS_PIDFD_OPEN = 434;
+    /**
+     * {@code getdents64}, whose number differs by architecture (it predates the unified table); {@code -1}
+     * on an architecture not listed here, where callers list directories through {@code java.nio} instead.
+     */
+    public static final long SYS_GETDENTS64 = getdents64Number(Platform.ARCH);
+
+    public static final int SEEK_SET = 0;
 
     public static final int AT_FDCWD = -100;
     public static final int AT_EMPTY_PATH = 0x1000;
@@ -83,6 +90,19 @@ public final class LinuxLibC {
     private LinuxLibC() {
     }
 
+    static long getdents64Number(String arch) {
+        switch (arch) {
+            case "x86-64": return 217;
+            case "aarch64":
+            case "riscv64":
+            case "loongarch64": return 61;
+            case "ppc64le":
+            case "ppc64": return 202;
+            case "s390x": return 220;
+            default: return -1;
+        }
+    }
+
     /** Why binding failed, if it did. */
     public static Optional<Throwable> linkError() {
         return Optional.ofNullable(LINK_ERROR);
@@ -107,6 +127,10 @@ public final class LinuxLibC {
     public static native int write(int fd, Pointer buf, long count);
 
     public static native int close(int fd);
+
+    public static native long lseek(int fd, long offset, int whence);
+
+    public static native int memcmp(Pointer a, Pointer b, long n);
 
     /** {@code open} is variadic in C; a fixed third argument is passed the same way on x86-64 and arm64. */
     public static native int open(String path, int flags, int mode);

@@ -19,8 +19,6 @@ import io.environguard.spi.EventSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.DirectoryIteratorException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -32,7 +30,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each alias is pinned by an {@code O_PATH} descriptor and marked through {@code /proc/self/fd/N}, so the
  * mark survives dentry reclaim. Events carry a file id (fsid, inode) that an {@link AliasMarks} table maps
  * back to (pid, alias). Threads that start later are marked at the next listing of {@code /proc/P/task}
- * (every {@code rescan-interval}, 200 ms by default; one small directory read), exited threads' marks and
+ * (every {@code rescan-interval}, 250 ms by default; one small directory read), exited threads' marks and
  * descriptors are released then. One thread does everything: it sleeps in {@code poll} between events and
  * listings, so an idle guard costs a few directory reads per second.
  *
@@ -96,6 +93,7 @@ public final class TargetedFanotifySource implements EventSource {
     private ReaderAttribution attribution;
     private final Map<Integer, Integer> pidfds = new LinkedHashMap<>();
     private final Map<Integer, int[]> tasks = new LinkedHashMap<>();
+    private final Map<Integer, TaskDirectory> taskDirs = new LinkedHashMap<>();
     private final Set<Integer> gone = new TreeSet<>();
     private final Memory buffer = new Memory(BUFFER_SIZE);
     private final ByteBuffer view = buffer.getByteBuffer(0, BUFFER_SIZE).order(ByteOrder.nativeOrder());
@@ -165,6 +163,7 @@ public final class TargetedFanotifySource implements EventSource {
                 throw new IOException("the targeted source cannot guard pid " + pid + ": " + Errno.describe(-fd));
             }
             pidfds.put(pid, fd);
+            taskDirs.put(pid, TaskDirectory.open(pid));
         }
         rescan(true);
         for (int pid : settings.pids()) {
@@ -206,7 +205,8 @@ public final class TargetedFanotifySource implements EventSource {
         long nextRescan = System.nanoTime() + interval;
         try {
             while (true) {
-                long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextRescan - System.nanoTime()));
+                // Rounded up: poll counts whole milliseconds, and a wait rounded down to 0 would spin until due.
+                long wait = Math.max(0, (nextRescan - System.nanoTime() + 999_999) / 1_000_000);
                 int ready = poll.await((int) Math.min(wait, Integer.MAX_VALUE));
                 if (ready == -Errno.EINTR) {
                     continue;
@@ -220,7 +220,8 @@ public final class TargetedFanotifySource implements EventSource {
                 if (ready > 0 && poll.ready(0) != 0) {
                     drain();
                 }
-                if (System.nanoTime() - nextRescan >= 0) {
+                // Due within a millisecond counts as due: poll may wake that much early.
+                if (System.nanoTime() - nextRescan >= -1_000_000) {
                     rescan(false);
                     nextRescan = System.nanoTime() + interval;
                 }
@@ -390,15 +391,20 @@ public final class TargetedFanotifySource implements EventSource {
             if (gone.contains(pid)) {
                 continue;
             }
-            if (!Pidfds.isAlive(e.getValue())) {
+            int[] now = taskDirs.get(pid).list();
+            // A live process lists at least one task; an empty listing is the cue to ask its pidfd.
+            if (now.length == 0 && !Pidfds.isAlive(e.getValue())) {
                 gone.add(pid);
                 tasks.remove(pid);
+                TaskDirectory dir = taskDirs.remove(pid);
+                if (dir != null) {
+                    dir.close();
+                }
                 marks.releaseProcess(pid);
                 changed = true;
                 LOG.info("guarded process {} exited; its marks are released", pid);
                 continue;
             }
-            int[] now = listTasks(pid);
             if (!Arrays.equals(now, tasks.get(pid))) {
                 tasks.put(pid, now);
                 changed = true;
@@ -420,23 +426,6 @@ public final class TargetedFanotifySource implements EventSource {
         return files;
     }
 
-    private static int[] listTasks(int pid) {
-        List<Integer> tids = new ArrayList<>();
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC.resolve(Integer.toString(pid)).resolve("task"))) {
-            for (Path d : dirs) {
-                try {
-                    tids.add(Integer.parseInt(d.getFileName().toString()));
-                } catch (NumberFormatException ignored) {
-                    // not a task directory
-                }
-            }
-        } catch (IOException | DirectoryIteratorException e) {
-            return new int[0];
-        }
-        int[] out = tids.stream().mapToInt(Integer::intValue).toArray();
-        Arrays.sort(out);
-        return out;
-    }
 
     // ---- coverage ----
 
@@ -600,6 +589,8 @@ public final class TargetedFanotifySource implements EventSource {
         }
         pidfds.values().forEach(LinuxLibC::close);
         pidfds.clear();
+        taskDirs.values().forEach(TaskDirectory::close);
+        taskDirs.clear();
         if (wakeup != null) {
             wakeup.close();
         }
