@@ -188,10 +188,21 @@ public final class TargetedGuardHarness {
         workload.run(); // warm-up
         double[] ratios = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            long without = workload.run();
+            // Alternate which comes first, and let the JIT and GC settle after starting or stopping the guard
+            // (marking thousands of aliases is work of its own, not the workload's slowdown).
+            long without = 0;
+            if (r % 2 == 0) {
+                settle();
+                without = workload.run();
+            }
             long with;
             try (EnvironGuard guard = start(new LatencySink())) {
+                settle();
                 with = workload.run();
+            }
+            if (r % 2 == 1) {
+                settle();
+                without = workload.run();
             }
             ratios[r] = (double) with / without;
         }

@@ -94,6 +94,9 @@ public final class TargetedFanotifySource implements EventSource {
     private final Map<Integer, Integer> pidfds = new LinkedHashMap<>();
     private final Map<Integer, int[]> tasks = new LinkedHashMap<>();
     private final Map<Integer, TaskDirectory> taskDirs = new LinkedHashMap<>();
+    private final Map<Integer, CachedTarget> targets = new java.util.HashMap<>();
+    /** How long a guarded process's comm, exe and command line are reused for alerts. */
+    private static final long TARGET_REFRESH_NANOS = 5_000_000_000L;
     private final Set<Integer> gone = new TreeSet<>();
     private final Memory buffer = new Memory(BUFFER_SIZE);
     private final ByteBuffer view = buffer.getByteBuffer(0, BUFFER_SIZE).order(ByteOrder.nativeOrder());
@@ -166,6 +169,10 @@ public final class TargetedFanotifySource implements EventSource {
             taskDirs.put(pid, TaskDirectory.open(pid));
         }
         rescan(true);
+        if (!support.privileged() && settings.attribution()) {
+            // Loads and links the scan's classes and buffers now, not on the first alert's path.
+            attribution.scan(Map.of());
+        }
         for (int pid : settings.pids()) {
             if (marks.state().byLevel().isEmpty() || !processMarked(pid)) {
                 throw new IOException("the targeted source could not mark /proc/" + pid + "/environ: "
@@ -337,10 +344,27 @@ public final class TargetedFanotifySource implements EventSource {
                 .path(a.path())
                 .alias(a.kind())
                 .reader(reader)
-                .target(inspector.inspect(a.pid(), a.tid()))
+                .target(target(a))
                 .possibleReaders(possible)
                 .notes(notes)
                 .build();
+    }
+
+    /**
+     * The guarded process as target, from a cache refreshed every {@link #TARGET_REFRESH_NANOS}: it is the
+     * same process at every event, and seven {@code /proc} reads per event would sit on the alert's path.
+     */
+    private ProcessInfo target(Alias a) {
+        CachedTarget cached = targets.get(a.pid());
+        long now = System.nanoTime();
+        if (cached == null || now - cached.readAt() > TARGET_REFRESH_NANOS || !cached.info().complete()) {
+            cached = new CachedTarget(inspector.inspect(a.pid()), now);
+            targets.put(a.pid(), cached);
+        }
+        return a.tid() == ProcessInfo.UNKNOWN ? cached.info() : cached.info().toBuilder().tid(a.tid()).build();
+    }
+
+    private record CachedTarget(ProcessInfo info, long readAt) {
     }
 
     private ProcessInfo reader(Pending p, List<String> notes) {
@@ -412,8 +436,12 @@ public final class TargetedFanotifySource implements EventSource {
         }
         rescans++;
         if (changed) {
+            long t0 = System.nanoTime();
             AliasPlan plan = AliasPlan.of(tasks, orderedFiles(), effectiveMaxMarks);
             marks.apply(plan.aliases());
+            targets.clear();
+            LOG.debug("threads changed: {} of {} aliases marked in {} us", marks.size(), plan.possible(),
+                    (System.nanoTime() - t0) / 1000);
             markCount = marks.size();
             markedPaths = Set.copyOf(marks.pathsToPid().keySet());
             publishCoverage(plan.possible());
