@@ -64,6 +64,12 @@ public final class LinuxLibC {
 
     public static final int RLIMIT_NOFILE = 7;
 
+    public static final int AF_NETLINK = 16;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_NONBLOCK = O_NONBLOCK;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int NETLINK_CONNECTOR = 11;
+
     public static final int PR_GET_DUMPABLE = 3;
     public static final int PR_SET_DUMPABLE = 4;
 
@@ -131,6 +137,14 @@ public final class LinuxLibC {
     public static native long lseek(int fd, long offset, int whence);
 
     public static native int memcmp(Pointer a, Pointer b, long n);
+
+    public static native int socket(int domain, int type, int protocol);
+
+    public static native int bind(int fd, Pointer address, int addressLength);
+
+    public static native long send(int fd, Pointer buf, long length, int flags);
+
+    public static native long recv(int fd, Pointer buf, long length, int flags);
 
     /** {@code open} is variadic in C; a fixed third argument is passed the same way on x86-64 and arm64. */
     public static native int open(String path, int flags, int mode);

@@ -87,6 +87,8 @@ public final class TargetedFanotifySource implements EventSource {
     private TargetedGroup group;
     private AliasMarks marks;
     private Wakeup wakeup;
+    private ProcConnector connector;
+    private int connectorErrno;
     private Thread thread;
     private AccessListener listener;
     private ProcessInspector inspector;
@@ -168,6 +170,15 @@ public final class TargetedFanotifySource implements EventSource {
             pidfds.put(pid, fd);
             taskDirs.put(pid, TaskDirectory.open(pid));
         }
+        if (support.privileged() && settings.procConnector()) {
+            int[] why = new int[1];
+            connector = ProcConnector.open(why);
+            connectorErrno = why[0];
+            if (connector == null) {
+                LOG.info("no proc connector ({}): new threads are marked at the next listing of /proc/P/task",
+                        Errno.describe(connectorErrno));
+            }
+        }
         rescan(true);
         if (!support.privileged() && settings.attribution()) {
             // Loads and links the scan's classes and buffers now, not on the first alert's path.
@@ -205,9 +216,12 @@ public final class TargetedFanotifySource implements EventSource {
     }
 
     private void run() {
-        PollSet poll = new PollSet(2);
+        PollSet poll = new PollSet(connector == null ? 2 : 3);
         poll.watch(0, group.fd(), LinuxLibC.POLLIN);
         poll.watch(1, wakeup.fd(), LinuxLibC.POLLIN);
+        if (connector != null) {
+            poll.watch(2, connector.fd(), LinuxLibC.POLLIN);
+        }
         long interval = settings.rescanInterval().toNanos();
         long nextRescan = System.nanoTime() + interval;
         try {
@@ -226,6 +240,10 @@ public final class TargetedFanotifySource implements EventSource {
                 }
                 if (ready > 0 && poll.ready(0) != 0) {
                     drain();
+                }
+                if (ready > 0 && connector != null && poll.ready(2) != 0 && connector.drain(tasks.keySet())) {
+                    // A guarded process gained or lost a thread: list and mark now, not at the next interval.
+                    rescan(false);
                 }
                 // Due within a millisecond counts as due: poll may wake that much early.
                 if (System.nanoTime() - nextRescan >= -1_000_000) {
@@ -475,8 +493,13 @@ public final class TargetedFanotifySource implements EventSource {
         watching.add(support.privileged()
                 ? "readers named by the kernel (FAN_REPORT_PIDFD)"
                 : "unprivileged: the kernel hides readers; alerts carry a best-effort list of possible readers");
-        watching.add("new threads marked within " + settings.rescanInterval().toMillis()
+        watching.add(connector != null
+                ? "new threads marked as they appear (proc connector), and by a listing of /proc/P/task every "
+                + settings.rescanInterval().toMillis() + " ms; exited threads' marks released"
+                : "new threads marked within " + settings.rescanInterval().toMillis()
                 + " ms (a listing of /proc/P/task per interval); exited threads' marks released");
+        watching.add("/proc/self/... and /proc/thread-self/... name the opener itself: they lead to these inodes only"
+                + " when a guarded process opens its own files, which is a self-read and never an alert");
         Throwable f = failure;
         if (f != null) {
             blind.add("the targeted source thread stopped (" + f + "): nothing is seen any more");
@@ -493,9 +516,15 @@ public final class TargetedFanotifySource implements EventSource {
         if (!gone.isEmpty()) {
             blind.add("guarded process(es) " + gone + " exited; nothing of theirs is watched");
         }
-        blind.add("a thread is watched through its own aliases only from the listing after it starts (up to "
-                + settings.rescanInterval().toMillis() + " ms); /proc/P/" + orderedFiles().get(0).id()
-                + " is watched throughout");
+        if (connector != null) {
+            blind.add("a thread is watched through its own aliases from about a millisecond after it starts (the proc"
+                    + " connector's delay plus the marking); /proc/P/" + orderedFiles().get(0).id() + " is watched throughout");
+        } else {
+            blind.add("a thread is watched through its own aliases only from the listing after it starts (up to "
+                    + settings.rescanInterval().toMillis() + " ms" + (support.privileged() && settings.procConnector()
+                    ? "; the proc connector was refused: " + Errno.describe(connectorErrno) : "")
+                    + "); /proc/P/" + orderedFiles().get(0).id() + " is watched throughout");
+        }
         blind.add("other procfs instances (a second mount -t proc, another mount namespace's /proc) are other"
                 + " inodes: reads through them are not seen");
         blind.add("a failed open (EACCES, EPERM) produces no fanotify event: refused attempts are not seen");
@@ -619,6 +648,9 @@ public final class TargetedFanotifySource implements EventSource {
         pidfds.clear();
         taskDirs.values().forEach(TaskDirectory::close);
         taskDirs.clear();
+        if (connector != null) {
+            connector.close();
+        }
         if (wakeup != null) {
             wakeup.close();
         }

@@ -27,9 +27,11 @@ import java.util.Set;
  *                                exited ones
  * @param attribution             whether to look for possible readers when the kernel hides the reader
  * @param attributionMaxProcesses the most processes one best-effort scan of {@code /proc/*}{@code /fd} visits
+ * @param procConnector           whether, when privileged, to listen to the kernel's process events so that
+ *                                new threads are marked as they appear (the listing stays as a fallback)
  */
 record TargetedSettings(List<Integer> pids, Set<ProcFile> files, int maxMarks, Duration rescanInterval,
-                        boolean attribution, int attributionMaxProcesses) {
+                        boolean attribution, int attributionMaxProcesses, boolean procConnector) {
 
     static final String PREFIX = "environguard.source.targeted.";
     static final String PIDS = PREFIX + "pids";
@@ -38,10 +40,11 @@ record TargetedSettings(List<Integer> pids, Set<ProcFile> files, int maxMarks, D
     static final String RESCAN_INTERVAL = PREFIX + "rescan-interval";
     static final String ATTRIBUTION = PREFIX + "attribution";
     static final String ATTRIBUTION_MAX_PROCESSES = PREFIX + "attribution.max-processes";
+    static final String PROC_CONNECTOR = PREFIX + "proc-connector";
 
     /** Every key this source reads. */
     static final List<String> KEYS = List.of(PIDS, FILES, MAX_MARKS, RESCAN_INTERVAL, ATTRIBUTION,
-            ATTRIBUTION_MAX_PROCESSES);
+            ATTRIBUTION_MAX_PROCESSES, PROC_CONNECTOR);
 
     static final int DEFAULT_MAX_MARKS = 4096;
     static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMillis(250);
@@ -103,6 +106,7 @@ record TargetedSettings(List<Integer> pids, Set<ProcFile> files, int maxMarks, D
                 config.getInt(MAX_MARKS, DEFAULT_MAX_MARKS),
                 config.getDuration(RESCAN_INTERVAL, DEFAULT_RESCAN_INTERVAL),
                 config.getBoolean(ATTRIBUTION, true),
-                config.getInt(ATTRIBUTION_MAX_PROCESSES, 4096));
+                config.getInt(ATTRIBUTION_MAX_PROCESSES, 4096),
+                config.getBoolean(PROC_CONNECTOR, true));
     }
 }

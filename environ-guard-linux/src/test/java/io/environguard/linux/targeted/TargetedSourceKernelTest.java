@@ -138,6 +138,20 @@ class TargetedSourceKernelTest {
     }
 
     @Test
+    void withPrivilegeNewThreadsAreMarkedAsTheyAppear() throws Exception {
+        Recorder recorder = new Recorder();
+        // The listing would come only after 30 s: a mark within 5 s is the proc connector's doing.
+        TargetedFanotifySource source = start(Map.of(TargetedSettings.RESCAN_INTERVAL, "30s"), recorder);
+        assertTrue(source.coverage().watching().stream().anyMatch(w -> w.contains("proc connector")),
+                source.coverage().toString());
+        int tid = newThread();
+        String alias = "/proc/" + tid + "/environ";
+        Recorder.awaitTrue("the new thread marked through the proc connector", () -> source.markedPaths().contains(alias),
+                Duration.ofSeconds(5));
+        assertEquals(AliasKind.THREAD, readAndAwait(recorder, alias).alias());
+    }
+
+    @Test
     void exitedThreadsReleaseTheirMarksAndDescriptors() throws Exception {
         Recorder recorder = new Recorder();
         TargetedFanotifySource source = start(Map.of(TargetedSettings.RESCAN_INTERVAL, "20ms"), recorder);
