@@ -94,6 +94,7 @@ public final class TargetedGuardHarness {
         long heapAdded;
         long rssAdded;
         double idleCpu;
+        int threadChanges = 0;
         long[] latencies;
         try {
             settle();
@@ -108,7 +109,17 @@ public final class TargetedGuardHarness {
             java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             long cpuBefore = mx.getThreadCpuTime(guardThread.getId());
             long t0 = System.nanoTime();
-            Thread.sleep(idle.toMillis());
+            // The JVM starts and stops threads of its own (compiler threads, for one); each change makes the
+            // guard re-plan its marks, which is work, not polling: count them so the figure can be read.
+            java.util.Set<String> last = taskSet();
+            while (System.nanoTime() - t0 < idle.toNanos()) {
+                Thread.sleep(100);
+                java.util.Set<String> now = taskSet();
+                if (!now.equals(last)) {
+                    threadChanges++;
+                    last = now;
+                }
+            }
             long cpu = mx.getThreadCpuTime(guardThread.getId()) - cpuBefore;
             idleCpu = 100.0 * cpu / (System.nanoTime() - t0);
 
@@ -119,10 +130,18 @@ public final class TargetedGuardHarness {
         Arrays.sort(latencies);
         double statRatio = workloadRatio(rounds, TargetedGuardHarness::statLoop);
         double psRatio = workloadRatio(rounds, TargetedGuardHarness::psAux);
-        return String.format(Locale.ROOT, "| %d | %s | %d | %.1f MiB | %.1f MiB | %.3f%% of a core | %.2f ms | %.2f ms | %.2f ms | %.3fx | %.3fx |",
-                threads, marks, fdsAdded, heapAdded / 1048576.0, rssAdded / 1024.0, idleCpu,
+        return String.format(Locale.ROOT, "| %d | %s | %d | %.1f MiB | %.1f MiB | %.3f%% of a core (%d thread changes) | %.2f ms | %.2f ms | %.2f ms | %.3fx | %.3fx |",
+                threads, marks, fdsAdded, heapAdded / 1048576.0, rssAdded / 1024.0, idleCpu, threadChanges,
                 pct(latencies, 50) / 1e6, pct(latencies, 99) / 1e6, latencies[latencies.length - 1] / 1e6,
                 statRatio, psRatio);
+    }
+
+    private static java.util.Set<String> taskSet() {
+        try (var s = Files.list(Path.of("/proc/self/task"))) {
+            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static EnvironGuard start(LatencySink sink) throws Exception {

@@ -69,6 +69,8 @@ public final class LinuxLibC {
     public static final int SOCK_NONBLOCK = O_NONBLOCK;
     public static final int SOCK_CLOEXEC = O_CLOEXEC;
     public static final int NETLINK_CONNECTOR = 11;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_ATTACH_FILTER = 26;
 
     public static final int PR_GET_DUMPABLE = 3;
     public static final int PR_SET_DUMPABLE = 4;
@@ -145,6 +147,8 @@ public final class LinuxLibC {
     public static native long send(int fd, Pointer buf, long length, int flags);
 
     public static native long recv(int fd, Pointer buf, long length, int flags);
+
+    public static native int setsockopt(int fd, int level, int option, Pointer value, int length);
 
     /** {@code open} is variadic in C; a fixed third argument is passed the same way on x86-64 and arm64. */
     public static native int open(String path, int flags, int mode);

@@ -81,6 +81,7 @@ final class AliasMarks implements AutoCloseable {
     private final Memory statfs = new Memory(LinuxLibC.STATFS_SIZE);
     private final Memory status = new Memory(STATUS_BYTES);
     private final Memory emptyPath = new Memory(1);
+    private Map<String, Integer> paths;
 
     AliasMarks(TargetedGroup group) {
         this.group = group;
@@ -122,11 +123,17 @@ final class AliasMarks implements AutoCloseable {
         return a != null ? a : retired.get(k);
     }
 
-    /** The paths of every marked alias, with the guarded pid each belongs to. */
+    /**
+     * The paths of every marked alias, with the guarded pid each belongs to; built once per change of the
+     * table (thousands of path strings are not built per event).
+     */
     Map<String, Integer> pathsToPid() {
-        Map<String, Integer> out = new HashMap<>(pinned.size() * 2);
-        pinned.keySet().forEach(a -> out.put(a.path(), a.pid()));
-        return out;
+        if (paths == null) {
+            Map<String, Integer> out = new HashMap<>(pinned.size() * 2);
+            pinned.keySet().forEach(a -> out.put(a.path(), a.pid()));
+            paths = java.util.Collections.unmodifiableMap(out);
+        }
+        return paths;
     }
 
     int size() {
@@ -183,6 +190,7 @@ final class AliasMarks implements AutoCloseable {
             return;
         }
         pinned.put(a, new Pinned(fd, key));
+        paths = null;
         byKey.put(key, a);
         retired.remove(key);
     }
@@ -192,6 +200,7 @@ final class AliasMarks implements AutoCloseable {
         if (p == null) {
             return;
         }
+        paths = null;
         // Removing fails harmlessly for a thread that has gone (the inode goes, and its mark with it).
         group.unmark(p.fd());
         LinuxLibC.close(p.fd());
@@ -243,6 +252,7 @@ final class AliasMarks implements AutoCloseable {
             LinuxLibC.close(p.fd());
         }
         pinned.clear();
+        paths = null;
         byKey.clear();
     }
 }

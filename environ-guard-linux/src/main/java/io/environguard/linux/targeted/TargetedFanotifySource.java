@@ -87,7 +87,7 @@ public final class TargetedFanotifySource implements EventSource {
     private TargetedGroup group;
     private AliasMarks marks;
     private Wakeup wakeup;
-    private ProcConnector connector;
+    private volatile ProcConnector connector;
     private int connectorErrno;
     private Thread thread;
     private AccessListener listener;
@@ -172,7 +172,7 @@ public final class TargetedFanotifySource implements EventSource {
         }
         if (support.privileged() && settings.procConnector()) {
             int[] why = new int[1];
-            connector = ProcConnector.open(why);
+            connector = ProcConnector.open(why, Set.copyOf(settings.pids()));
             connectorErrno = why[0];
             if (connector == null) {
                 LOG.info("no proc connector ({}): new threads are marked at the next listing of /proc/P/task",
@@ -428,20 +428,26 @@ public final class TargetedFanotifySource implements EventSource {
     /** Lists each guarded process's threads; re-plans and re-marks only when a set changed. */
     private void rescan(boolean force) {
         boolean changed = force;
+        // Listing a task directory costs the kernel a lookup per thread (about 0.2 ms for 200 threads); its
+        // link count is the thread count for one statx. So: a count every interval, a listing when the count
+        // moved and every few intervals, which catches a start and an exit within the same interval.
+        boolean full = force || ++rescanTicks % fullListingEvery() == 0;
         for (Map.Entry<Integer, Integer> e : pidfds.entrySet()) {
             int pid = e.getKey();
             if (gone.contains(pid)) {
                 continue;
             }
-            int[] now = taskDirs.get(pid).list();
+            TaskDirectory dir = taskDirs.get(pid);
+            int[] known = tasks.get(pid);
+            if (!full && known != null && dir.count() == known.length) {
+                continue;
+            }
+            int[] now = dir.list();
             // A live process lists at least one task; an empty listing is the cue to ask its pidfd.
             if (now.length == 0 && !Pidfds.isAlive(e.getValue())) {
                 gone.add(pid);
                 tasks.remove(pid);
-                TaskDirectory dir = taskDirs.remove(pid);
-                if (dir != null) {
-                    dir.close();
-                }
+                taskDirs.remove(pid).close();
                 marks.releaseProcess(pid);
                 changed = true;
                 LOG.info("guarded process {} exited; its marks are released", pid);
@@ -476,6 +482,15 @@ public final class TargetedFanotifySource implements EventSource {
     // ---- coverage ----
 
     private long lastPossible;
+    private long rescanTicks;
+
+    /**
+     * Intervals between full listings: every 4th (1 s at the default interval) without the proc connector,
+     * every 10th with it, when the listing only backs up the connector's events.
+     */
+    private int fullListingEvery() {
+        return connector != null ? 10 : 4;
+    }
 
     private void publishCoverage() {
         publishCoverage(lastPossible);
@@ -494,10 +509,15 @@ public final class TargetedFanotifySource implements EventSource {
                 ? "readers named by the kernel (FAN_REPORT_PIDFD)"
                 : "unprivileged: the kernel hides readers; alerts carry a best-effort list of possible readers");
         watching.add(connector != null
-                ? "new threads marked as they appear (proc connector), and by a listing of /proc/P/task every "
-                + settings.rescanInterval().toMillis() + " ms; exited threads' marks released"
+                ? "new threads marked as they appear (proc connector" + (connector.filtered()
+                ? ", filtered in the kernel to the guarded processes" : ", unfiltered: every process event on the host wakes"
+                + " the guard") + "), backed by a thread count every " + settings.rescanInterval().toMillis()
+                + " ms and a listing of /proc/P/task every " + fullListingEvery() * settings.rescanInterval().toMillis()
+                + " ms; exited threads' marks released"
                 : "new threads marked within " + settings.rescanInterval().toMillis()
-                + " ms (a listing of /proc/P/task per interval); exited threads' marks released");
+                + " ms (the thread count, from /proc/P/task's link count, is checked every interval and the"
+                + " directory listed when it moves and every " + fullListingEvery() * settings.rescanInterval().toMillis()
+                + " ms); exited threads' marks released");
         watching.add("/proc/self/... and /proc/thread-self/... name the opener itself: they lead to these inodes only"
                 + " when a guarded process opens its own files, which is a self-read and never an alert");
         Throwable f = failure;
@@ -520,8 +540,9 @@ public final class TargetedFanotifySource implements EventSource {
             blind.add("a thread is watched through its own aliases from about a millisecond after it starts (the proc"
                     + " connector's delay plus the marking); /proc/P/" + orderedFiles().get(0).id() + " is watched throughout");
         } else {
-            blind.add("a thread is watched through its own aliases only from the listing after it starts (up to "
-                    + settings.rescanInterval().toMillis() + " ms" + (support.privileged() && settings.procConnector()
+            blind.add("a thread is watched through its own aliases only from the check after it starts (up to "
+                    + settings.rescanInterval().toMillis() + " ms; up to " + fullListingEvery() * settings.rescanInterval().toMillis()
+                    + " ms when another thread ended in the same interval" + (support.privileged() && settings.procConnector()
                     ? "; the proc connector was refused: " + Errno.describe(connectorErrno) : "")
                     + "); /proc/P/" + orderedFiles().get(0).id() + " is watched throughout");
         }
@@ -601,6 +622,12 @@ public final class TargetedFanotifySource implements EventSource {
     /** The paths of the aliases marked after the last change (for tests and tools). */
     Set<String> markedPaths() {
         return markedPaths;
+    }
+
+    /** Process events received from the proc connector so far, or -1 without one. */
+    long procConnectorMessages() {
+        ProcConnector c = connector;
+        return c == null ? -1 : c.messages();
     }
 
     /** Listings of /proc/P/task done so far. */

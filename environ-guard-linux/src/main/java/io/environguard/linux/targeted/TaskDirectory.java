@@ -41,6 +41,8 @@ final class TaskDirectory implements AutoCloseable {
     private final byte[] bytes;
     private final java.nio.ByteBuffer view;
     private int[] tids = new int[64];
+    private final Memory statx = new Memory(256);
+    private final Memory emptyPath = new Memory(1);
 
     private TaskDirectory(int pid, int fd) {
         this.pid = pid;
@@ -57,6 +59,24 @@ final class TaskDirectory implements AutoCloseable {
                 LinuxLibC.O_RDONLY | LinuxLibC.O_DIRECTORY | LinuxLibC.O_CLOEXEC, 0);
         return new TaskDirectory(pid, fd);
     }
+
+    /**
+     * How many threads the process has, from the link count of {@code /proc/P/task} (the kernel sets it to
+     * the thread count plus 2): one {@code statx}, without listing anything; {@code -1} when unknown.
+     */
+    int count() {
+        if (fd < 0) {
+            return -1;
+        }
+        emptyPath.setByte(0, (byte) 0);
+        if (LinuxLibC.statx(fd, emptyPath, LinuxLibC.AT_EMPTY_PATH, STATX_NLINK, statx) != 0) {
+            return -1;
+        }
+        return statx.getInt(STATX_NLINK_OFFSET) - 2;
+    }
+
+    private static final int STATX_NLINK = 0x4;
+    private static final int STATX_NLINK_OFFSET = 16;
 
     /** The thread ids, sorted; empty when the process is gone or the directory cannot be read. */
     int[] list() {

@@ -144,10 +144,23 @@ class TargetedSourceKernelTest {
         TargetedFanotifySource source = start(Map.of(TargetedSettings.RESCAN_INTERVAL, "30s"), recorder);
         assertTrue(source.coverage().watching().stream().anyMatch(w -> w.contains("proc connector")),
                 source.coverage().toString());
+        assertTrue(source.coverage().watching().stream().anyMatch(w -> w.contains("filtered in the kernel")),
+                source.coverage().toString());
+        // Other processes' forks and exits are dropped by the socket filter: they never wake the guard.
+        long before = source.procConnectorMessages();
+        for (int i = 0; i < 10; i++) {
+            Process p = new ProcessBuilder("true").start();
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        }
+        // Unfiltered, those ten would make at least thirty events (fork, exec, exit); this JVM may start a thread
+        // of its own meanwhile (a process reaper), which rightly passes.
+        assertTrue(source.procConnectorMessages() - before < 10,
+                "events about processes that are not guarded: " + (source.procConnectorMessages() - before));
         int tid = newThread();
         String alias = "/proc/" + tid + "/environ";
         Recorder.awaitTrue("the new thread marked through the proc connector", () -> source.markedPaths().contains(alias),
                 Duration.ofSeconds(5));
+        assertTrue(source.procConnectorMessages() > before, "the new thread's fork came through");
         assertEquals(AliasKind.THREAD, readAndAwait(recorder, alias).alias());
     }
 
@@ -196,7 +209,7 @@ class TargetedSourceKernelTest {
         long fdsBefore = sourceKindFds();
         Recorder recorder = new Recorder();
         TargetedFanotifySource source = start(Map.of(), recorder);
-        assertTrue(sourceKindFds() > fdsBefore + source.markCount());
+        assertTrue(sourceKindFds() > fdsBefore + 100, "pins, the group, the wakeup, the pidfd and the task directory");
         source.close();
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("targeted-guard")),
                 "guard thread stopped");

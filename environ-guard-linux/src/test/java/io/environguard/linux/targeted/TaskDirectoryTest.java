@@ -44,6 +44,11 @@ class TaskDirectoryTest {
                     theirs = nio(self);
                 }
                 assertArrayEquals(theirs, ours);
+                int count = dir.count();
+                for (int retry = 0; retry < 20 && count != dir.list().length; retry++) {
+                    count = dir.count();
+                }
+                assertEquals(dir.list().length, count, "the link count is the thread count");
                 assertTrue(ours.length >= 40 * (round + 1));
                 assertTrue(java.util.Arrays.stream(ours).anyMatch(t -> t == self));
             }
@@ -58,6 +63,7 @@ class TaskDirectoryTest {
         TaskDirectory dir = TaskDirectory.open((int) p.pid());
         try {
             assertEquals(1, dir.list().length);
+            assertEquals(1, dir.count());
             p.destroyForcibly();
             p.waitFor();
             assertEquals(0, dir.list().length);
