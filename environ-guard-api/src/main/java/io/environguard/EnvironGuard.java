@@ -139,7 +139,8 @@ public final class EnvironGuard implements AutoCloseable {
                 Pipeline p = new Pipeline(policy::evaluate, d);
                 s.start(p);
                 this.pipeline = p;
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | LinkageError e) {
+                // LinkageError too: a source plugin with a missing class must fail start() cleanly, not leak threads.
                 if (s != null) {
                     s.close();
                 }

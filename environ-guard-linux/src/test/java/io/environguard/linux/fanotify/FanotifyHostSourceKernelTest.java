@@ -505,15 +505,31 @@ class FanotifyHostSourceKernelTest {
                 .map(l -> l.substring("Cpus_allowed_list:".length()).trim()).findFirst().orElseThrow();
     }
 
-    /** The native thread id of this JVM's thread whose name starts with {@code prefix} (comm holds 15 bytes). */
-    private static int threadId(String prefix) throws IOException {
-        Map<Integer, String> comms = new HashMap<>();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path t : tasks.toList()) {
-                comms.put(Integer.parseInt(t.getFileName().toString()), Files.readString(t.resolve("comm")).trim());
+    /**
+     * The native thread id of this JVM's thread whose name starts with {@code prefix} (comm holds 15 bytes).
+     * Waits, bounded: a new thread sets its kernel name from inside itself, just after {@code start()} returns.
+     */
+    private static int threadId(String prefix) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            Map<Integer, String> comms = new HashMap<>();
+            try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+                for (Path t : tasks.toList()) {
+                    try {
+                        comms.put(Integer.parseInt(t.getFileName().toString()), Files.readString(t.resolve("comm")).trim());
+                    } catch (java.nio.file.NoSuchFileException exited) {
+                        // a thread of this JVM ended while we listed them
+                    }
+                }
             }
+            var found = comms.entrySet().stream().filter(e -> e.getValue().startsWith(prefix)).map(Map.Entry::getKey).findFirst();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no thread named " + prefix + " in " + comms.values());
+            }
+            Thread.sleep(10);
         }
-        return comms.entrySet().stream().filter(e -> e.getValue().startsWith(prefix)).map(Map.Entry::getKey)
-                .findFirst().orElseThrow(() -> new AssertionError("no thread named " + prefix + " in " + comms.values()));
     }
 }
