@@ -5,6 +5,7 @@ import io.environguard.api.AccessKind;
 import io.environguard.api.Coverage;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
+import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.FdInspector;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +98,7 @@ public final class TargetedFanotifySource implements EventSource {
     private final Map<Integer, Integer> pidfds = new LinkedHashMap<>();
     private final Map<Integer, int[]> tasks = new LinkedHashMap<>();
     private final Map<Integer, TaskDirectory> taskDirs = new LinkedHashMap<>();
-    private final Map<Integer, CachedTarget> targets = new java.util.HashMap<>();
+    private final Map<Integer, CachedTarget> targets = new HashMap<>();
     /** How long a guarded process's comm, exe and command line are reused for alerts. */
     private static final long TARGET_REFRESH_NANOS = 5_000_000_000L;
     private final Set<Integer> gone = new TreeSet<>();
@@ -472,8 +474,8 @@ public final class TargetedFanotifySource implements EventSource {
         }
     }
 
-    private List<io.environguard.api.ProcFile> orderedFiles() {
-        List<io.environguard.api.ProcFile> files = new ArrayList<>(settings.files());
+    private List<ProcFile> orderedFiles() {
+        List<ProcFile> files = new ArrayList<>(settings.files());
         files.sort(null);
         return files;
     }
@@ -503,7 +505,7 @@ public final class TargetedFanotifySource implements EventSource {
         List<String> blind = new ArrayList<>();
         List<Integer> live = new ArrayList<>(tasks.keySet());
         watching.add(state.marked() + " inode mark(s) (FAN_OPEN), each pinned by an O_PATH descriptor, on the "
-                + String.join(" and ", orderedFiles().stream().map(io.environguard.api.ProcFile::id).toList())
+                + String.join(" and ", orderedFiles().stream().map(ProcFile::id).toList())
                 + " aliases of pid(s) " + live + ": " + describeLevels(state.byLevel()));
         watching.add(support.privileged()
                 ? "readers named by the kernel (FAN_REPORT_PIDFD)"
