@@ -63,6 +63,18 @@ record Alias(int pid, int dir, int task, ProcFile file) {
         return dir == pid ? ProcessInfo.UNKNOWN : dir;
     }
 
+    // equals and hashCode by hand: the record's generated ones go through method handles, which the
+    // interpreter runs slowly, and a re-plan hashes thousands of aliases in code too rarely run to be compiled.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Alias a && a.dir == dir && a.task == task && a.pid == pid && a.file == file;
+    }
+
+    @Override
+    public int hashCode() {
+        return ((dir * 31 + task) * 31 + pid) * 2 + file.ordinal();
+    }
+
     /** Whether the path names thread {@code tid} anywhere (so that it goes when the thread exits). */
     boolean involves(int tid) {
         return (dir == tid && dir != pid) || task == tid;

@@ -39,6 +39,16 @@ final class AliasMarks implements AutoCloseable {
     private static final int STATUS_BYTES = 4096;
 
     record Key(long fsid, long inode) {
+        // By hand, for the same reason as Alias's: generated record methods are slow when interpreted.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.inode == inode && k.fsid == fsid;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(inode * 31 + fsid);
+        }
     }
 
     private record Pinned(int fd, Key key) {
@@ -134,6 +144,11 @@ final class AliasMarks implements AutoCloseable {
             paths = java.util.Collections.unmodifiableMap(out);
         }
         return paths;
+    }
+
+    /** The marked aliases, as an immutable snapshot (no path strings are built). */
+    List<Alias> aliases() {
+        return List.copyOf(pinned.keySet());
     }
 
     int size() {

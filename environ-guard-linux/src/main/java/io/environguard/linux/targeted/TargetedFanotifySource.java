@@ -116,7 +116,7 @@ public final class TargetedFanotifySource implements EventSource {
     private volatile long eventsRead;
     private volatile long rescans;
     private volatile int markCount;
-    private volatile Set<String> markedPaths = Set.of();
+    private volatile List<Alias> marked = List.of();
 
     /** One decoded event, resolved after the whole read is decoded (attribution is one scan per read). */
     private record Pending(Instant time, int pid, int pidfd, Alias alias, String readerExe, PidfdInfo info) {
@@ -469,7 +469,7 @@ public final class TargetedFanotifySource implements EventSource {
             LOG.debug("threads changed: {} of {} aliases marked in {} us", marks.size(), plan.possible(),
                     (System.nanoTime() - t0) / 1000);
             markCount = marks.size();
-            markedPaths = Set.copyOf(marks.pathsToPid().keySet());
+            marked = marks.aliases();
             publishCoverage(plan.possible());
         }
     }
@@ -621,9 +621,11 @@ public final class TargetedFanotifySource implements EventSource {
         return markCount;
     }
 
-    /** The paths of the aliases marked after the last change (for tests and tools). */
+    /** The paths of the aliases marked after the last change (for tests and tools; built on each call). */
     Set<String> markedPaths() {
-        return markedPaths;
+        Set<String> paths = new java.util.HashSet<>();
+        marked.forEach(a -> paths.add(a.path()));
+        return paths;
     }
 
     /** Process events received from the proc connector so far, or -1 without one. */
