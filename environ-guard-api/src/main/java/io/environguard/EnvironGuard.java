@@ -133,7 +133,7 @@ public final class EnvironGuard implements AutoCloseable {
                 s = chosen.create(config);
                 EventSource created = s;
                 Policy policy = explicitPolicy != null ? explicitPolicy
-                        : new Policy(policyConfig, ProcessHandle.current().pid(), created::exeOf);
+                        : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
                 d = new Dispatcher(sinks, queueCapacity, closeTimeout);
                 d.start();
                 Pipeline p = new Pipeline(policy::evaluate, d);
@@ -206,6 +206,21 @@ public final class EnvironGuard implements AutoCloseable {
             s.sinks().stream().filter(k -> k.undelivered() > 0).forEach(k ->
                     LOG.warn("sink {} did not receive {} alert(s) before the close timeout", k.sink(), k.undelivered()));
         }
+    }
+
+    /**
+     * The policy's configuration plus the pids the source guards, so that what is guarded is protected; this
+     * JVM's pid is left to {@code environguard.policy.protect.self}.
+     */
+    private PolicyConfig withGuardedPids(PolicyConfig base, EventSource s) {
+        Set<Integer> pids = new TreeSet<>(base.protectedPids());
+        Set<Integer> guarded = new TreeSet<>(s.protectedPids());
+        guarded.remove((int) ProcessHandle.current().pid());
+        if (!pids.addAll(guarded)) {
+            return base;
+        }
+        return PolicyConfig.from(config.with(PolicyConfig.PROTECT_PIDS,
+                String.join(",", pids.stream().map(String::valueOf).toList())));
     }
 
     private static void closeAll(Map<String, AlertSink> sinks) {

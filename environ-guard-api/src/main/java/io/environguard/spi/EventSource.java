@@ -2,6 +2,7 @@ package io.environguard.spi;
 
 import io.environguard.api.Coverage;
 import java.io.IOException;
+import java.util.Set;
 
 /**
  * A running detector of environ accesses, created by an {@link EventSourceProvider}.
@@ -24,6 +25,16 @@ public interface EventSource extends AutoCloseable {
      */
     default String exeOf(int pid) {
         return null;
+    }
+
+    /**
+     * Processes this source was set up to guard (such as the targeted source's {@code pids}). The guard adds
+     * them to the policy's protected pids, so that a read of any of them is an
+     * {@code environ_read_protected_target} alert, as a read of the guarding JVM is. Asked once, after
+     * {@code create} and before {@link #start}. The default guards nothing in particular.
+     */
+    default Set<Integer> protectedPids() {
+        return Set.of();
     }
 
     /** What is watched now, and what is known not to be seen. */

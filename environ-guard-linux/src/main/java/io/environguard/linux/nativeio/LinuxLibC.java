@@ -35,6 +35,13 @@ public final class LinuxLibC {
     /** Syscall numbers shared by every Linux architecture (the unified table from 424 on). */
     public static final long SYS_PIDFD_SEND_SIGNAL = 424;
     public static final long SYS_PIDFD_OPEN = 434;
+    /**
+     * {@code getdents64}, whose number differs by architecture (it predates the unified table); {@code -1}
+     * on an architecture not listed here, where callers list directories through {@code java.nio} instead.
+     */
+    public static final long SYS_GETDENTS64 = getdents64Number(Platform.ARCH);
+
+    public static final int SEEK_SET = 0;
 
     public static final int AT_FDCWD = -100;
     public static final int AT_EMPTY_PATH = 0x1000;
@@ -57,6 +64,21 @@ public final class LinuxLibC {
 
     public static final int RLIMIT_NOFILE = 7;
 
+    public static final int AF_NETLINK = 16;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_NONBLOCK = O_NONBLOCK;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int NETLINK_CONNECTOR = 11;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_ATTACH_FILTER = 26;
+
+    public static final int PR_GET_DUMPABLE = 3;
+    public static final int PR_SET_DUMPABLE = 4;
+
+    /** {@code sizeof(struct statfs)} on the 64-bit Linux ABIs, and where {@code f_fsid} sits in it. */
+    public static final int STATFS_SIZE = 120;
+    public static final int STATFS_FSID_OFFSET = 56;
+
     private static final Throwable LINK_ERROR;
 
     static {
@@ -74,6 +96,19 @@ public final class LinuxLibC {
     }
 
     private LinuxLibC() {
+    }
+
+    static long getdents64Number(String arch) {
+        switch (arch) {
+            case "x86-64": return 217;
+            case "aarch64":
+            case "riscv64":
+            case "loongarch64": return 61;
+            case "ppc64le":
+            case "ppc64": return 202;
+            case "s390x": return 220;
+            default: return -1;
+        }
     }
 
     /** Why binding failed, if it did. */
@@ -101,6 +136,20 @@ public final class LinuxLibC {
 
     public static native int close(int fd);
 
+    public static native long lseek(int fd, long offset, int whence);
+
+    public static native int memcmp(Pointer a, Pointer b, long n);
+
+    public static native int socket(int domain, int type, int protocol);
+
+    public static native int bind(int fd, Pointer address, int addressLength);
+
+    public static native long send(int fd, Pointer buf, long length, int flags);
+
+    public static native long recv(int fd, Pointer buf, long length, int flags);
+
+    public static native int setsockopt(int fd, int level, int option, Pointer value, int length);
+
     /** {@code open} is variadic in C; a fixed third argument is passed the same way on x86-64 and arm64. */
     public static native int open(String path, int flags, int mode);
 
@@ -126,6 +175,18 @@ public final class LinuxLibC {
     public static native int getrlimit(int resource, Pointer rlim);
 
     public static native int setrlimit(int resource, Pointer rlim);
+
+    /** {@code openat} is variadic in C; see {@link #open}. */
+    public static native int openat(int dirfd, String path, int flags, int mode);
+
+    /** {@code fstatfs}; works on {@code O_PATH} descriptors. {@code buf} holds {@link #STATFS_SIZE} bytes. */
+    public static native int fstatfs(int fd, Pointer buf);
+
+    /**
+     * {@code prctl} is variadic in C; as for {@link #syscall}, fixed integer parameters travel in the same
+     * registers on the 64-bit Linux ABIs.
+     */
+    public static native int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
     public static native int fanotify_init(int flags, int eventFileFlags);
 

@@ -1,0 +1,16 @@
+package io.environguard.linux.hardening;
+
+import java.util.List;
+
+/**
+ * What {@link Hardening#scrub} did. It holds names and counts, never a value.
+ *
+ * @param names   the variables whose values were masked in the original environment block
+ * @param entries how many {@code NAME=VALUE} strings were masked (a name may occur more than once)
+ * @param bytes   how many value bytes were overwritten
+ */
+public record ScrubResult(List<String> names, int entries, long bytes) {
+    public ScrubResult {
+        names = List.copyOf(names);
+    }
+}

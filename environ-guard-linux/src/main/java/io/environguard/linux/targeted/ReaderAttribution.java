@@ -1,0 +1,274 @@
+package io.environguard.linux.targeted;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import io.environguard.api.ProcessInfo;
+import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.LinuxLibC;
+import io.environguard.linux.proc.FdLink;
+import io.environguard.linux.proc.FdLinks;
+import io.environguard.linux.proc.FdTable;
+import io.environguard.linux.proc.ProcessInspector;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Best-effort attribution for events whose reader the kernel hid: which processes hold one of the guarded
+ * files open right now, found by listing {@code /proc/*}{@code /fd} (directory listings and one
+ * {@code readlink} per descriptor; nothing is opened that fanotify would report).
+ *
+ * <p>It is a hint, never proof: a reader such as {@code cat} has usually closed the file before the scan,
+ * a process may hold the file open for another reason, and an unprivileged guard can list only its own
+ * user's descriptors. The scan is bounded in processes and in descriptors per process. It runs on the
+ * alert's path and rarely (so mostly interpreted): it works in reused native buffers, with
+ * {@code getdents64} and {@code readlink}, so that the processes it may not look into cost a failed
+ * {@code openat} each rather than an exception, and a link is turned into a string only when it starts
+ * with {@code /proc/}.
+ *
+ * <pre>{@code
+ * ReaderAttribution attribution = new ReaderAttribution(Path.of("/proc"), selfPid, 4096);
+ * ReaderAttribution.Result r = attribution.scan(Map.of("/proc/42/environ", 42));
+ * }</pre>
+ */
+final class ReaderAttribution {
+
+    static final int MAX_FDS_PER_PROCESS = 4096;
+    private static final int DENTS_SIZE = 32 * 1024;
+    private static final int DIRENT_RECLEN = 16;
+    private static final int DIRENT_NAME = 19;
+    private static final byte[] PROC_PREFIX = "/proc/".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * @param holders   per guarded pid, the processes that held one of its files open
+     * @param visited   processes whose descriptors were listed
+     * @param denied    processes whose descriptors could not be listed (another user's, without privilege)
+     * @param truncated whether the process bound stopped the scan
+     */
+    record Result(Map<Integer, List<ProcessInfo>> holders, int visited, int denied, boolean truncated) {
+    }
+
+    private final Path procRoot;
+    private final int selfPid;
+    private final int maxProcesses;
+    private final ProcessInspector inspector;
+    private final boolean natively;
+    private final Memory procDents = new Memory(DENTS_SIZE);
+    private final Memory fdDents = new Memory(DENTS_SIZE);
+    private final Memory linkPath = new Memory(64);
+    private final Memory link = new Memory(4096);
+    private final byte[] procBytes = new byte[DENTS_SIZE];
+    private final byte[] fdBytes = new byte[DENTS_SIZE];
+    private final byte[] linkBytes = new byte[4096];
+    private final java.nio.ByteBuffer procView = java.nio.ByteBuffer.wrap(procBytes).order(java.nio.ByteOrder.nativeOrder());
+    private final java.nio.ByteBuffer fdView = java.nio.ByteBuffer.wrap(fdBytes).order(java.nio.ByteOrder.nativeOrder());
+
+    ReaderAttribution(Path procRoot, int selfPid, int maxProcesses) {
+        this.procRoot = procRoot;
+        this.selfPid = selfPid;
+        this.maxProcesses = maxProcesses;
+        this.inspector = new ProcessInspector(procRoot);
+        this.natively = LinuxLibC.SYS_GETDENTS64 >= 0 && procRoot.equals(Path.of("/proc"));
+    }
+
+    /** Finds holders of any path in {@code pathToPid} (the guarded files and the pid each belongs to). */
+    Result scan(Map<String, Integer> pathToPid) {
+        Map<Integer, Set<Integer>> found = new HashMap<>();
+        int[] counts = natively ? scanNatively(pathToPid, found) : scanWithNio(pathToPid, found);
+        Map<Integer, List<ProcessInfo>> holders = new HashMap<>();
+        found.forEach((guarded, pids) -> {
+            List<ProcessInfo> infos = new ArrayList<>(pids.size());
+            pids.forEach(p -> infos.add(inspector.inspect(p)));
+            holders.put(guarded, List.copyOf(infos));
+        });
+        return new Result(holders, counts[0], counts[1], counts[2] != 0);
+    }
+
+    /** @return visited, denied, truncated (0/1) */
+    private int[] scanNatively(Map<String, Integer> pathToPid, Map<Integer, Set<Integer>> found) {
+        int visited = 0;
+        int denied = 0;
+        int procFd = LinuxLibC.open("/proc", LinuxLibC.O_RDONLY | LinuxLibC.O_DIRECTORY | LinuxLibC.O_CLOEXEC, 0);
+        if (procFd < 0) {
+            return new int[] {0, 0, 0};
+        }
+        try {
+            while (true) {
+                long n = LinuxLibC.syscall(LinuxLibC.SYS_GETDENTS64, procFd, Pointer.nativeValue(procDents), DENTS_SIZE, 0);
+                if (n <= 0) {
+                    return new int[] {visited, denied, 0};
+                }
+                procDents.read(0, procBytes, 0, (int) n);
+                for (int at = 0, reclen; at < n; at += reclen) {
+                    reclen = procView.getShort(at + DIRENT_RECLEN) & 0xFFFF;
+                    if (reclen == 0) {
+                        return new int[] {visited, denied, 0}; // a malformed listing: stop rather than loop
+                    }
+                    int pid = number(procBytes, at + DIRENT_NAME);
+                    if (pid <= 0 || pid == selfPid) {
+                        continue;
+                    }
+                    if (visited + denied >= maxProcesses) {
+                        return new int[] {visited, denied, 1};
+                    }
+                    int fdDir = LinuxLibC.openat(procFd, pid + "/fd", LinuxLibC.O_RDONLY | LinuxLibC.O_DIRECTORY
+                            | LinuxLibC.O_CLOEXEC, 0);
+                    if (fdDir < 0) {
+                        if (LinuxLibC.errno() != Errno.ENOENT) {
+                            denied++;
+                        }
+                        continue;
+                    }
+                    visited++;
+                    try {
+                        holds(fdDir, pid, pathToPid, found);
+                    } finally {
+                        LinuxLibC.close(fdDir);
+                    }
+                }
+            }
+        } finally {
+            LinuxLibC.close(procFd);
+        }
+    }
+
+    /** Reads the links of one process's descriptors; records it as a holder of a guarded file. */
+    private void holds(int fdDir, int pid, Map<String, Integer> pathToPid, Map<Integer, Set<Integer>> found) {
+        int prefix = writeAscii(linkPath, 0, "/proc/" + pid + "/fd/");
+        int seen = 0;
+        while (true) {
+            long n = LinuxLibC.syscall(LinuxLibC.SYS_GETDENTS64, fdDir, Pointer.nativeValue(fdDents), DENTS_SIZE, 0);
+            if (n <= 0) {
+                return;
+            }
+            fdDents.read(0, fdBytes, 0, (int) n);
+            for (int at = 0, reclen; at < n; at += reclen) {
+                reclen = fdView.getShort(at + DIRENT_RECLEN) & 0xFFFF;
+                if (reclen == 0) {
+                    return;
+                }
+                int name = at + DIRENT_NAME;
+                if (fdBytes[name] < '0' || fdBytes[name] > '9') {
+                    continue;
+                }
+                if (++seen > MAX_FDS_PER_PROCESS) {
+                    return;
+                }
+                int end = name;
+                while (fdBytes[end] != 0) {
+                    end++;
+                }
+                linkPath.write(prefix, fdBytes, name, end - name);
+                linkPath.setByte(prefix + (end - name), (byte) 0);
+                int len = LinuxLibC.readlink(linkPath, link, linkBytes.length);
+                if (len < PROC_PREFIX.length) {
+                    continue;
+                }
+                link.read(0, linkBytes, 0, PROC_PREFIX.length);
+                if (!startsWithProc()) {
+                    continue;
+                }
+                link.read(0, linkBytes, 0, len);
+                String target = new String(linkBytes, 0, len, StandardCharsets.UTF_8);
+                Integer guarded = pathToPid.get(stripDeleted(target));
+                if (guarded != null) {
+                    found.computeIfAbsent(guarded, g -> new LinkedHashSet<>()).add(pid);
+                }
+            }
+        }
+    }
+
+    private boolean startsWithProc() {
+        for (int i = 0; i < PROC_PREFIX.length; i++) {
+            if (linkBytes[i] != PROC_PREFIX[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int writeAscii(Memory memory, int offset, String text) {
+        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
+        memory.write(offset, b, 0, b.length);
+        return offset + b.length;
+    }
+
+    /** The decimal number NUL-terminated at {@code bytes[from]}, or -1 for anything else. */
+    private static int number(byte[] bytes, int from) {
+        int v = 0;
+        int i = from;
+        if (bytes[i] == '0') {
+            return -1;
+        }
+        for (byte b = bytes[i]; b != 0; b = bytes[++i]) {
+            if (b < '0' || b > '9' || v > 214_748_363) {
+                return -1;
+            }
+            v = v * 10 + (b - '0');
+        }
+        return i == from ? -1 : v;
+    }
+
+    /** The portable route, for a simulated /proc or an architecture without a known getdents64 number. */
+    private int[] scanWithNio(Map<String, Integer> pathToPid, Map<Integer, Set<Integer>> found) {
+        int visited = 0;
+        int denied = 0;
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {
+            for (Path dir : dirs) {
+                int pid = parsePid(dir.getFileName().toString());
+                if (pid <= 0 || pid == selfPid) {
+                    continue;
+                }
+                if (visited + denied >= maxProcesses) {
+                    return new int[] {visited, denied, 1};
+                }
+                FdTable table;
+                try {
+                    table = FdLinks.list(procRoot, pid, MAX_FDS_PER_PROCESS);
+                } catch (IOException e) {
+                    denied++;
+                    continue;
+                }
+                visited++;
+                for (FdLink l : table.links()) {
+                    Integer guarded = pathToPid.get(stripDeleted(l.target()));
+                    if (guarded != null) {
+                        found.computeIfAbsent(guarded, g -> new LinkedHashSet<>()).add(pid);
+                    }
+                }
+            }
+        } catch (IOException | DirectoryIteratorException e) {
+            // Nothing more can be said: the hint is empty, which the note on the access already allows for.
+        }
+        return new int[] {visited, denied, 0};
+    }
+
+    private static String stripDeleted(String target) {
+        return target.endsWith(" (deleted)") ? target.substring(0, target.length() - " (deleted)".length()) : target;
+    }
+
+    private static int parsePid(String name) {
+        int n = name.length();
+        if (n == 0 || n > 10 || name.charAt(0) == '0') {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v > Integer.MAX_VALUE ? -1 : (int) v;
+    }
+}

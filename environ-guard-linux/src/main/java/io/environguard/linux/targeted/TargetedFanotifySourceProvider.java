@@ -1,0 +1,59 @@
+package io.environguard.linux.targeted;
+
+import io.environguard.api.GuardConfig;
+import io.environguard.spi.Availability;
+import io.environguard.spi.EventSource;
+import io.environguard.spi.EventSourceProvider;
+
+/**
+ * Provides the {@linkplain TargetedFanotifySource targeted source}: name {@code targeted}, priority 50
+ * (below the host-wide {@code fanotify} source, 100, which needs CAP_SYS_ADMIN; above {@code procfs}, 10).
+ * Available to an ordinary user on Linux with fanotify. Registered in
+ * {@code META-INF/services/io.environguard.spi.EventSourceProvider}.
+ *
+ * <pre>{@code
+ * GuardConfig config = GuardConfig.builder()
+ *         .set("environguard.source", "targeted")
+ *         .set("environguard.source.targeted.pids", "self")     // the default
+ *         .build();
+ * }</pre>
+ *
+ * <p>Keys under {@code environguard.source.targeted.}: {@code pids} (default {@code self}; other pids must be
+ * the caller's own, dumpable processes unless it has CAP_SYS_ADMIN), {@code files} (default
+ * {@code environ,mem}), {@code max-marks} (default 4096, and never above a quarter of RLIMIT_NOFILE),
+ * {@code rescan-interval} (default {@code 250ms}), {@code attribution} (default {@code true}) and
+ * {@code attribution.max-processes} (default 4096).
+ */
+public final class TargetedFanotifySourceProvider implements EventSourceProvider {
+
+    /** Below fanotify (100), above procfs (10). */
+    public static final int PRIORITY = 50;
+
+    public TargetedFanotifySourceProvider() {
+        // No work here: the ServiceLoader instantiates every provider, available or not.
+    }
+
+    @Override
+    public String name() {
+        return TargetedFanotifySource.NAME;
+    }
+
+    @Override
+    public int priority() {
+        return PRIORITY;
+    }
+
+    /** Probes by doing: a FID group and an inode mark on this process's own environ, closed again. */
+    @Override
+    public Availability availability() {
+        TargetedSupport support = TargetedSupport.probe();
+        return support.available() ? Availability.available(support.reason()) : Availability.unavailable(support.reason());
+    }
+
+    /** @throws IllegalArgumentException naming the key when a value is invalid */
+    @Override
+    public EventSource create(GuardConfig config) {
+        return new TargetedFanotifySource(TargetedSettings.from(config, ProcessHandle.current().pid()),
+                ProcessHandle.current().pid());
+    }
+}
