@@ -1,0 +1,149 @@
+package io.environguard.sink;
+
+import io.environguard.api.Alert;
+import io.environguard.api.EnvironAccess;
+import io.environguard.api.Mitre;
+import io.environguard.api.ProcessInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes an {@link Alert} as one line of JSON, the format of the {@code jsonl} sink and of the host
+ * monitor's {@code --format jsonl}.
+ *
+ * <pre>{@code
+ * String line = AlertJson.toJson(alert);
+ * // {"time":"2025-01-02T03:04:05.123Z","rule":"environ_read_from_procfs","severity":"high","access":"open",
+ * //  "file":"environ","path":"/proc/42/environ","alias":"process","source":"fanotify",
+ * //  "reader":{"pid":4242,"tid":4242,"ppid":1,"uid":1000,"comm":"cat","exe":"/usr/bin/cat",
+ * //            "cmdline":["cat","/proc/42/environ"],"container":null,"complete":true},
+ * //  "target":{"pid":42,"uid":1000,"comm":"sleep","exe":"/usr/bin/sleep","container":null,"complete":true},
+ * //  "mitre":{"tactic":"TA0007","tactic_name":"Discovery","technique":"T1082",
+ * //           "technique_name":"System Information Discovery"},"reasons":["..."],"notes":[]}
+ * }</pre>
+ *
+ * <p>Fields: {@code time} (ISO-8601, UTC), {@code rule}, {@code severity}
+ * ({@code info|low|medium|high|critical}), {@code mitre} ({@code null} when the alert has none),
+ * {@code reasons[]}; when the alert carries an access: {@code access} ({@code open|read|held_open|command_line}),
+ * {@code file} ({@code environ|mem}), {@code path}, {@code alias}, {@code source}, {@code reader},
+ * {@code target}, {@code notes[]} and, when non-empty, {@code possible_readers[]} (shaped like
+ * {@code reader}). A sweep adds {@code targets} (pids) and {@code count}; a lost-events alert has no
+ * access fields and adds {@code lost} ({@code {cause: count}}) and {@code count}. Unknown numbers and
+ * strings are {@code null}. The line holds no line break and no environment value (command lines are
+ * redacted by {@link ProcessInfo}); see {@link JsonWriter} for how strings are escaped.
+ */
+public final class AlertJson {
+
+    private AlertJson() {
+    }
+
+    /** The alert as one line of JSON, without a trailing newline. */
+    public static String toJson(Alert alert) {
+        StringBuilder out = new StringBuilder(1024);
+        appendTo(alert, out);
+        return out.toString();
+    }
+
+    /** Appends the alert as one line of JSON, without a trailing newline, to {@code out}. */
+    public static void appendTo(Alert alert, StringBuilder out) {
+        JsonWriter w = new JsonWriter(out);
+        w.beginObject()
+                .field("time", alert.time().toString())
+                .field("rule", alert.rule())
+                .field("severity", alert.severity().id());
+        EnvironAccess access = alert.access();
+        if (access != null) {
+            w.field("access", access.kind().id())
+                    .field("file", access.file().id())
+                    .field("path", access.path())
+                    .field("alias", access.alias().id())
+                    .field("source", access.source());
+            w.name("reader");
+            reader(w, access.reader());
+            w.name("target");
+            target(w, access.target());
+        }
+        mitre(w, alert.mitre());
+        strings(w.name("reasons"), alert.reasons());
+        if (access != null) {
+            strings(w.name("notes"), access.notes());
+            if (!access.possibleReaders().isEmpty()) {
+                w.name("possible_readers").beginArray();
+                for (ProcessInfo p : access.possibleReaders()) {
+                    reader(w, p);
+                }
+                w.endArray();
+            }
+        }
+        if (!alert.targets().isEmpty()) {
+            w.name("targets").beginArray();
+            for (ProcessInfo t : alert.targets()) {
+                number(w, t.pid());
+            }
+            w.endArray();
+            w.field("count", alert.count());
+        } else if (access == null) {
+            w.name("lost").beginObject();
+            // Sorted, so that the same alert always yields the same line.
+            for (Map.Entry<String, Long> e : new TreeMap<>(alert.lost()).entrySet()) {
+                w.field(e.getKey(), e.getValue());
+            }
+            w.endObject();
+            w.field("count", alert.count());
+        }
+        w.endObject();
+    }
+
+    private static void reader(JsonWriter w, ProcessInfo p) {
+        w.beginObject();
+        number(w.name("pid"), p.pid());
+        number(w.name("tid"), p.tid());
+        number(w.name("ppid"), p.ppid());
+        number(w.name("uid"), p.uid());
+        w.field("comm", p.comm()).field("exe", p.exe());
+        strings(w.name("cmdline"), p.cmdline());
+        w.field("container", p.containerId()).field("complete", p.complete());
+        w.endObject();
+    }
+
+    private static void target(JsonWriter w, ProcessInfo p) {
+        w.beginObject();
+        number(w.name("pid"), p.pid());
+        number(w.name("uid"), p.uid());
+        w.field("comm", p.comm()).field("exe", p.exe())
+                .field("container", p.containerId()).field("complete", p.complete());
+        w.endObject();
+    }
+
+    private static void mitre(JsonWriter w, Mitre m) {
+        w.name("mitre");
+        if (m == null) {
+            w.nullValue();
+            return;
+        }
+        w.beginObject()
+                .field("tactic", m.tacticId())
+                .field("tactic_name", m.tacticName())
+                .field("technique", m.techniqueId())
+                .field("technique_name", m.techniqueName())
+                .endObject();
+    }
+
+    /** {@link ProcessInfo#UNKNOWN} becomes {@code null}. */
+    private static void number(JsonWriter w, int n) {
+        if (n == ProcessInfo.UNKNOWN) {
+            w.nullValue();
+        } else {
+            w.value(n);
+        }
+    }
+
+    private static void strings(JsonWriter w, List<String> values) {
+        w.beginArray();
+        for (String s : values) {
+            w.value(s);
+        }
+        w.endArray();
+    }
+}

@@ -1,0 +1,170 @@
+package io.environguard.sink;
+
+/**
+ * A minimal streaming JSON writer into a {@link StringBuilder}: enough for alerts, no dependency.
+ *
+ * <p>Any Java string becomes valid JSON: {@code "} and {@code \} are escaped, control characters
+ * (C0, DEL and C1) become {@code \}{@code uXXXX} (or {@code \n}, {@code \t}...), U+2028 and U+2029 are
+ * escaped (they end lines in JavaScript and some viewers), and a surrogate that is not part of a valid
+ * pair becomes U+FFFD, since it has no UTF-8 encoding. The output holds no line break.
+ */
+final class JsonWriter {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private final StringBuilder out;
+    /** Bit {@code d}: the container at depth {@code d + 1} already holds an element, so the next needs a comma. */
+    private long hasElement;
+    private int depth;
+    private boolean afterName;
+
+    JsonWriter(StringBuilder out) {
+        this.out = out;
+    }
+
+    JsonWriter beginObject() {
+        beforeValue();
+        out.append('{');
+        return push();
+    }
+
+    JsonWriter endObject() {
+        pop();
+        out.append('}');
+        return this;
+    }
+
+    JsonWriter beginArray() {
+        beforeValue();
+        out.append('[');
+        return push();
+    }
+
+    JsonWriter endArray() {
+        pop();
+        out.append(']');
+        return this;
+    }
+
+    JsonWriter name(String name) {
+        beforeValue();
+        appendString(out, name);
+        out.append(':');
+        afterName = true;
+        return this;
+    }
+
+    /** A string, or {@code null}. */
+    JsonWriter value(String value) {
+        beforeValue();
+        if (value == null) {
+            out.append("null");
+        } else {
+            appendString(out, value);
+        }
+        return this;
+    }
+
+    JsonWriter value(long value) {
+        beforeValue();
+        out.append(value);
+        return this;
+    }
+
+    JsonWriter value(boolean value) {
+        beforeValue();
+        out.append(value);
+        return this;
+    }
+
+    JsonWriter nullValue() {
+        beforeValue();
+        out.append("null");
+        return this;
+    }
+
+    JsonWriter field(String name, String value) {
+        return name(name).value(value);
+    }
+
+    JsonWriter field(String name, long value) {
+        return name(name).value(value);
+    }
+
+    JsonWriter field(String name, boolean value) {
+        return name(name).value(value);
+    }
+
+    private JsonWriter push() {
+        if (depth == Long.SIZE) {
+            throw new IllegalStateException("JSON nested deeper than " + Long.SIZE);
+        }
+        hasElement &= ~(1L << depth);
+        depth++;
+        return this;
+    }
+
+    private void pop() {
+        if (depth == 0 || afterName) {
+            throw new IllegalStateException("unbalanced JSON");
+        }
+        depth--;
+    }
+
+    private void beforeValue() {
+        if (afterName) {
+            afterName = false;
+            return;
+        }
+        if (depth > 0) {
+            long bit = 1L << (depth - 1);
+            if ((hasElement & bit) != 0) {
+                out.append(',');
+            } else {
+                hasElement |= bit;
+            }
+        }
+    }
+
+    /** Appends {@code s} as a quoted JSON string. */
+    static void appendString(StringBuilder out, String s) {
+        out.append('"');
+        int len = s.length();
+        int copied = 0;
+        for (int i = 0; i < len; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+                continue;
+            }
+            if (c >= 0xa0 && c != '\u2028' && c != '\u2029' && !Character.isSurrogate(c)) {
+                continue;
+            }
+            out.append(s, copied, i);
+            if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                out.append(c).append(s.charAt(i + 1));
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                out.append('\ufffd');
+            } else {
+                appendEscape(out, c);
+            }
+            copied = i + 1;
+        }
+        out.append(s, copied, len).append('"');
+    }
+
+    private static void appendEscape(StringBuilder out, char c) {
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            case '\b': out.append("\\b"); break;
+            case '\f': out.append("\\f"); break;
+            default:
+                out.append("\\u").append(HEX[c >> 12 & 0xf]).append(HEX[c >> 8 & 0xf])
+                        .append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
+        }
+    }
+}
