@@ -320,11 +320,17 @@ final class ProcfsScanner {
         }
         c.examined++;
         Reader reader = new Reader(pid, stat);
-
-        if (settings.commandLines()) {
+        checkDescriptors(dir, t, reader, tids, signature, listener, c);
+        // after the descriptors: a file held open is stronger evidence than a command line, and the policy
+        // alerts once per reader, target and file, on whichever access comes first
+        if (settings.commandLines() && tracked.get(pid) == t) {
             checkCommandLine(dir, t, isNew, reader, listener, c);
         }
+    }
 
+    private void checkDescriptors(Path dir, Tracked t, Reader reader, int[] tids, long[] signature,
+                                  AccessListener listener, Counters c) {
+        int pid = t.pid;
         FdTable table;
         try {
             table = FdLinks.list(root, pid, settings.maxFdsPerProcess());

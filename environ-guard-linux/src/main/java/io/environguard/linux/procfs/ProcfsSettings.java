@@ -26,7 +26,7 @@ import java.util.Objects;
  * @param scanBudget       wall time one scan may take; a scan that runs out stops, reports the processes it did
  *                         not examine as lost, and the next scan starts with them
  * @param fullScanInterval how often every descriptor table is re-read even if its process has not run since the
- *                         last scan ({@link Duration#ZERO}: every scan)
+ *                         last scan ({@code 0s}: every scan)
  * @param commandLines     whether command lines of new processes are searched for environ paths
  */
 public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProcess, Duration scanBudget,
@@ -40,7 +40,7 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
     public static final String MAX_FDS = PREFIX + "max.fds";
     /** Wall time one scan may take (default 250ms). */
     public static final String SCAN_BUDGET = PREFIX + "scan.budget";
-    /** How often every descriptor table is re-read regardless of scheduling counters (default 60s; 0: always). */
+    /** How often every descriptor table is re-read regardless of scheduling counters (default 60s; 0s: every scan). */
     public static final String FULL_SCAN_INTERVAL = PREFIX + "full.scan.interval";
     /** Whether command lines are searched for environ and mem paths (default true). */
     public static final String COMMAND_LINES = PREFIX + "command.lines";
