@@ -43,7 +43,8 @@ import java.util.Optional;
  * are listed before and after their counters are read, so a thread created meanwhile is not missed; a
  * single-threaded process needs one small read per scan. The counters are read before the descriptors, so
  * whatever happens after the read changes them for the next scan. A process with many threads and few
- * descriptors is cheaper to re-read than to check: it is re-read every scan. Where the kernel gives no
+ * descriptors is cheaper to re-read than to check: it is re-read every scan; so is a busy process (found
+ * changed twice in a row), whose counters are read again only every eighth scan. Where the kernel gives no
  * counters (all zero, or no {@code schedstat}), every process is re-read every scan. As a safety net against
  * anything this reasoning misses (a descriptor installed into a stopped task by a seccomp supervisor, say),
  * every process is re-read at least once per {@link ProcfsSettings#fullScanInterval()}.
@@ -62,6 +63,12 @@ final class ProcfsScanner {
     static final long CUT_SHORT_REPORT_SPACING_NANOS = 60_000_000_000L;
     /** A process with more threads than this (and than descriptors) is re-read rather than checked. */
     static final int MAX_TASKS_TO_CHECK = 64;
+    /**
+     * A process found changed this many times in a row is busy: it is re-read without reading its counters
+     * first, which would be wasted work, except every {@link #BUSY_RECHECK}th time, to notice it went quiet.
+     */
+    static final int BUSY_AFTER = 2;
+    static final int BUSY_RECHECK = 8;
     static final String CUT_SHORT = "scan_cut_short";
     static final String FD_LIMIT = "fd_limit";
     static final String SCAN_FAILED = "scan_failed";
@@ -100,6 +107,8 @@ final class ProcfsScanner {
         Map<Integer, HeldFd> held = Map.of();
         boolean truncatedReported;
         long examinedAt;
+        /** Consecutive visits that found it changed, or could not tell. */
+        int busy;
 
         Tracked(int pid, long startTime) {
             this.pid = pid;
@@ -215,9 +224,11 @@ final class ProcfsScanner {
             if (!due) {
                 long[] signature = currentSignature(t);
                 if (signature != null && Arrays.equals(signature, t.signature)) {
+                    t.busy = 0;
                     c.unchanged++;
                     return;
                 }
+                t.busy++;
             } else if (t.signature != null) {
                 c.due++;
             }
@@ -301,22 +312,26 @@ final class ProcfsScanner {
             return;
         }
 
-        int[] tids;
+        int[] tids = null;
         long[] signature = null;
-        try {
-            tids = ProcFiles.listIds(dir.resolve("task"));
-            if (tids.length <= Math.max(MAX_TASKS_TO_CHECK, t.fdCount)) {
-                signature = signature(dir, pid, tids);
-                if (!Arrays.equals(tids, ProcFiles.listIds(dir.resolve("task")))) {
-                    signature = null; // a thread came or went while the counters were read
+        // counters are only worth reading if a later scan may skip this process thanks to them
+        boolean sign = fullScanNanos > 0 && (t.busy < BUSY_AFTER || t.busy % BUSY_RECHECK == 0);
+        if (sign) {
+            try {
+                tids = ProcFiles.listIds(dir.resolve("task"));
+                if (tids.length <= Math.max(MAX_TASKS_TO_CHECK, t.fdCount)) {
+                    signature = signature(dir, pid, tids);
+                    if (!Arrays.equals(tids, ProcFiles.listIds(dir.resolve("task")))) {
+                        signature = null; // a thread came or went while the counters were read
+                    }
                 }
+            } catch (NoSuchFileException e) {
+                tracked.remove(pid);
+                c.vanished++;
+                return;
+            } catch (IOException e) {
+                tids = null;
             }
-        } catch (NoSuchFileException e) {
-            tracked.remove(pid);
-            c.vanished++;
-            return;
-        } catch (IOException e) {
-            tids = null;
         }
         c.examined++;
         Reader reader = new Reader(pid, stat);

@@ -185,6 +185,29 @@ class ProcfsScannerTest {
     }
 
     @Test
+    void aBusyProcessIsReReadWithoutItsCountersAndSkippedAgainOnceQuiet() {
+        SimProcess target = world.spawn("sleep");
+        SimProcess busy = world.spawn("busy");
+        ProcfsPollingSource source = world.source();
+        scan(source, rec);
+        for (int i = 0; i < 5; i++) {
+            world.fs.run(busy.pid());
+            assertEquals(1, scan(source, rec).examined());
+        }
+        world.fs.openFd(busy.pid(), KernelPaths.environ(target.pid()));
+        scan(source, rec);
+        assertEquals(busy.pid(), single(rec.held()).reader().pid(), "found while busy");
+        int scans = 0;
+        ScanResult r;
+        do {
+            r = scan(source, rec);
+            scans++;
+        } while (r.examined() > 0 && scans < 3 * ProcfsScanner.BUSY_RECHECK);
+        assertEquals(0, r.examined(), "skipped again once quiet");
+        assertTrue(scans <= ProcfsScanner.BUSY_RECHECK + 1, "within a recheck period: " + scans);
+    }
+
+    @Test
     void withoutSchedulingCountersEveryProcessIsReReadEveryScan() throws IOException {
         SimProcess target = world.spawn("sleep");
         SimProcess reader = world.spawn("cat");
