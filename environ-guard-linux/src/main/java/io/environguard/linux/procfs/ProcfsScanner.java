@@ -43,11 +43,12 @@ import java.util.Optional;
  * are listed before and after their counters are read, so a thread created meanwhile is not missed; a
  * single-threaded process needs one small read per scan. The counters are read before the descriptors, so
  * whatever happens after the read changes them for the next scan. A process with many threads and few
- * descriptors is cheaper to re-read than to check: it is re-read every scan; so is a busy process (found
- * changed twice in a row), whose counters are read again only every eighth scan. Where the kernel gives no
- * counters (all zero, or no {@code schedstat}), every process is re-read every scan. As a safety net against
- * anything this reasoning misses (a descriptor installed into a stopped task by a seccomp supervisor, say),
- * every process is re-read at least once per {@link ProcfsSettings#fullScanInterval()}.
+ * descriptors is cheaper to re-read than to check: it is re-read every scan; so is a busy multi-threaded
+ * process (found changed twice in a row), whose counters are read again only every eighth scan. Where the
+ * kernel gives no counters (all zero, or no {@code schedstat}), every process is re-read every scan. As a
+ * safety net against anything this reasoning misses (a descriptor installed into a stopped task by a
+ * seccomp supervisor, say), every process is re-read at least once per
+ * {@link ProcfsSettings#fullScanInterval()}.
  *
  * <h2>Reports</h2>
  * A descriptor on another process's environ or mem is reported once, as {@link AccessKind#HELD_OPEN}, for as
@@ -64,8 +65,9 @@ final class ProcfsScanner {
     /** A process with more threads than this (and than descriptors) is re-read rather than checked. */
     static final int MAX_TASKS_TO_CHECK = 64;
     /**
-     * A process found changed this many times in a row is busy: it is re-read without reading its counters
-     * first, which would be wasted work, except every {@link #BUSY_RECHECK}th time, to notice it went quiet.
+     * A multi-threaded process found changed this many times in a row is busy: it is re-read without reading
+     * the counters of all its threads first, which would be wasted work, except every {@link #BUSY_RECHECK}th
+     * time, to notice it went quiet. A single-threaded process costs one read to check: it is always checked.
      */
     static final int BUSY_AFTER = 2;
     static final int BUSY_RECHECK = 8;
@@ -109,6 +111,8 @@ final class ProcfsScanner {
         long examinedAt;
         /** Consecutive visits that found it changed, or could not tell. */
         int busy;
+        /** Its number of threads when last listed; 0 when never listed. */
+        int taskCount;
 
         Tracked(int pid, long startTime) {
             this.pid = pid;
@@ -315,10 +319,12 @@ final class ProcfsScanner {
         int[] tids = null;
         long[] signature = null;
         // counters are only worth reading if a later scan may skip this process thanks to them
-        boolean sign = fullScanNanos > 0 && (t.busy < BUSY_AFTER || t.busy % BUSY_RECHECK == 0);
+        boolean sign = fullScanNanos > 0
+                && (t.taskCount <= 1 || t.busy < BUSY_AFTER || t.busy % BUSY_RECHECK == 0);
         if (sign) {
             try {
                 tids = ProcFiles.listIds(dir.resolve("task"));
+                t.taskCount = tids.length;
                 if (tids.length <= Math.max(MAX_TASKS_TO_CHECK, t.fdCount)) {
                     signature = signature(dir, pid, tids);
                     if (!Arrays.equals(tids, ProcFiles.listIds(dir.resolve("task")))) {

@@ -188,12 +188,16 @@ class ProcfsScannerTest {
     void aBusyProcessIsReReadWithoutItsCountersAndSkippedAgainOnceQuiet() {
         SimProcess target = world.spawn("sleep");
         SimProcess busy = world.spawn("busy");
+        world.fs.addThread(busy.pid());
+        world.fs.addThread(busy.pid());
         ProcfsPollingSource source = world.source();
         scan(source, rec);
         for (int i = 0; i < 5; i++) {
             world.fs.run(busy.pid());
             assertEquals(1, scan(source, rec).examined());
         }
+        // busy: re-read even when it did not run, until its counters are read again
+        assertEquals(1, scan(source, rec).examined());
         world.fs.openFd(busy.pid(), KernelPaths.environ(target.pid()));
         scan(source, rec);
         assertEquals(busy.pid(), single(rec.held()).reader().pid(), "found while busy");
