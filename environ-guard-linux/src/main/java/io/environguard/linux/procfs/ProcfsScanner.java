@@ -47,8 +47,9 @@ import java.util.Optional;
  * process (found changed twice in a row), whose counters are read again only every eighth scan. Where the
  * kernel gives no counters (all zero, or no {@code schedstat}), every process is re-read every scan. As a
  * safety net against anything this reasoning misses (a descriptor installed into a stopped task by a
- * seccomp supervisor, say), every process is re-read at least once per
- * {@link ProcfsSettings#fullScanInterval()}.
+ * seccomp supervisor, say), every process is re-read once its {@link ProcfsSettings#fullScanInterval()}
+ * has passed; each scan takes at most its share of these re-reads (processes times interval over full-scan
+ * interval), so that they cost about the same every scan instead of making one scan as large as a first.
  *
  * <h2>Reports</h2>
  * A descriptor on another process's environ or mem is reported once, as {@link AccessKind#HELD_OPEN}, for as
@@ -83,6 +84,7 @@ final class ProcfsScanner {
     private final ProcFiles files = new ProcFiles();
     private final Map<Integer, Tracked> tracked = new HashMap<>();
     private final long fullScanNanos;
+    private final long intervalNanos;
     private final long budgetNanos;
 
     /** A scan cut short resumes after this pid; -1 when the last scan finished. */
@@ -139,6 +141,7 @@ final class ProcfsScanner {
         long fdsRead;
         int accesses;
         int due;
+        int dueQuota;
     }
 
     ProcfsScanner(ProcfsSettings settings, Clock clock) {
@@ -148,6 +151,7 @@ final class ProcfsScanner {
         this.inspector = new ProcessInspector(root);
         this.targets = new Targets(root, inspector);
         this.fullScanNanos = settings.fullScanInterval().toNanos();
+        this.intervalNanos = settings.interval().toNanos();
         this.budgetNanos = settings.scanBudget().toNanos();
     }
 
@@ -181,6 +185,10 @@ final class ProcfsScanner {
 
         Counters c = new Counters();
         int n = pids.length;
+        // the full-scan safety net re-reads a share of the processes each scan, so that it costs the same
+        // every scan instead of one large scan per interval
+        c.dueQuota = fullScanNanos == 0 ? Integer.MAX_VALUE
+                : (int) Math.min(n, Math.max(1, Math.ceil((double) n * intervalNanos / fullScanNanos)));
         int first = 0;
         if (resumeAfter >= 0) {
             int at = Arrays.binarySearch(pids, resumeAfter);
@@ -224,7 +232,7 @@ final class ProcfsScanner {
     private void visit(int pid, long now, AccessListener listener, Counters c) {
         Tracked t = tracked.get(pid);
         if (t != null) {
-            boolean due = fullScanNanos == 0 || now - t.examinedAt >= fullScanNanos;
+            boolean due = fullScanNanos == 0 || (c.due < c.dueQuota && now - t.examinedAt >= fullScanNanos);
             if (!due) {
                 long[] signature = currentSignature(t);
                 if (signature != null && Arrays.equals(signature, t.signature)) {

@@ -246,6 +246,28 @@ class ProcfsScannerTest {
     }
 
     @Test
+    void theFullScanSafetyNetReReadsAShareOfTheProcessesEachScan() throws InterruptedException {
+        for (int i = 0; i < 8; i++) {
+            world.spawn("p" + i);
+        }
+        // a share of ceil(9 processes * 10ms / 40ms) = 3 re-reads per scan, once 40ms have passed
+        Duration interval = Duration.ofMillis(10);
+        Duration full = Duration.ofMillis(40);
+        ProcfsPollingSource source = world.source(s -> s.withInterval(interval).withFullScanInterval(full));
+        scan(source, rec);
+        Thread.sleep(full.toMillis() + 10);
+        int reRead = 0;
+        for (int i = 0; i < 10 && reRead < 8; i++) {
+            ScanResult r = scan(source, rec);
+            assertTrue(r.due() <= 3, r.toString());
+            assertEquals(r.due(), r.examined(), "nothing ran: only the safety net re-reads: " + r);
+            reRead += r.due();
+        }
+        assertTrue(reRead >= 8, "every process re-read within a few scans: " + reRead);
+        assertTrue(rec.accesses().isEmpty() && rec.losses().isEmpty());
+    }
+
+    @Test
     void aReusedReaderPidIsANewReader() {
         SimProcess target = world.spawn("sleep");
         SimProcess reader = world.spawn("cat");
