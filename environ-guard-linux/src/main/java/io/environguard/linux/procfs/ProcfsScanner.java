@@ -73,6 +73,8 @@ final class ProcfsScanner {
     static final int BUSY_AFTER = 2;
     static final int BUSY_RECHECK = 8;
     static final String CUT_SHORT = "scan_cut_short";
+    /** The first scan may take this many times the budget. */
+    static final int FIRST_SCAN_BUDGET_FACTOR = 4;
     static final String FD_LIMIT = "fd_limit";
     static final String SCAN_FAILED = "scan_failed";
 
@@ -177,7 +179,8 @@ final class ProcfsScanner {
      */
     ScanResult scan(AccessListener listener) throws IOException {
         long started = System.nanoTime();
-        long deadline = started + budgetNanos;
+        // the first scan reads everything, with a cold JIT: it gets more room than the steady state needs
+        long deadline = started + (last == null ? FIRST_SCAN_BUDGET_FACTOR * budgetNanos : budgetNanos);
         int self = selfPid();
         int[] pids = ProcFiles.listIds(root);
         targets.newScan(pids);
@@ -475,7 +478,7 @@ final class ProcfsScanner {
         ProcessInfo readerInfo = reader.info();
         ProcessInfo target;
         if (r.pid() == reader.pid && (r.alias() == AliasKind.SELF || r.startTime() == reader.startTime)) {
-            target = r.tid() > 0 ? readerInfo.toBuilder().tid(r.tid()).build() : readerInfo.toBuilder().tid(-1).build();
+            target = reader.asTarget(r.tid());
         } else if (r.inspectable()) {
             target = inspector.inspect(r.pid(), r.tid());
             if (target.startTime() != r.startTime()) {
@@ -494,7 +497,7 @@ final class ProcfsScanner {
                 .file(r.file())
                 .path(r.path())
                 .alias(r.alias())
-                .reader(readerInfo.toBuilder().tid(-1).build())
+                .reader(readerInfo)
                 .target(target)
                 .notes(notes)
                 .build();
@@ -528,6 +531,7 @@ final class ProcfsScanner {
         final long startTime;
         final String comm;
         private ProcessInfo info;
+        private Map<Integer, ProcessInfo> asTargets;
 
         Reader(int pid, ProcStat stat) {
             this.pid = pid;
@@ -542,6 +546,18 @@ final class ProcfsScanner {
                         : ProcessInfo.builder(pid).startTime(startTime).comm(comm).complete(false).build();
             }
             return info;
+        }
+
+        /** The reader as the target of its own file, through thread {@code tid} (or none, -1). */
+        ProcessInfo asTarget(int tid) {
+            if (tid <= 0) {
+                return info();
+            }
+            if (asTargets == null) {
+                asTargets = new HashMap<>();
+            }
+            // a process pinning its own aliases holds several per thread: build each record once
+            return asTargets.computeIfAbsent(tid, t -> info().toBuilder().tid(t).build());
         }
     }
 }

@@ -23,8 +23,9 @@ import java.util.Objects;
  * @param interval         time between the starts of two scans
  * @param maxFdsPerProcess descriptors read per process and scan; the rest of a larger table is not seen
  *                         (reported once per process as lost)
- * @param scanBudget       wall time one scan may take; a scan that runs out stops, reports the processes it did
- *                         not examine as lost, and the next scan starts with them
+ * @param scanBudget       wall time one scan may take (the first, which reads everything with a cold JIT, four
+ *                         times this); a scan that runs out stops, reports the processes it did not examine as
+ *                         lost, and the next scan starts with them
  * @param fullScanInterval how often every descriptor table is re-read even if its process has not run since the
  *                         last scan ({@code 0s}: every scan)
  * @param commandLines     whether command lines of new processes are searched for environ paths

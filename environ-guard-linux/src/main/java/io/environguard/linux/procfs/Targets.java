@@ -161,14 +161,19 @@ final class Targets {
         if (hostDevice == null) {
             hostDevice = hostDevice(mounts);
         }
-        List<String> points = new ArrayList<>();
-        List<String> host = new ArrayList<>();
+        // a mount point mounted over again (unshare --mount-proc mounts a new procfs on top of /proc) shows the
+        // last mount of it in table order: only that one counts
+        Map<String, String> deviceAt = new LinkedHashMap<>();
         for (ProcMount m : mounts) {
-            points.add(m.mountPoint());
-            if (m.device().equals(hostDevice)) {
-                host.add(m.mountPoint());
-            }
+            deviceAt.put(m.mountPoint(), m.device());
         }
+        List<String> points = new ArrayList<>(deviceAt.keySet());
+        List<String> host = new ArrayList<>();
+        deviceAt.forEach((point, device) -> {
+            if (device.equals(hostDevice)) {
+                host.add(point);
+            }
+        });
         if (points.isEmpty()) {
             // no readable mount table (a simulated tree without one): only the conventional /proc
             points.add("/proc");
@@ -185,16 +190,17 @@ final class Targets {
         } catch (IOException e) {
             rootPath = root.toAbsolutePath().normalize().toString();
         }
+        String atRoot = null;
         String atProc = null;
-        for (ProcMount m : mounts) {
+        for (ProcMount m : mounts) { // the last mount at a point is the one on top
             if (m.mountPoint().equals(rootPath)) {
-                return m.device();
+                atRoot = m.device();
             }
-            if (m.mountPoint().equals("/proc") && atProc == null) {
+            if (m.mountPoint().equals("/proc")) {
                 atProc = m.device();
             }
         }
-        return atProc == null ? "" : atProc;
+        return atRoot != null ? atRoot : atProc == null ? "" : atProc;
     }
 
     /**
@@ -213,6 +219,12 @@ final class Targets {
             return otherInstance(p, path, view, notes);
         }
         int named = p.hasTask() ? p.taskId() : p.pid();
+        if (p.pid() == readerPid && !path.endsWith(DELETED)) {
+            // the reader's own file (a task directory exists only under its own process): no lookup needed;
+            // processes that pin their own aliases (a targeted fanotify guard) hold hundreds of these
+            return new Resolved(p.file(), path, p.alias(), readerPid, p.hasTask() ? named : -1, readerStart, false,
+                    true, notes);
+        }
         if (path.endsWith(DELETED)) {
             // older kernels mark a descriptor whose process was reaped this way; the pid may be reused by now
             notes.add("the process " + named + " had exited; the descriptor still refers to its file");

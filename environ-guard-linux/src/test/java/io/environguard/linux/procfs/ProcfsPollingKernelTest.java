@@ -128,6 +128,46 @@ class ProcfsPollingKernelTest {
         }
     }
 
+    /**
+     * A reader inside a new pid and mount namespace (a container's {@code /proc}, mounted over the inherited one)
+     * holding {@code /proc/2/environ}: pid 2 of the container, which must be mapped to its pid here, never taken
+     * for this namespace's pid 2. Needs root (unshare); CI runs as root.
+     */
+    @Test
+    void mapsAContainersPidToTheHostsPid() throws Exception {
+        assumeTrue(isRoot() || "true".equals(System.getenv("CI")), "needs root for unshare");
+        List<Process> started = new ArrayList<>();
+        ProcfsPollingSource source = new ProcfsPollingSource(ProcfsSettings.defaults(PROC));
+        try {
+            Process unshare = start(started, "unshare", "-fpm", "--mount-proc", "sh", "-c",
+                    "sleep 60 & exec 3</proc/$!/environ; sleep 10");
+            Recorder rec = new Recorder();
+            EnvironAccess found = null;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (found == null && System.nanoTime() < deadline) {
+                source.scanOnce(rec);
+                List<Long> family = unshare.descendants().map(ProcessHandle::pid).toList();
+                found = rec.held().stream().filter(a -> family.contains((long) a.reader().pid())
+                        && family.contains((long) a.target().pid()) && a.reader().pid() != a.target().pid())
+                        .findFirst().orElse(null);
+                Thread.sleep(100);
+            }
+            assertTrue(found != null, () -> "not mapped: " + rec.held());
+            assertEquals(AliasKind.OTHER_PROC_MOUNT, found.alias());
+            assertEquals("/proc/2/environ", found.path());
+            assertEquals("sleep", found.target().comm());
+            assertTrue(found.target().complete());
+        } finally {
+            source.close();
+            destroy(started);
+        }
+    }
+
+    private static boolean isRoot() throws IOException {
+        return Files.readAllLines(PROC.resolve("self/status")).stream()
+                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
+    }
+
     private static long count(List<EnvironAccess> seen, Process reader) {
         return seen.stream().filter(a -> a.reader().pid() == reader.pid()).count();
     }

@@ -460,9 +460,10 @@ class ProcfsScannerTest {
         Path ours = world.fs.root().resolve(world.guard.pid() + "/ns");
         Files.createDirectories(ours);
         Files.createSymbolicLink(ours.resolve("mnt"), Path.of("mnt:[4026531841]"));
-        // the container's own procfs at /proc: another superblock
+        // the container's own procfs mounted over the inherited /proc (unshare --mount-proc): another superblock
         world.fs.setMountTable(reader.pid(), List.of(io.environguard.testkit.MountLine.rootFs(1),
-                io.environguard.testkit.MountLine.proc(2, 1, "/proc", "0:99")));
+                io.environguard.testkit.MountLine.proc(2, 1, "/proc", "0:21"),
+                io.environguard.testkit.MountLine.proc(3, 1, "/proc", "0:99")));
         world.fs.openFd(reader.pid(), "/proc/1/environ");
         scan(world.source(), rec);
         EnvironAccess a = single(rec.held());
