@@ -81,6 +81,38 @@ final class ProcFiles {
     }
 
     /**
+     * The {@code flags:} of a descriptor, from {@code /proc/P/fdinfo/N} (octal there), or -1 when the file is
+     * missing (simulated trees have none), unreadable or without the line.
+     */
+    int fdFlags(Path fdinfo) {
+        try {
+            read(fdinfo);
+        } catch (IOException e) {
+            return -1;
+        }
+        byte[] b = buffer.array();
+        int n = buffer.position();
+        for (int i = 0; i + 6 < n; i++) {
+            if ((i == 0 || b[i - 1] == '\n') && b[i] == 'f' && b[i + 1] == 'l' && b[i + 2] == 'a' && b[i + 3] == 'g'
+                    && b[i + 4] == 's' && b[i + 5] == ':') {
+                int j = i + 6;
+                while (j < n && (b[j] == '\t' || b[j] == ' ')) {
+                    j++;
+                }
+                long flags = 0;
+                int digits = 0;
+                while (j < n && b[j] >= '0' && b[j] <= '7' && digits < 11) {
+                    flags = flags * 8 + (b[j] - '0');
+                    j++;
+                    digits++;
+                }
+                return digits == 0 ? -1 : (int) flags;
+            }
+        }
+        return -1;
+    }
+
+    /**
      * The numeric entries of {@code dir}, ascending.
      *
      * @throws java.nio.file.NoSuchFileException when the directory is gone

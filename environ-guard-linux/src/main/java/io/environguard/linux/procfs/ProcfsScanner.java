@@ -77,6 +77,8 @@ final class ProcfsScanner {
     static final int FIRST_SCAN_BUDGET_FACTOR = 4;
     static final String FD_LIMIT = "fd_limit";
     static final String SCAN_FAILED = "scan_failed";
+    /** {@code O_PATH} as {@code fdinfo} prints it (octal 010000000 on every Linux architecture but alpha, sparc, parisc). */
+    static final int O_PATH = 010000000;
 
     private final ProcfsSettings settings;
     private final Path root;
@@ -85,6 +87,7 @@ final class ProcfsScanner {
     private final Targets targets;
     private final ProcFiles files = new ProcFiles();
     private final Map<Integer, Tracked> tracked = new HashMap<>();
+    private final boolean realProcfs;
     private final long fullScanNanos;
     private final long intervalNanos;
     private final long budgetNanos;
@@ -111,6 +114,8 @@ final class ProcfsScanner {
         long cmdlineHash;
         /** Descriptors already reported, by number. */
         Map<Integer, HeldFd> held = Map.of();
+        /** Descriptors on environ or mem files opened with O_PATH, by number, with their path. */
+        Map<Integer, String> pathOnly = Map.of();
         boolean truncatedReported;
         long examinedAt;
         /** Consecutive visits that found it changed, or could not tell. */
@@ -144,6 +149,7 @@ final class ProcfsScanner {
         int accesses;
         int due;
         int dueQuota;
+        int pathOnly;
     }
 
     ProcfsScanner(ProcfsSettings settings, Clock clock) {
@@ -152,6 +158,7 @@ final class ProcfsScanner {
         this.clock = clock;
         this.inspector = new ProcessInspector(root);
         this.targets = new Targets(root, inspector);
+        this.realProcfs = Targets.isProcfs(root);
         this.fullScanNanos = settings.fullScanInterval().toNanos();
         this.intervalNanos = settings.interval().toNanos();
         this.budgetNanos = settings.scanBudget().toNanos();
@@ -214,7 +221,7 @@ final class ProcfsScanner {
         }
         reportCutShort(listener, notExamined, n, started);
         last = new ScanResult(n, c.examined, c.newProcesses, c.unchanged, c.vanished, c.unreadable, c.fdsRead,
-                c.accesses, notExamined, c.due, System.nanoTime() - started);
+                c.accesses, c.pathOnly, notExamined, c.due, System.nanoTime() - started);
         return last;
     }
 
@@ -312,8 +319,8 @@ final class ProcfsScanner {
         boolean isNew = t == null || t.startTime != stat.startTime();
         if (isNew) {
             t = new Tracked(pid, stat.startTime());
-            int tgid = inspector.tgidOf(pid);
             // procfs lists processes only; a simulated tree also lists threads, as links: skip those
+            int tgid = realProcfs ? pid : inspector.tgidOf(pid);
             t.threadAlias = tgid > 0 && tgid != pid;
             if (!t.threadAlias) {
                 c.newProcesses++;
@@ -379,6 +386,7 @@ final class ProcfsScanner {
         }
         c.fdsRead += table.links().size() + table.vanished();
         Map<Integer, HeldFd> held = null;
+        Map<Integer, String> pathOnly = null;
         Targets.View view = null;
         for (FdLink link : table.links()) {
             String target = link.target();
@@ -392,11 +400,21 @@ final class ProcfsScanner {
             if (path.isEmpty()) {
                 continue;
             }
+            String key = target.endsWith(Targets.DELETED)
+                    ? target.substring(0, target.length() - Targets.DELETED.length()) : target;
+            // O_PATH pins the file and cannot read it: environ-guard's own fanotify sources hold hundreds of
+            // these. The same descriptor showing the same path is the same open file: its flags are not re-read.
+            if (key.equals(t.pathOnly.get(link.fd())) || isPathOnly(dir, link.fd())) {
+                if (pathOnly == null) {
+                    pathOnly = new HashMap<>();
+                }
+                pathOnly.put(link.fd(), key);
+                c.pathOnly++;
+                continue;
+            }
             if (held == null) {
                 held = new HashMap<>();
             }
-            String key = target.endsWith(Targets.DELETED)
-                    ? target.substring(0, target.length() - Targets.DELETED.length()) : target;
             Path fdLink = dir.resolve("fd").resolve(Integer.toString(link.fd()));
             Targets.Resolved r = targets.resolve(path.get(), target, pid, t.startTime, view, fdLink);
             HeldFd prev = t.held.get(link.fd());
@@ -411,6 +429,7 @@ final class ProcfsScanner {
             held.put(link.fd(), new HeldFd(key, r.startTime()));
         }
         t.held = held == null ? Map.of() : held;
+        t.pathOnly = pathOnly == null ? Map.of() : pathOnly;
         if (table.truncated() && !t.truncatedReported) {
             t.truncatedReported = true;
             listener.onLoss(new LossReport(FD_LIMIT, 1, "process " + pid + " holds more than "
@@ -506,6 +525,12 @@ final class ProcfsScanner {
     private static void deliver(AccessListener listener, Counters c, EnvironAccess access) {
         c.accesses++;
         listener.onAccess(access);
+    }
+
+    /** Whether descriptor {@code fd} was opened with {@code O_PATH} ({@code fdinfo} flags; false when unknown). */
+    private boolean isPathOnly(Path dir, int fd) {
+        int flags = files.fdFlags(dir.resolve("fdinfo").resolve(Integer.toString(fd)));
+        return flags >= 0 && (flags & O_PATH) != 0;
     }
 
     /** A cheap test before classification: the link ends with {@code /environ} or {@code /mem} (perhaps " (deleted)"). */

@@ -18,13 +18,16 @@ package io.environguard.linux.procfs;
  *                       {@code CAP_SYS_PTRACE})
  * @param fdsRead        descriptor links read
  * @param accesses       accesses delivered to the listener
+ * @param pathOnly       descriptors on environ or mem files opened with {@code O_PATH}, which pin a file but cannot
+ *                       read it (environ-guard's own fanotify sources hold such): not reported
  * @param notExamined    processes left for the next scan because this one ran out of its budget
  * @param due            processes re-read although their scheduling counters could have shown that they had not
  *                       run, because their {@linkplain ProcfsSettings#fullScanInterval() full-scan interval} had passed
  * @param nanos          wall time the scan took
  */
 public record ScanResult(int processes, int examined, int newProcesses, int unchanged, int vanished,
-                         int unreadable, long fdsRead, int accesses, int notExamined, int due, long nanos) {
+                         int unreadable, long fdsRead, int accesses, int pathOnly, int notExamined, int due,
+                         long nanos) {
 
     /** Whether the scan stopped before it had looked at every process. */
     public boolean cutShort() {

@@ -13,6 +13,7 @@ import io.environguard.linux.proc.ProcessInspector;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
@@ -260,14 +261,19 @@ final class Targets {
     /** A path under a procfs instance other than the guard's: map its pid to ours where possible. */
     private Resolved otherInstance(ProcPath p, String path, View view, List<String> notes) {
         String mount = p.mountPoint();
-        Path instance = view.accessPrefix() == null ? Path.of(mount)
-                : view.accessPrefix().resolve(mount.equals("/") ? "." : mount.substring(1));
+        Path instance;
+        try {
+            instance = view.accessPrefix() == null ? Path.of(mount)
+                    : view.accessPrefix().resolve(mount.equals("/") ? "." : mount.substring(1));
+        } catch (InvalidPathException e) {
+            instance = null; // a mount point this JVM's file-name encoding cannot express: not mapped
+        }
         int localNamed = p.hasTask() ? p.taskId() : p.pid();
-        int localTgid = tgidIn(instance, localNamed);
+        int localTgid = instance == null ? -1 : tgidIn(instance, localNamed);
         if (localTgid <= 0) {
             localTgid = p.pid();
         }
-        long localStart = startTime(instance.resolve(Integer.toString(localTgid)));
+        long localStart = instance == null ? -1 : startTime(instance.resolve(Integer.toString(localTgid)));
         int host = localStart < 0 ? -1 : map(instance, localTgid, localStart);
         if (host > 0) {
             notes.add("pid " + localTgid + " of the procfs mounted at " + mount + " is pid " + host + " here");

@@ -137,6 +137,21 @@ class ProcfsScannerTest {
     }
 
     @Test
+    void descriptorsOpenedWithOPathCannotReadAndAreNotReported() throws IOException {
+        SimProcess target = world.spawn("sleep");
+        SimProcess pinner = world.spawn("pinner");
+        world.fs.openFd(pinner.pid(), new FdSpec(5, KernelPaths.environ(target.pid())));
+        world.fs.openFd(pinner.pid(), new FdSpec(6, KernelPaths.mem(target.pid())));
+        Path fdinfo = Files.createDirectories(world.fs.root().resolve(pinner.pid() + "/fdinfo"));
+        // as the kernel prints them: O_PATH|O_CLOEXEC, and a plain read-only open (O_RDONLY|O_LARGEFILE)
+        Files.writeString(fdinfo.resolve("5"), "pos:\t0\nflags:\t012000000\nmnt_id:\t22\nino:\t6297132\n");
+        Files.writeString(fdinfo.resolve("6"), "pos:\t0\nflags:\t0100000\nmnt_id:\t22\nino:\t6297133\n");
+        ScanResult r = scan(world.source(), rec);
+        assertEquals(1, r.pathOnly(), r.toString());
+        assertEquals(ProcFile.MEM, single(rec.held()).file(), "only the descriptor that can read");
+    }
+
+    @Test
     void ignoresTheGuardsOwnDescriptorsAndCommandLine() {
         SimProcess target = world.spawn("sleep");
         world.fs.openFd(world.guard.pid(), KernelPaths.environ(target.pid()));
