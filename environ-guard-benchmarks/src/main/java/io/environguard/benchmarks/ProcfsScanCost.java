@@ -28,8 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * java -cp environ-guard-benchmarks/target/environ-guard-benchmarks.jar io.environguard.benchmarks.ProcfsScanCost \
- *     [scans=N] [sizes=100,1000,5000] [fds=50] [idle=SECONDS] [hostProcesses=300]
+ *     [scans=N] [sizes=100,1000,5000] [fds=50] [idle=SECONDS] [hostProcesses=300] [simIdle=SECONDS]
  * </pre>
+ * With {@code simIdle=SECONDS > 0}, it runs the source the same way over a simulated host of
+ * {@code hostProcesses} processes with {@code fds} descriptors, a tenth of which run every second.
  * With {@code idle=SECONDS > 0}, it starts {@code sleep} processes (its own, ended afterwards) until the host
  * has {@code hostProcesses} processes, runs the source at its defaults for that long, and reports the CPU time
  * of its polling thread.
@@ -46,6 +48,7 @@ public final class ProcfsScanCost {
         int fds = 50;
         int idleSeconds = 0;
         int hostProcesses = 300;
+        int simIdle = 0;
         List<Integer> sizes = List.of(100, 1000, 5000);
         for (String arg : args) {
             String[] kv = arg.split("=", 2);
@@ -54,6 +57,7 @@ public final class ProcfsScanCost {
                 case "fds": fds = Integer.parseInt(kv[1]); break;
                 case "idle": idleSeconds = Integer.parseInt(kv[1]); break;
                 case "hostProcesses": hostProcesses = Integer.parseInt(kv[1]); break;
+                case "simIdle": simIdle = Integer.parseInt(kv[1]); break;
                 case "sizes": sizes = Arrays.stream(kv[1].split(",")).filter(s -> !s.isBlank()).map(Integer::parseInt).toList(); break;
                 default: throw new IllegalArgumentException("unknown argument " + arg);
             }
@@ -68,6 +72,9 @@ public final class ProcfsScanCost {
         measure("this host /proc", Path.of("/proc"), scans, null);
         if (idleSeconds > 0) {
             idleCost(Duration.ofSeconds(idleSeconds), hostProcesses);
+        }
+        if (simIdle > 0) {
+            simulatedIdleCost(Duration.ofSeconds(simIdle), hostProcesses, fds);
         }
     }
 
@@ -145,6 +152,37 @@ public final class ProcfsScanCost {
             for (Process p : sleepers) {
                 p.waitFor(5, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /**
+     * The running source at its defaults over a simulated host of {@code n} processes with {@code fds}
+     * descriptors, a tenth of which run (untimed, on another thread) every second: the CPU time of the
+     * polling thread over {@code duration}, as a share of one core. Controlled, unlike a shared machine.
+     */
+    private static void simulatedIdleCost(Duration duration, int n, int fds) throws Exception {
+        try (SimulatedHosts.Host host = SimulatedHosts.create(n, fds)) {
+            ProcfsPollingSource source = new ProcfsPollingSource(ProcfsSettings.defaults(host.fs().root()));
+            Sink sink = new Sink();
+            source.start(sink);
+            Thread poller = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("environ-guard-procfs")).findFirst().orElseThrow();
+            SplittableRandom random = new SplittableRandom(3);
+            long c0 = THREADS.getThreadCpuTime(poller.getId());
+            long t0 = System.nanoTime();
+            long end = t0 + duration.toNanos();
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < n / 10; i++) {
+                    host.fs().run(host.processes().get(random.nextInt(n)).pid());
+                }
+                Thread.sleep(1000);
+            }
+            long c1 = THREADS.getThreadCpuTime(poller.getId());
+            long t1 = System.nanoTime();
+            source.close();
+            System.out.printf(Locale.ROOT, "running source at the default interval (%s) on a simulated host of %d x %d, a"
+                            + " tenth running every second: %.3f%% of one core (%.1f ms CPU in %.1f s)%n",
+                    ProcfsSettings.DEFAULT_INTERVAL, n, fds, 100.0 * (c1 - c0) / (t1 - t0), ms(c1 - c0), (t1 - t0) / 1e9);
         }
     }
 
