@@ -173,6 +173,7 @@ public final class ProcfsPollingSource implements EventSource {
         blind.add("process_vm_readv and ptrace reads: no file is opened");
         blind.add("paths built at run time by concatenation, or read from a script file");
         blind.add("descriptors past the first " + settings.maxFdsPerProcess() + " of a process");
+        blind.add("descriptors opened with O_PATH are not reported: they pin a file and cannot read it");
         if (last != null && last.unreadable() > 0) {
             blind.add("descriptors of " + last.unreadable() + " processes this process may not inspect (another"
                     + " user's; needs CAP_SYS_PTRACE)");
