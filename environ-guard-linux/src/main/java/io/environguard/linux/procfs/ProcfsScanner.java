@@ -97,7 +97,8 @@ final class ProcfsScanner {
     private long pendingNotExamined;
     private long lastCutShortReport;
     private boolean cutShortReported;
-    private ScanResult last;
+    /** Written by the scanning thread, read by {@code coverage()} on any thread. */
+    private volatile ScanResult last;
 
     /** What the scanner remembers of one process between scans. */
     private static final class Tracked {
