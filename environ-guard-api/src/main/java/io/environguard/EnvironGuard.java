@@ -139,7 +139,8 @@ public final class EnvironGuard implements AutoCloseable {
                 Pipeline p = new Pipeline(policy::evaluate, d);
                 s.start(p);
                 this.pipeline = p;
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | LinkageError e) {
+                // LinkageError too: a source plugin with a missing class must fail start() cleanly, not leak threads.
                 if (s != null) {
                     s.close();
                 }
@@ -264,12 +265,12 @@ public final class EnvironGuard implements AutoCloseable {
         if (config.contains(SINKS)) {
             names = config.getList(SINKS).stream().map(n -> n.toLowerCase(Locale.ROOT)).distinct().toList();
         } else {
+            // Unset: every provider that is enabled by default (slf4j, and plugins whose own keys are set);
+            // sinks added in code replace the slf4j fallback, so that an embedding application's alerts are not logged twice.
             names = new ArrayList<>();
-            if (extraSinks.isEmpty()) {
-                names.add("slf4j");
-            }
             byName.forEach((name, p) -> {
-                if (!names.contains(name) && enabledByDefault(p, config)) {
+                boolean slf4jFallback = name.equals("slf4j");
+                if ((!slf4jFallback || extraSinks.isEmpty()) && enabledByDefault(p, config)) {
                     names.add(name);
                 }
             });

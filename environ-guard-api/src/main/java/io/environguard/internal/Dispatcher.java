@@ -38,8 +38,11 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Alerts a sink thread takes from its queue at once: one lock acquisition per batch, not per alert. */
     private static final int MAX_BATCH = 64;
-    /** Checks of an empty queue before parking: a steady stream then costs the producer no wake-up call. */
-    private static final int SPINS = 64;
+    /**
+     * Checks of an empty queue before parking, so that a steady stream costs the producer no wake-up call.
+     * None on a single CPU, where spinning only keeps the producer from running (as in java.util.concurrent).
+     */
+    private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
     /** After close's timeout, how long interrupted sink threads get to stop before close gives up on them. */
     private static final long GRACE_MILLIS = 100;
     /** A sink that keeps failing is reported once per interval, with the count of failures in between. */

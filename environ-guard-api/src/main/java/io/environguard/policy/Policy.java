@@ -261,8 +261,8 @@ public final class Policy {
 
     private Alert protectedTarget(EnvironAccess access, int protection) {
         boolean known = isKnownReader(access.reader());
+        // Why first: the alert line already says who read whose, and sinks show the first reason.
         List<String> reasons = new ArrayList<>(6);
-        reasons.add(Reasons.access(access));
         String target = Reasons.brief(access.target());
         switch (protection) {
             case PROTECTED_SELF:
@@ -275,6 +275,7 @@ public final class Policy {
                 reasons.add(target + " is protected: its executable is listed in " + PolicyConfig.PROTECT_EXE);
                 break;
         }
+        reasons.add(Reasons.access(access));
         if (known) {
             reasons.add("The reader is on the known-readers list, so the severity is high rather than critical");
         }
@@ -285,19 +286,21 @@ public final class Policy {
     }
 
     private Alert knownReader(EnvironAccess access) {
-        return single(access, Rules.KNOWN_READER, knownReaderSeverity, Reasons.access(access),
+        return single(access, Rules.KNOWN_READER, knownReaderSeverity,
                 Reasons.clean(access.reader().exe()) + " is on the known-readers list: reading other "
-                        + "processes' environment is part of its ordinary job");
+                        + "processes' environment is part of its ordinary job", Reasons.access(access));
     }
 
     private Alert memRead(EnvironAccess access) {
-        return single(access, Rules.MEM_READ, Severity.HIGH, Reasons.access(access),
-                "Reading /proc/PID/mem returns the same secrets as environ, and the rest of the process's memory");
+        return single(access, Rules.MEM_READ, Severity.HIGH,
+                "Reading /proc/PID/mem returns the same secrets as environ, and the rest of the process's memory",
+                Reasons.access(access));
     }
 
     private Alert environRead(EnvironAccess access) {
-        return single(access, Rules.ENVIRON_READ, Severity.HIGH, Reasons.access(access),
-                "No allow rule or known-readers entry covers this reader");
+        return single(access, Rules.ENVIRON_READ, Severity.HIGH,
+                "Another process's environment holds its secrets (passwords, keys, tokens), and no allow rule or "
+                        + "known-readers entry covers this reader", Reasons.access(access));
     }
 
     /** The common case of two reasons, without a list to grow and copy (Alert keeps an immutable list as is). */

@@ -4,7 +4,6 @@ import io.environguard.api.Alert;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcessInfo;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -65,9 +64,9 @@ public final class AlertJson {
             target(w, access.target());
         }
         mitre(w, alert.mitre());
-        strings(w.name("reasons"), alert.reasons());
+        w.name("reasons").value(alert.reasons());
         if (access != null) {
-            strings(w.name("notes"), access.notes());
+            w.name("notes").value(access.notes());
             if (!access.possibleReaders().isEmpty()) {
                 w.name("possible_readers").beginArray();
                 for (ProcessInfo p : access.possibleReaders()) {
@@ -79,7 +78,7 @@ public final class AlertJson {
         if (!alert.targets().isEmpty()) {
             w.name("targets").beginArray();
             for (ProcessInfo t : alert.targets()) {
-                number(w, t.pid());
+                w.valueOrNull(t.pid());
             }
             w.endArray();
             w.field("count", alert.count());
@@ -97,20 +96,20 @@ public final class AlertJson {
 
     private static void reader(JsonWriter w, ProcessInfo p) {
         w.beginObject();
-        number(w.name("pid"), p.pid());
-        number(w.name("tid"), p.tid());
-        number(w.name("ppid"), p.ppid());
-        number(w.name("uid"), p.uid());
+        w.name("pid").valueOrNull(p.pid());
+        w.name("tid").valueOrNull(p.tid());
+        w.name("ppid").valueOrNull(p.ppid());
+        w.name("uid").valueOrNull(p.uid());
         w.field("comm", p.comm()).field("exe", p.exe());
-        strings(w.name("cmdline"), p.cmdline());
+        w.name("cmdline").value(p.cmdline());
         w.field("container", p.containerId()).field("complete", p.complete());
         w.endObject();
     }
 
     private static void target(JsonWriter w, ProcessInfo p) {
         w.beginObject();
-        number(w.name("pid"), p.pid());
-        number(w.name("uid"), p.uid());
+        w.name("pid").valueOrNull(p.pid());
+        w.name("uid").valueOrNull(p.uid());
         w.field("comm", p.comm()).field("exe", p.exe())
                 .field("container", p.containerId()).field("complete", p.complete());
         w.endObject();
@@ -130,20 +129,4 @@ public final class AlertJson {
                 .endObject();
     }
 
-    /** {@link ProcessInfo#UNKNOWN} becomes {@code null}. */
-    private static void number(JsonWriter w, int n) {
-        if (n == ProcessInfo.UNKNOWN) {
-            w.nullValue();
-        } else {
-            w.value(n);
-        }
-    }
-
-    private static void strings(JsonWriter w, List<String> values) {
-        w.beginArray();
-        for (String s : values) {
-            w.value(s);
-        }
-        w.endArray();
-    }
 }

@@ -1,5 +1,8 @@
 package io.environguard.sink;
 
+import io.environguard.api.ProcessInfo;
+import java.util.List;
+
 /**
  * A minimal streaming JSON writer into a {@link StringBuilder}: enough for alerts, no dependency.
  *
@@ -81,6 +84,20 @@ final class JsonWriter {
         beforeValue();
         out.append("null");
         return this;
+    }
+
+    /** A known number, or {@code null} for {@link ProcessInfo#UNKNOWN}. */
+    JsonWriter valueOrNull(int value) {
+        return value == ProcessInfo.UNKNOWN ? nullValue() : value(value);
+    }
+
+    /** An array of strings. */
+    JsonWriter value(List<String> values) {
+        beginArray();
+        for (String v : values) {
+            value(v);
+        }
+        return endArray();
     }
 
     JsonWriter field(String name, String value) {

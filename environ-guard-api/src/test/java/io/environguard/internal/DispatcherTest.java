@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 class DispatcherTest {
@@ -344,6 +345,62 @@ class DispatcherTest {
                 + "reader pid 4242, target pid 1000): java.lang.IllegalStateException: sink is broken"), lines.get(0));
         assertTrue(lines.get(1).contains("failed 19 more times"), lines.get(1));
         assertFalse(log.contains("hunter2") || log.contains("/proc/1000/environ") || log.contains("cat["), log);
+    }
+
+    /**
+     * Several producers race each other and close; sinks deliver, fail, stall or hang. However it interleaves,
+     * each alert of each sink lands in exactly one counter once everything has settled.
+     */
+    @RepeatedTest(5)
+    void everyAlertIsCountedExactlyOnceWhateverTheInterleaving() throws Exception {
+        int producers = 3;
+        int perProducer = 2_000;
+        HungSink hung = new HungSink();
+        java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+        Map<String, AlertSink> sinks = new LinkedHashMap<>();
+        sinks.put("fast", alert -> { });
+        sinks.put("flaky", alert -> {
+            if (calls.incrementAndGet() % 3 == 0) {
+                throw new java.io.IOException("every third fails");
+            }
+        });
+        sinks.put("yielding", alert -> Thread.yield());
+        sinks.put("hung", hung);
+        Dispatcher dispatcher = new Dispatcher(sinks, 64, Duration.ofMillis(20));
+        dispatcher.start();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        try {
+            for (int p = 0; p < producers; p++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int i = 0; i < perProducer; i++) {
+                        dispatcher.dispatch(alert(i));
+                    }
+                });
+                threads.add(t);
+                t.start();
+            }
+            go.countDown();
+            // Close while the producers may still be dispatching.
+            assertTimeoutPreemptively(Duration.ofSeconds(10), dispatcher::close);
+            for (Thread t : threads) {
+                t.join(PATIENCE.toMillis());
+                assertFalse(t.isAlive(), "a producer was blocked");
+            }
+        } finally {
+            hung.release.countDown();
+        }
+        assertTrue(hung.closed.await(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+        long dispatched = (long) producers * perProducer;
+        for (String name : sinks.keySet()) {
+            await(() -> total(stats(dispatcher, name)) == dispatched,
+                    name + " accounts for every alert: " + stats(dispatcher, name));
+        }
     }
 
     @Test

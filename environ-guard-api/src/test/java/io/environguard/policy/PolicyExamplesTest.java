@@ -47,8 +47,11 @@ class PolicyExamplesTest {
         assertEquals(Rules.ENVIRON_READ, alert.rule());
         assertEquals(Severity.HIGH, alert.severity());
         assertEquals(Mitre.SYSTEM_INFORMATION_DISCOVERY, alert.mitre());
-        assertEquals("cat (pid 4242, /usr/bin/cat, uid 1000) opened /proc/42/environ of sleep (pid 42)",
-                alert.reasons().get(0));
+        assertEquals(List.of(
+                "Another process's environment holds its secrets (passwords, keys, tokens), and no allow rule or "
+                        + "known-readers entry covers this reader",
+                "cat (pid 4242, /usr/bin/cat, uid 1000) opened /proc/42/environ of sleep (pid 42)"),
+                alert.reasons());
     }
 
     @Test
@@ -77,7 +80,7 @@ class PolicyExamplesTest {
         assertEquals(Rules.KNOWN_READER, alert.rule());
         assertEquals(Severity.LOW, alert.severity());
         assertEquals("/usr/bin/ps is on the known-readers list: reading other processes' environment is part "
-                + "of its ordinary job", alert.reasons().get(1));
+                + "of its ordinary job", alert.reasons().get(0));
     }
 
     @Test
@@ -89,8 +92,8 @@ class PolicyExamplesTest {
         assertEquals(Rules.PROTECTED_TARGET, alert.rule());
         assertEquals(Severity.CRITICAL, alert.severity());
         assertEquals(List.of(
-                "cat (pid 4242, /usr/bin/cat, uid 1000) opened /proc/777/environ of java (pid 777)",
                 "java (pid 777) is protected: it is the JVM running this guard",
+                "cat (pid 4242, /usr/bin/cat, uid 1000) opened /proc/777/environ of java (pid 777)",
                 "An allow rule matches this reader, but allow rules never cover a protected target"),
                 alert.reasons());
     }
@@ -190,7 +193,7 @@ class PolicyExamplesTest {
         Alert alert = defaults.evaluate(sighting).orElseThrow();
         assertEquals(Severity.MEDIUM, alert.severity());
         assertEquals("The command line of cat (pid 4242, /usr/bin/cat, uid 1000) names /proc/42/environ of sleep (pid 42)",
-                alert.reasons().get(0));
+                alert.reasons().get(1));
         assertTrue(alert.reasons().contains("Lower confidence: the command line names the file, which may not have "
                 + "been read; severity is one step lower"));
     }
@@ -203,8 +206,9 @@ class PolicyExamplesTest {
         Alert alert = defaults.evaluate(hidden).orElseThrow();
         assertEquals(Rules.ENVIRON_READ, alert.rule());
         assertEquals(List.of(
+                "Another process's environment holds its secrets (passwords, keys, tokens), and no allow rule or "
+                        + "known-readers entry covers this reader",
                 "An unidentified process opened /proc/42/environ of sleep (pid 42)",
-                "No allow rule or known-readers entry covers this reader",
                 "The source could not identify the reader",
                 "Possible readers (best effort, not proof): cat (pid 4242, /usr/bin/cat, uid 1000)"),
                 alert.reasons());
@@ -215,7 +219,7 @@ class PolicyExamplesTest {
         ProcessInfo sneaky = ProcessInfo.builder(666).comm("x\nALERT cleared").exe("/tmp/x").build();
 
         Alert alert = defaults.evaluate(open(sneaky, SLEEP, 0)).orElseThrow();
-        assertEquals("x?ALERT cleared (pid 666, /tmp/x) opened /proc/42/environ of sleep (pid 42)", alert.reasons().get(0));
+        assertEquals("x?ALERT cleared (pid 666, /tmp/x) opened /proc/42/environ of sleep (pid 42)", alert.reasons().get(1));
     }
 
     @Test

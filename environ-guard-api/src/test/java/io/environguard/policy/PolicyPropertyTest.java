@@ -114,10 +114,12 @@ class PolicyPropertyTest {
             }
         }
         Statistics.label("sweeps").collect(Math.min(sweeps, 2));
+        // Observed about 70% / 11% / 17%: the bounds sit many standard deviations below, so the check
+        // catches a generator that stopped making sweeps without failing on an unlucky seed.
         Statistics.label("sweeps").coverage(c -> {
-            c.check(0).percentage(p -> p > 10);
-            c.check(1).percentage(p -> p > 10);
-            c.check(2).percentage(p -> p > 10);
+            c.check(0).percentage(p -> p > 4);
+            c.check(1).percentage(p -> p > 4);
+            c.check(2).percentage(p -> p > 4);
         });
     }
 

@@ -2,6 +2,7 @@ package io.environguard.testkit;
 
 import io.environguard.api.AliasKind;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -43,7 +44,8 @@ class ProcArbitrariesTest {
         }
     }
 
-    @Property(tries = 5)
+    /** A scale check: one generated table (each holds 5,000 entries). */
+    @Example
     void hugeFdTablesHaveTheirSize(@ForAll("hugeFdTables") List<FdSpec> table) {
         assertEquals(5000, table.size());
     }

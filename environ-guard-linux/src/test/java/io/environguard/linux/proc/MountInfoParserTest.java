@@ -77,7 +77,7 @@ class MountInfoParserTest {
     }
 
     /** ProcMounts over a simulated tree: escaped mount points, bind mounts grouped by superblock. */
-    @Property(tries = 200)
+    @Property
     void procMountsListsEveryProcMount(@ForAll("mountPoints") List<String> points) throws IOException, ProcParseException {
         try (SimulatedProcFs fs = SimulatedProcFs.create()) {
             fs.setCurrent(fs.spawn(1, "java").pid());

@@ -85,7 +85,7 @@ class ProcStatParserTest {
                 stat);
     }
 
-    @Property(tries = 300)
+    @Property
     void roundTripsThroughASimulatedTree(@ForAll("comms") byte[] comm, @ForAll @IntRange(max = 70_000) int ppid)
             throws IOException, ProcParseException {
         try (SimulatedProcFs fs = SimulatedProcFs.create()) {

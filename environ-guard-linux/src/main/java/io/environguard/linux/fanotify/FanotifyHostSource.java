@@ -1,0 +1,299 @@
+package io.environguard.linux.fanotify;
+
+import io.environguard.api.Coverage;
+import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
+import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.LinuxLibC;
+import io.environguard.linux.nativeio.OpenFileLimit;
+import io.environguard.linux.nativeio.Wakeup;
+import io.environguard.spi.AccessListener;
+import io.environguard.spi.EventSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sees every open of a {@code /proc/<pid>/environ} or {@code /proc/<pid>/mem} file on the host, through
+ * every alias, with fanotify filesystem marks ({@code FAN_OPEN}) on every procfs instance: {@code /proc},
+ * other {@code mount -t proc} mounts, and the {@code /proc} of other mount namespaces (containers), including
+ * those that appear after {@link #start}. Needs {@code CAP_SYS_ADMIN}.
+ *
+ * <p>Three threads: the kernel-read thread ({@link KernelReader}: decode, path filter, never blocks),
+ * the resolver ({@link ResolverLoop}: reader, target, listener calls) and the mount watcher
+ * ({@link MountWatcher}). Nothing is lost silently: overflow, fd errors and a full resolver queue reach the
+ * listener as {@link io.environguard.api.LossReport}s.
+ *
+ * <pre>{@code
+ * try (EventSource source = new FanotifyHostSourceProvider().create(GuardConfig.load())) {
+ *     source.start(listener);           // returns once the marks are in place
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>It cannot block a read (the kernel refuses permission events on procfs), and it does not see reads
+ * that open nothing in {@code /proc} ({@code process_vm_readv}, ptrace): {@link #coverage()} lists these.
+ */
+public final class FanotifyHostSource implements EventSource {
+
+    /** The source name in accesses, configuration and logs. */
+    public static final String NAME = "fanotify";
+
+    private static final Logger LOG = LoggerFactory.getLogger(FanotifyHostSource.class);
+    private static final Path PROC = Path.of("/proc");
+    private static final long JOIN_MILLIS = 5_000;
+
+    private final FanotifySettings settings;
+    private final FanotifySupport support;
+    private final Object lock = new Object();
+
+    private boolean started;
+    private boolean closed;
+    private FanotifyGroup group;
+    private Wakeup wakeup;
+    private volatile ProcInstanceTracker tracker;
+    private BlockingQueue<RawAccess> queue;
+    private volatile KernelReader reader;
+    private ResolverLoop resolver;
+    private MountWatcher watcher;
+    private final List<Thread> threads = new ArrayList<>(3);
+
+    FanotifyHostSource(FanotifySettings settings) {
+        this(settings, FanotifySupport.get());
+    }
+
+    FanotifyHostSource(FanotifySettings settings, FanotifySupport support) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.support = Objects.requireNonNull(support, "support");
+    }
+
+    @Override
+    public void start(AccessListener listener) throws IOException {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("the fanotify source is closed");
+            }
+            if (started) {
+                throw new IllegalStateException("the fanotify source is already started");
+            }
+            if (!support.available()) {
+                throw new IOException("the fanotify source cannot run: " + support.reason());
+            }
+            started = true;
+            try {
+                startLocked(listener);
+            } catch (IOException | RuntimeException | Error e) {
+                stopLocked();
+                throw e;
+            }
+        }
+    }
+
+    private void startLocked(AccessListener listener) throws IOException {
+        OpenFileLimit.Result limit = OpenFileLimit.raiseSoftToHard();
+        if (limit.errno() != 0) {
+            LOG.warn("cannot raise RLIMIT_NOFILE ({}); events may be lost to EMFILE", Errno.describe(limit.errno()));
+        } else if (limit.soft() != limit.softBefore()) {
+            LOG.debug("raised RLIMIT_NOFILE from {} to {}", limit.softBefore(), limit.soft());
+        }
+        int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
+        try {
+            group = FanotifyGroup.open(flags);
+        } catch (FanotifyGroup.FanotifyInitException e) {
+            throw new IOException("the fanotify source cannot run: "
+                    + FanotifySupport.describeInitFailure(e.errno(), Optional.empty()), e);
+        }
+        wakeup = Wakeup.create();
+        tracker = new ProcInstanceTracker(group, PROC, settings.otherNamespaces());
+        ProcInstanceTracker.Snapshot snapshot = tracker.rescan();
+        ProcInstance host = snapshot.host();
+        if (host == null) {
+            throw new IOException("the fanotify source cannot run: " + PROC + " is not in this process's mount table");
+        }
+        if (!host.marked()) {
+            throw new IOException("the fanotify source cannot run: " + FanotifySupport.describeMarkFailure(host.markErrno()));
+        }
+        queue = new ArrayBlockingQueue<>(settings.resolverQueue());
+        reader = new KernelReader(group, wakeup.fd(), queue, settings.resolverQueue());
+        resolver = new ResolverLoop(queue, new AccessResolver(tracker::snapshot, PROC, support.reportsPidfd()), listener);
+        watcher = new MountWatcher(tracker, PROC.toString(), wakeup.fd(), settings.rescanInterval());
+        startThread(resolver, "fanotify-resolver (environguard)");
+        startThread(reader, "fanotify-reader (environguard)");
+        startThread(watcher, "fanotify-mounts (environguard)");
+        LOG.info("fanotify source watching {} procfs instance(s)", snapshot.byDevice().values().stream()
+                .filter(ProcInstance::marked).count());
+    }
+
+    private void startThread(Runnable task, String name) {
+        Thread t = new Thread(task, name);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+    }
+
+    /** Reads {@code /proc/<pid>/exe} (a readlink: it opens nothing, so it makes no event of its own). */
+    @Override
+    public String exeOf(int pid) {
+        if (pid <= 0) {
+            return null;
+        }
+        try {
+            return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public Coverage coverage() {
+        ProcInstanceTracker t;
+        synchronized (lock) {
+            t = closed ? null : tracker;
+        }
+        List<String> watching = new ArrayList<>();
+        List<String> blind = new ArrayList<>();
+        if (t != null) {
+            for (ProcInstance i : t.snapshot().byDevice().values()) {
+                if (i.marked()) {
+                    watching.add("filesystem mark (FAN_OPEN) on " + i.describe()
+                            + (i.pidNamespace() == PidNamespace.OTHER
+                            ? "; its pids belong to another pid namespace and are mapped to this one through NSpid"
+                            : ""));
+                } else {
+                    blind.add(i.describe() + ": the mark could not be placed (" + Errno.describe(i.markErrno())
+                            + "), opens there are not seen");
+                }
+            }
+            watching.add(settings.unlimitedQueue()
+                    ? "kernel queue unlimited (FAN_UNLIMITED_QUEUE): kernel memory grows while the reader lags"
+                    : "kernel queue bounded by fs.fanotify.max_queued_events (" + maxQueuedEvents()
+                    + "); beyond it events are dropped and reported as queue_overflow");
+        }
+        KernelReader r = reader;
+        if (r != null && r.failure() != null) {
+            blind.add(0, "the fanotify reader thread stopped (" + r.failure() + "): nothing is seen any more");
+        }
+        blind.add("a failed open (EACCES, EPERM) produces no fanotify event: refused attempts are not seen");
+        blind.add("process_vm_readv and ptrace PEEKDATA read another process's memory, its environment included,"
+                + " without opening anything in /proc");
+        blind.add("the kernel refuses fanotify permission events on procfs: reads are seen, never blocked");
+        blind.add("an open whose target exits before the event is read has no path: it is reported as a"
+                + " target_exited loss, not as an access");
+        if (settings.otherNamespaces()) {
+            blind.add("procfs instances of other mount namespaces are found by a rescan every "
+                    + settings.rescanInterval().toMillis() + " ms: opens there before the mark is placed are not seen");
+        } else {
+            blind.add("procfs instances of other mount namespaces (containers) are not watched"
+                    + " (" + FanotifySettings.OTHER_NAMESPACES + "=false)");
+        }
+        blind.addAll(support.degradations());
+        return new Coverage(NAME, watching, blind);
+    }
+
+    private static String maxQueuedEvents() {
+        try {
+            return Files.readString(Path.of("/proc/sys/fs/fanotify/max_queued_events")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** Events decoded so far (every /proc open on the host, overflow records included). */
+    long eventsRead() {
+        KernelReader r = reader;
+        return r == null ? 0 : r.eventsRead();
+    }
+
+    /** The current procfs instances (for tests and coverage). */
+    ProcInstanceTracker.Snapshot instances() {
+        ProcInstanceTracker t = tracker;
+        return t == null ? new ProcInstanceTracker.Snapshot(Map.of(), 0) : t.snapshot();
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            stopLocked();
+        }
+    }
+
+    /** Stops the threads, lets the resolver finish what is queued (bounded), then closes every descriptor. */
+    private void stopLocked() {
+        if (wakeup != null) {
+            wakeup.signal();
+        }
+        for (Thread t : threads) {
+            if (!t.getName().startsWith("fanotify-resolver")) {
+                join(t);
+            }
+        }
+        if (reader != null && queue != null) {
+            LossTally undelivered = reader.undelivered();
+            if (!undelivered.isEmpty()) {
+                offer(new RawAccess.Losses(undelivered.toReports()));
+            }
+            offer(ResolverLoop.STOP);
+        }
+        for (Thread t : threads) {
+            if (t.getName().startsWith("fanotify-resolver")) {
+                join(t);
+            }
+        }
+        if (queue != null) {
+            for (RawAccess item; (item = queue.poll()) != null; ) {
+                if (item instanceof RawAccess.Open open && open.pidfd() >= 0) {
+                    LinuxLibC.close(open.pidfd());
+                }
+            }
+        }
+        if (group != null) {
+            group.close();
+        }
+        if (wakeup != null) {
+            wakeup.close();
+        }
+    }
+
+    private void offer(RawAccess item) {
+        try {
+            if (!queue.offer(item, JOIN_MILLIS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("resolver queue still full at shutdown; queued accesses are dropped");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join(JOIN_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            t.interrupt();
+            try {
+                t.join(JOIN_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.warn("thread {} did not stop within {} ms", t.getName(), 2 * JOIN_MILLIS);
+            }
+        }
+    }
+}
