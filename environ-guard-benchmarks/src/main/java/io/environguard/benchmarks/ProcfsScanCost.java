@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * With {@code simIdle=SECONDS > 0}, it runs the source the same way over a simulated host of
  * {@code hostProcesses} processes with {@code fds} descriptors, a tenth of which run every second.
  * With {@code idle=SECONDS > 0}, it starts {@code sleep} processes (its own, ended afterwards) until the host
- * has {@code hostProcesses} processes, runs the source at its defaults for that long, and reports the CPU time
- * of its polling thread.
+ * has {@code hostProcesses} processes, then scans once per default interval for that long, and reports the CPU
+ * share, in all and apart from scans that met a burst of other jobs' processes.
  */
 public final class ProcfsScanCost {
 
@@ -123,6 +123,11 @@ public final class ProcfsScanCost {
                 ms(cpu[scans * 9 / 10]), ms(wall[scans / 2]), r.examined(), r.fdsRead());
     }
 
+    /**
+     * One scan per default interval over this machine's {@code /proc}, topped up with {@code sleep} processes
+     * to {@code hostProcesses}, for {@code duration}: the CPU share of one core in all, and apart from scans
+     * that met a burst of more than 50 new or vanished processes (other jobs on a shared machine).
+     */
     private static void idleCost(Duration duration, int hostProcesses) throws Exception {
         List<Process> sleepers = new ArrayList<>();
         try {
@@ -132,19 +137,35 @@ public final class ProcfsScanCost {
             int processes = countProcesses();
             ProcfsPollingSource source = new ProcfsPollingSource(ProcfsSettings.defaults(Path.of("/proc")));
             Sink sink = new Sink();
-            source.start(sink); // first scan on this thread; then polling on its own
-            Thread poller = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals("environ-guard-procfs")).findFirst().orElseThrow();
-            long c0 = THREADS.getThreadCpuTime(poller.getId());
-            long t0 = System.nanoTime();
-            Thread.sleep(duration.toMillis());
-            long c1 = THREADS.getThreadCpuTime(poller.getId());
-            long t1 = System.nanoTime();
-            source.close();
-            System.out.printf(Locale.ROOT, "idle cost at the default interval (%s) on this host with %d processes: "
-                            + "%.3f%% of one core (%.1f ms CPU in %.1f s; %d accesses seen)%n",
-                    ProcfsSettings.DEFAULT_INTERVAL, processes, 100.0 * (c1 - c0) / (t1 - t0), ms(c1 - c0),
-                    (t1 - t0) / 1e9, sink.accesses.get());
+            source.scanOnce(sink);
+            long interval = ProcfsSettings.DEFAULT_INTERVAL.toNanos();
+            long total = 0;
+            long bursts = 0;
+            int burstScans = 0;
+            List<Long> quiet = new ArrayList<>();
+            long end = System.nanoTime() + duration.toNanos();
+            while (System.nanoTime() < end) {
+                TimeUnit.NANOSECONDS.sleep(interval);
+                long c0 = THREADS.getCurrentThreadCpuTime();
+                ScanResult r = source.scanOnce(sink);
+                long cpu = THREADS.getCurrentThreadCpuTime() - c0;
+                total += cpu;
+                if (r.newProcesses() > 50 || r.vanished() > 50) {
+                    bursts += cpu;
+                    burstScans++;
+                } else {
+                    quiet.add(cpu);
+                }
+            }
+            int scans = burstScans + quiet.size();
+            long quietSum = quiet.stream().mapToLong(Long::longValue).sum();
+            quiet.sort(null);
+            System.out.printf(Locale.ROOT, "idle cost at the default interval (%s) on this host with %d processes, %d scans:"
+                            + " %.3f%% of one core in all; %d scans met a burst of >50 new or vanished processes"
+                            + " (%.1f ms CPU); the other %d: median %.2f ms, p90 %.2f ms per scan, %.3f%% of one core%n",
+                    ProcfsSettings.DEFAULT_INTERVAL, processes, scans, 100.0 * total / (scans * (double) interval),
+                    burstScans, ms(bursts), quiet.size(), ms(quiet.get(quiet.size() / 2)),
+                    ms(quiet.get(quiet.size() * 9 / 10)), 100.0 * quietSum / (quiet.size() * (double) interval));
         } finally {
             for (Process p : sleepers) {
                 p.destroyForcibly();
