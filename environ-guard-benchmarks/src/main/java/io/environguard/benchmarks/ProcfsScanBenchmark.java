@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * ({@code root=host}; {@code processes} and {@code fds} are then ignored).
  * <ul>
  *   <li>{@code fullScan}: every process re-read: stat, command line, descriptor list and every link
- *       ({@code full.scan.interval=0s}); the cost of a first scan, or of a host where everything runs;</li>
+ *       ({@code full-scan-interval=0s}); the cost of a first scan, or of a host where everything runs;</li>
  *   <li>{@code idleScan}: the steady state of a host where nothing ran since the last scan: one
  *       {@code schedstat} read per process (on {@code host}: whatever really ran meanwhile);</li>
  *   <li>{@code tenthRanScan}: a tenth of the processes ran since the last scan (simulated trees only; the

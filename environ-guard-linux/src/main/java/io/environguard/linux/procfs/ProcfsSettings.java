@@ -38,13 +38,13 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
     /** Time between the starts of two scans (default 1s, at least 10ms). */
     public static final String INTERVAL = PREFIX + "interval";
     /** Descriptors read per process and scan (default 4096). */
-    public static final String MAX_FDS = PREFIX + "max.fds";
+    public static final String MAX_FDS = PREFIX + "max-fds";
     /** Wall time one scan may take (default 250ms). */
-    public static final String SCAN_BUDGET = PREFIX + "scan.budget";
+    public static final String SCAN_BUDGET = PREFIX + "scan-budget";
     /** How often every descriptor table is re-read regardless of scheduling counters (default 60s; 0s: every scan). */
-    public static final String FULL_SCAN_INTERVAL = PREFIX + "full.scan.interval";
+    public static final String FULL_SCAN_INTERVAL = PREFIX + "full-scan-interval";
     /** Whether command lines are searched for environ and mem paths (default true). */
-    public static final String COMMAND_LINES = PREFIX + "command.lines";
+    public static final String COMMAND_LINES = PREFIX + "command-lines";
 
     /** Every key this source reads under its prefix. */
     public static final List<String> KEYS = List.of(INTERVAL, MAX_FDS, SCAN_BUDGET, FULL_SCAN_INTERVAL, COMMAND_LINES);
