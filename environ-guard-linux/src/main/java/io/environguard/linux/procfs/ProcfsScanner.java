@@ -54,8 +54,11 @@ import java.util.Optional;
  * <h2>Reports</h2>
  * A descriptor on another process's environ or mem is reported once, as {@link AccessKind#HELD_OPEN}, for as
  * long as the same descriptor shows the same path; a descriptor on the reader's own file is reported with
- * reader and target the same process (the policy ignores self-reads). A command line is searched once per
- * process and content (again after an {@code execve} changed it) and each file it names is reported as
+ * reader and target the same process (the policy ignores self-reads); a descriptor opened with {@code O_PATH}
+ * ({@code fdinfo} flags), which pins a file and cannot read it, is not reported. A process's descriptors are
+ * reported before its command line: a file held open is stronger evidence, and the policy alerts once per
+ * reader, target and file, on whichever comes first. A command line is searched once per process and content
+ * (again after an {@code execve} changed it) and each file it names is reported as
  * {@link AccessKind#COMMAND_LINE}. The guard's own process ({@code <root>/self}) is never examined.
  */
 final class ProcfsScanner {
