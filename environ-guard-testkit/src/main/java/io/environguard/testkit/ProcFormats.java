@@ -101,6 +101,14 @@ public final class ProcFormats {
         return out.toByteArray();
     }
 
+    /**
+     * {@code /proc/P/schedstat} ({@code proc_pid_schedstat}): time on the CPU and time waiting for it, in
+     * nanoseconds, and the number of time slices run.
+     */
+    public static byte[] schedstat(long runNanos, long waitNanos, long timeslices) {
+        return (runNanos + " " + waitNanos + " " + timeslices + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** {@code /proc/P/mountinfo}: one line per mount. */
     public static byte[] mountInfo(List<MountLine> mounts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(mounts.size() * 100);

@@ -26,8 +26,8 @@ import java.util.TreeMap;
  * root ({@code ProcessInspector}, {@code ProcMounts}, {@code FdLinks}, the polling source).
  *
  * <p>Each simulated process gets {@code <root>/<pid>/} with {@code stat}, {@code status}, {@code comm},
- * {@code cmdline}, {@code environ}, {@code mem} (empty), {@code cgroup}, {@code mountinfo}, an {@code exe}
- * symlink (none for kernel threads), {@code fd/} symlinks and {@code task/<tid>/} for every thread (the same
+ * {@code cmdline}, {@code environ}, {@code mem} (empty), {@code cgroup}, {@code mountinfo}, {@code schedstat}, an
+ * {@code exe} symlink (none for kernel threads), {@code fd/} symlinks and {@code task/<tid>/} for every thread (the same
  * files but {@code fd/}), all in the kernel's formats ({@link ProcFormats}). Link targets read back exactly as the kernel prints them
  * ({@code /proc/42/environ}, {@code socket:[999]}), whatever the temporary directory is; {@code self} and
  * {@code thread-self} are relative links to the {@linkplain #setCurrent current} process, as in procfs.
@@ -36,6 +36,12 @@ import java.util.TreeMap;
  * a relative symlink to {@code <pid>/task/<T>}, so that {@code /proc/T/environ} opens as on Linux; unlike
  * procfs, {@code readdir} of the root lists it (as a symlink), so a scanner should skip entries that are
  * links or whose {@code status} {@code Tgid} differs from their name. Nothing enforces permissions.
+ *
+ * <p>Scheduling: each task's {@code schedstat} ({@code <pid>/schedstat} is the leader's) changes whenever the
+ * simulated task acts: opens or closes a descriptor, execs, creates a thread, or is {@linkplain #run run}
+ * without visible effect. As on Linux, a task whose {@code schedstat} is unchanged has not run in between,
+ * which a scanner may use to skip re-reading a process; a thread that exits does not make its leader run.
+ * Every change gives the task a triple no other task had before, so a reused pid never shows an old value.
  *
  * <p>Changes are atomic as seen by a concurrent reader: a process directory appears and disappears by one
  * {@code rename}, and a rewritten file replaces the old one by one {@code rename}. A reader can therefore
@@ -75,6 +81,8 @@ public final class SimulatedProcFs implements AutoCloseable {
     private final List<MountLine> mounts = new ArrayList<>();
     private int nextPid = FIRST_PID;
     private long clock = 1_000;
+    /** Counts every simulated scheduling event: each {@code schedstat} change is unique tree-wide. */
+    private long schedEvents;
     private int nextMountId = 40;
     private int nextDeviceMinor = 40;
     private long tempCounter;
@@ -122,7 +130,7 @@ public final class SimulatedProcFs implements AutoCloseable {
         ensureOpen();
         int pid = spec.pid() > 0 ? claim(spec.pid()) : allocate();
         long start = nextStartTime(spec.startTime());
-        State state = new State(pid, start, spec);
+        State state = new State(pid, start, spec, ++schedEvents);
         state.fds.putAll(spec.kernelThread() ? Map.of() : Map.of(0, "/dev/null", 1, "/dev/null", 2, "/dev/null"));
         try {
             Path dir = newStagingPath("spawn");
@@ -166,7 +174,7 @@ public final class SimulatedProcFs implements AutoCloseable {
         State s = require(pid);
         s.spec = image.toBuilder().ppid(s.spec.ppid()).cgroup(s.spec.cgroup()).nsPid(s.spec.nsPid()).pid(pid)
                 .startTime(s.startTime).build();
-        s.threads.put(pid, new ThreadState(s.spec.comm(), s.startTime));
+        s.threads.put(pid, s.threads.get(pid).renamed(s.spec.comm()));
         try {
             for (int tid : new ArrayList<>(s.threads.keySet())) {
                 if (tid != pid) {
@@ -186,6 +194,7 @@ public final class SimulatedProcFs implements AutoCloseable {
                 replace(d.resolve("comm"), ProcFormats.comm(s.spec.comm()));
             }
             rewriteStatFiles(s);
+            ran(s, pid);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot exec in simulated pid " + pid, e);
         }
@@ -261,7 +270,7 @@ public final class SimulatedProcFs implements AutoCloseable {
         State s = require(pid);
         int tid = allocate();
         long start = nextStartTime(-1);
-        s.threads.put(tid, new ThreadState(comm.clone(), start));
+        s.threads.put(tid, new ThreadState(comm.clone(), start, ++schedEvents));
         try {
             Path staged = newStagingPath("thread");
             Files.createDirectory(staged);
@@ -269,6 +278,7 @@ public final class SimulatedProcFs implements AutoCloseable {
             Files.move(staged, taskDir(s, tid), StandardCopyOption.ATOMIC_MOVE);
             Files.createSymbolicLink(processDir(tid), Path.of(pid + "/task/" + tid));
             rewriteStatFiles(s);
+            ran(s, pid); // the leader created it
         } catch (IOException e) {
             throw new UncheckedIOException("cannot add a thread to simulated pid " + pid, e);
         }
@@ -300,9 +310,24 @@ public final class SimulatedProcFs implements AutoCloseable {
 
     // ---------------------------------------------------------------- file descriptors
 
-    /** Opens (or, like {@code dup2}, replaces) descriptor {@code fd.fd()} of {@code pid}. */
+    /** Opens (or, like {@code dup2}, replaces) descriptor {@code fd.fd()} of {@code pid}; its leader thread runs. */
     public synchronized void openFd(int pid, FdSpec fd) {
+        openFd(pid, pid, fd);
+    }
+
+    /**
+     * Thread {@code tid} of {@code pid} opens (or replaces) descriptor {@code fd.fd()}: the descriptor table is
+     * the process's, but only that thread's {@code schedstat} changes.
+     */
+    public synchronized void openFd(int pid, int tid, FdSpec fd) {
         State s = require(pid);
+        requireThread(s, tid);
+        installFd(s, fd);
+        ranUnchecked(s, tid);
+    }
+
+    private void installFd(State s, FdSpec fd) {
+        int pid = s.pid;
         try {
             Path link = processDir(pid).resolve("fd").resolve(Integer.toString(fd.fd()));
             if (s.fds.containsKey(fd.fd())) {
@@ -327,11 +352,13 @@ public final class SimulatedProcFs implements AutoCloseable {
         return fd;
     }
 
-    /** Opens many descriptors (replacing those with the same numbers). */
+    /** Opens many descriptors (replacing those with the same numbers); the leader runs once for all of them. */
     public synchronized void openFds(int pid, Collection<FdSpec> fds) {
+        State s = require(pid);
         for (FdSpec fd : fds) {
-            openFd(pid, fd);
+            installFd(s, fd);
         }
+        ranUnchecked(s, pid);
     }
 
     /** Closes descriptor {@code fd}; returns whether it was open. */
@@ -342,10 +369,25 @@ public final class SimulatedProcFs implements AutoCloseable {
         }
         try {
             Files.delete(processDir(pid).resolve("fd").resolve(Integer.toString(fd)));
+            ran(s, pid);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close a simulated fd in " + pid, e);
         }
         return true;
+    }
+
+    // ---------------------------------------------------------------- scheduling
+
+    /** The leader thread of {@code pid} runs without any other visible effect: its {@code schedstat} changes. */
+    public synchronized void run(int pid) {
+        run(pid, pid);
+    }
+
+    /** Thread {@code tid} of {@code pid} runs without any other visible effect: its {@code schedstat} changes. */
+    public synchronized void run(int pid, int tid) {
+        State s = require(pid);
+        requireThread(s, tid);
+        ranUnchecked(s, tid);
     }
 
     /** The open descriptors of {@code pid}, ascending. */
@@ -497,6 +539,7 @@ public final class SimulatedProcFs implements AutoCloseable {
         Files.write(dir.resolve("mem"), new byte[0]);
         Files.write(dir.resolve("cgroup"), s.spec.cgroup());
         Files.write(dir.resolve("mountinfo"), ProcFormats.mountInfo(s.mountInfo == null ? mounts : s.mountInfo));
+        Files.write(dir.resolve("schedstat"), t.schedstat());
         if (s.spec.exe() != null) {
             Files.createSymbolicLink(dir.resolve("exe"), Path.of(s.spec.exe()));
         }
@@ -537,6 +580,28 @@ public final class SimulatedProcFs implements AutoCloseable {
         replace(processDir(s.pid).resolve("mountinfo"), content);
         for (int tid : s.threads.keySet()) {
             replace(taskDir(s, tid).resolve("mountinfo"), content);
+        }
+    }
+
+    /**
+     * Task {@code tid} was scheduled: a new, tree-wide unique {@code schedstat} in its task directory (and in the
+     * process's, for the leader).
+     */
+    private void ran(State s, int tid) throws IOException {
+        ThreadState t = s.threads.get(tid);
+        t.ran(++schedEvents);
+        byte[] content = t.schedstat();
+        replace(taskDir(s, tid).resolve("schedstat"), content);
+        if (tid == s.pid) {
+            replace(processDir(s.pid).resolve("schedstat"), content);
+        }
+    }
+
+    private void ranUnchecked(State s, int tid) {
+        try {
+            ran(s, tid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot update schedstat of simulated task " + tid, e);
         }
     }
 
@@ -607,6 +672,12 @@ public final class SimulatedProcFs implements AutoCloseable {
         return s;
     }
 
+    private static void requireThread(State s, int tid) {
+        if (!s.threads.containsKey(tid)) {
+            throw new IllegalArgumentException(tid + " is not a thread of " + s.pid);
+        }
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("closed");
@@ -648,11 +719,11 @@ public final class SimulatedProcFs implements AutoCloseable {
         final TreeMap<Integer, String> fds = new TreeMap<>();
         List<MountLine> mountInfo;
 
-        State(int pid, long startTime, ProcessSpec spec) {
+        State(int pid, long startTime, ProcessSpec spec, long schedEvent) {
             this.pid = pid;
             this.startTime = startTime;
             this.spec = spec.toBuilder().pid(pid).startTime(startTime).build();
-            threads.put(pid, new ThreadState(spec.comm(), startTime));
+            threads.put(pid, new ThreadState(spec.comm(), startTime, schedEvent));
         }
 
         SimProcess snapshot() {
@@ -660,6 +731,37 @@ public final class SimulatedProcFs implements AutoCloseable {
         }
     }
 
-    private record ThreadState(byte[] comm, long startTime) {
+    /** A task's name, start time and scheduling counters ({@code schedstat}: run time, wait time, time slices). */
+    private static final class ThreadState {
+        final byte[] comm;
+        final long startTime;
+        long runNanos;
+        long waitNanos;
+        long timeslices;
+
+        ThreadState(byte[] comm, long startTime, long schedEvent) {
+            this.comm = comm;
+            this.startTime = startTime;
+            ran(schedEvent);
+        }
+
+        /** After {@code execve}: the same task and counters, a new name. */
+        ThreadState renamed(byte[] newComm) {
+            ThreadState t = new ThreadState(newComm, startTime, waitNanos);
+            t.runNanos = runNanos;
+            t.timeslices = timeslices;
+            return t;
+        }
+
+        /** {@code schedEvent} is unique tree-wide, so the new triple is too. */
+        void ran(long schedEvent) {
+            runNanos += 50_000;
+            waitNanos = schedEvent;
+            timeslices++;
+        }
+
+        byte[] schedstat() {
+            return ProcFormats.schedstat(runNanos, waitNanos, timeslices);
+        }
     }
 }

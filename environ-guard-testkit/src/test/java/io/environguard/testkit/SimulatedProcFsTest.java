@@ -156,6 +156,43 @@ class SimulatedProcFsTest {
         }
     }
 
+    /** schedstat changes exactly when a task acts, per task, and never repeats a value (pid reuse). */
+    @Example
+    void schedstatChangesWhenATaskRuns() throws IOException {
+        try (SimulatedProcFs fs = SimulatedProcFs.create()) {
+            SimProcess p = fs.spawn(1, "java");
+            SimProcess other = fs.spawn(1, "sleep");
+            int tid = fs.addThread(p.pid());
+            Path leader = fs.root().resolve(p.pid() + "/schedstat");
+            Path thread = fs.root().resolve(p.pid() + "/task/" + tid + "/schedstat");
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            String l0 = Files.readString(leader);
+            String t0 = Files.readString(thread);
+            assertTrue(l0.matches("\\d+ \\d+ \\d+\n"), l0);
+            assertEquals(l0, Files.readString(fs.root().resolve(p.pid() + "/task/" + p.pid() + "/schedstat")));
+            assertTrue(seen.add(l0) && seen.add(t0));
+
+            fs.openFd(other.pid(), "/dev/null");
+            assertEquals(l0, Files.readString(leader), "another process ran, not this one");
+
+            fs.openFd(p.pid(), tid, new FdSpec(7, KernelPaths.environ(other.pid())));
+            assertEquals(l0, Files.readString(leader), "the thread opened it; the leader did not run");
+            String t1 = Files.readString(thread);
+            assertTrue(seen.add(t1));
+
+            fs.exitThread(p.pid(), tid);
+            assertEquals(l0, Files.readString(leader), "a thread's exit does not run the leader");
+
+            for (Runnable act : List.<Runnable>of(() -> fs.run(p.pid()), () -> fs.openFd(p.pid(), "/dev/null"),
+                    () -> fs.closeFd(p.pid(), 0), () -> fs.exec(p.pid(), "/usr/bin/x", "x"), () -> fs.addThread(p.pid()))) {
+                act.run();
+                assertTrue(seen.add(Files.readString(leader)), "each act gives a new value");
+            }
+            SimProcess reused = fs.reusePid(p.pid(), ProcessSpec.builder().comm("java").build());
+            assertTrue(seen.add(Files.readString(fs.root().resolve(reused.pid() + "/schedstat"))));
+        }
+    }
+
     @Example
     void allocatesLikeTheKernel() throws IOException {
         try (SimulatedProcFs fs = SimulatedProcFs.create()) {

@@ -1,0 +1,216 @@
+package io.environguard.linux.procfs;
+
+import io.environguard.api.Coverage;
+import io.environguard.api.LossReport;
+import io.environguard.spi.AccessListener;
+import io.environguard.spi.EventSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The unprivileged fallback: polls procfs for descriptors held open on other processes' {@code environ} and
+ * {@code mem} files, and for new command lines that name such files. It needs no capability and no fanotify,
+ * so it runs inside a default container profile; what it sees is limited by its nature, and it says so in
+ * {@link #coverage()}:
+ * <ul>
+ *   <li>a read that opens and closes the file between two scans is not seen (a {@code cat /proc/P/environ}
+ *       lives about a millisecond; scans are {@link ProcfsSettings#interval()} apart), unless its command line
+ *       is caught while it runs;</li>
+ *   <li>without {@code CAP_SYS_PTRACE} the descriptors of other users' processes cannot be read;</li>
+ *   <li>{@code process_vm_readv} and {@code ptrace} reads open no file at all.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * ProcfsPollingSource source = new ProcfsPollingSource(ProcfsSettings.defaults(Path.of("/proc")));
+ * source.start(listener);          // scans once, then every second on a daemon thread
+ * ...
+ * source.close();
+ * }</pre>
+ *
+ * <p>{@link #scanOnce} runs one scan on the caller's thread (tests, benchmarks); scans never overlap.
+ * Normally created by {@link ProcfsPollingSourceProvider} ({@code environguard.source=procfs}).
+ */
+public final class ProcfsPollingSource implements EventSource {
+
+    /** The source's name, in accesses and in {@code environguard.source}. */
+    public static final String NAME = ProcfsScanner.SOURCE;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProcfsPollingSource.class);
+    private static final long FAILURE_REPORT_SPACING_NANOS = ProcfsScanner.CUT_SHORT_REPORT_SPACING_NANOS;
+
+    private final ProcfsSettings settings;
+    private final ProcfsScanner scanner;
+    private final Object scanLock = new Object();
+    private final Object lifecycle = new Object();
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private Thread poller;
+    private boolean started;
+    private boolean closed;
+
+    public ProcfsPollingSource(ProcfsSettings settings) {
+        this(settings, Clock.systemUTC());
+    }
+
+    /** @param clock stamps accesses (the policy's clock): tests pass one they control */
+    ProcfsPollingSource(ProcfsSettings settings, Clock clock) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.scanner = new ProcfsScanner(settings, Objects.requireNonNull(clock, "clock"));
+    }
+
+    public ProcfsSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Scans once, then starts polling on a daemon thread. The first scan reports what is already held open
+     * and every running process whose command line names an environ file.
+     *
+     * @throws IOException when the process list under the proc root cannot be read
+     */
+    @Override
+    public void start(AccessListener listener) throws IOException {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (lifecycle) {
+            if (started || closed) {
+                throw new IllegalStateException("a procfs source starts once");
+            }
+            Path root = settings.procRoot();
+            if (!Files.isDirectory(root)) {
+                throw new IOException("the proc root " + root + " is not a directory: mount procfs there, or set "
+                        + "environguard.proc.root");
+            }
+            try {
+                scanOnce(listener);
+            } catch (IOException e) {
+                throw new IOException("cannot list the processes under " + root + ": " + e.getMessage(), e);
+            }
+            Thread t = new Thread(() -> poll(listener), "environ-guard-procfs");
+            t.setDaemon(true);
+            poller = t;
+            started = true;
+            t.start();
+        }
+    }
+
+    /**
+     * Runs one scan now, on this thread, delivering to {@code listener}; waits for a scan in progress first.
+     *
+     * @throws IOException when the process list cannot be read
+     */
+    public ScanResult scanOnce(AccessListener listener) throws IOException {
+        synchronized (scanLock) {
+            return scanner.scan(listener);
+        }
+    }
+
+    private void poll(AccessListener listener) {
+        long intervalNanos = settings.interval().toNanos();
+        long next = System.nanoTime() + intervalNanos;
+        long lastFailureReport = 0;
+        boolean failureReported = false;
+        long failures = 0;
+        try {
+            while (true) {
+                long wait = next - System.nanoTime();
+                if (stop.await(Math.max(wait, 0), TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+                long begun = System.nanoTime();
+                try {
+                    scanOnce(listener);
+                } catch (IOException | RuntimeException e) {
+                    // never let a bad scan end polling; say so, batched, so that it is not silent
+                    failures++;
+                    if (!failureReported || begun - lastFailureReport >= FAILURE_REPORT_SPACING_NANOS) {
+                        LOG.warn("procfs scan failed ({} since the last report); polling goes on", failures, e);
+                        listener.onLoss(new LossReport(ProcfsScanner.SCAN_FAILED, failures,
+                                "scans of " + settings.procRoot() + " failed: " + e.getClass().getSimpleName()));
+                        failures = 0;
+                        failureReported = true;
+                        lastFailureReport = begun;
+                    }
+                }
+                // fixed rate; a scan that overran starts the next one at once rather than catching up
+                next = Math.max(begun + intervalNanos, System.nanoTime());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String exeOf(int pid) {
+        return pid > 0 ? ProcFiles.readLink(settings.procRoot().resolve(Integer.toString(pid)).resolve("exe")) : null;
+    }
+
+    @Override
+    public Coverage coverage() {
+        ScanResult last = scanner.last();
+        List<String> watching = new ArrayList<>(2);
+        List<String> blind = new ArrayList<>(6);
+        String every = human(settings.interval());
+        watching.add("descriptors held open on other processes' environ and mem files, every " + every + " under "
+                + settings.procRoot() + (last == null ? "" : " (last scan: " + last.processes() + " processes, "
+                + (last.processes() - last.unreadable()) + " readable)"));
+        if (settings.commandLines()) {
+            watching.add("command lines of new processes that name environ or mem paths (lower confidence)");
+        } else {
+            blind.add("command lines (" + ProcfsSettings.COMMAND_LINES + " is off)");
+        }
+        blind.add("reads that open and close the file between two scans, " + every + " apart: most runs of"
+                + " cat /proc/PID/environ, unless its command line is seen while it runs");
+        blind.add("process_vm_readv and ptrace reads: no file is opened");
+        blind.add("paths built at run time by concatenation, or read from a script file");
+        blind.add("descriptors past the first " + settings.maxFdsPerProcess() + " of a process");
+        blind.add("descriptors opened with O_PATH are not reported: they pin a file and cannot read it");
+        if (last != null && last.unreadable() > 0) {
+            blind.add("descriptors of " + last.unreadable() + " processes this process may not inspect (another"
+                    + " user's; needs CAP_SYS_PTRACE)");
+        }
+        if (last != null && last.cutShort()) {
+            blind.add(last.notExamined() + " processes the last scan did not reach within its "
+                    + human(settings.scanBudget()) + " budget");
+        }
+        return new Coverage(NAME, watching, blind);
+    }
+
+    /** Stops polling (waits for a scan in progress, at most its budget and a second). Idempotent. */
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            t = poller;
+        }
+        stop.countDown();
+        if (t != null) {
+            try {
+                t.join(settings.scanBudget().toMillis() + 1000);
+                if (t.isAlive()) {
+                    t.interrupt();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String human(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+}
