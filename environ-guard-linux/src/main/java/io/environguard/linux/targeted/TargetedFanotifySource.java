@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each alias is pinned by an {@code O_PATH} descriptor and marked through {@code /proc/self/fd/N}, so the
  * mark survives dentry reclaim. Events carry a file id (fsid, inode) that an {@link AliasMarks} table maps
  * back to (pid, alias). Threads that start later are marked at the next listing of {@code /proc/P/task}
- * (every {@code rescan-interval}, 250 ms by default; one small directory read), exited threads' marks and
+ * (every {@code rescan-interval}, 500 ms by default; one small directory read), exited threads' marks and
  * descriptors are released then. One thread does everything: it sleeps in {@code poll} between events and
  * listings, so an idle guard costs a few directory reads per second.
  *

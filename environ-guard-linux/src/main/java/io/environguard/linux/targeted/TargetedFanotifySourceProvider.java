@@ -21,7 +21,7 @@ import io.environguard.spi.EventSourceProvider;
  * <p>Keys under {@code environguard.source.targeted.}: {@code pids} (default {@code self}; other pids must be
  * the caller's own, dumpable processes unless it has CAP_SYS_ADMIN), {@code files} (default
  * {@code environ,mem}), {@code max-marks} (default 4096, and never above a quarter of RLIMIT_NOFILE),
- * {@code rescan-interval} (default {@code 250ms}), {@code attribution} (default {@code true}) and
+ * {@code rescan-interval} (default {@code 500ms}), {@code attribution} (default {@code true}) and
  * {@code attribution.max-processes} (default 4096).
  */
 public final class TargetedFanotifySourceProvider implements EventSourceProvider {

@@ -47,7 +47,7 @@ record TargetedSettings(List<Integer> pids, Set<ProcFile> files, int maxMarks, D
             ATTRIBUTION_MAX_PROCESSES, PROC_CONNECTOR);
 
     static final int DEFAULT_MAX_MARKS = 4096;
-    static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMillis(250);
+    static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMillis(500);
 
     TargetedSettings {
         pids = List.copyOf(pids);

@@ -80,7 +80,7 @@ class ProcfsModelTest {
         }
     }
 
-    @Property(tries = 150)
+    @Property
     void pollingSourceResolverAndPolicyAgreeWithTheModel(@ForAll("chains") ActionChain<World> chain) {
         chain.withInvariant("no self-read alerts", World::noSelfReadAlerts)
                 .withInvariant("the guard is never a reader", World::guardNeverReads)

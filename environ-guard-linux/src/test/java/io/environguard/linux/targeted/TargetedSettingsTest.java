@@ -23,7 +23,7 @@ class TargetedSettingsTest {
         assertEquals(List.of(4242), s.pids());
         assertEquals(Set.of(ProcFile.ENVIRON, ProcFile.MEM), s.files());
         assertEquals(4096, s.maxMarks());
-        assertEquals(Duration.ofMillis(250), s.rescanInterval());
+        assertEquals(Duration.ofMillis(500), s.rescanInterval());
         assertTrue(s.attribution());
     }
 
