@@ -1,5 +1,6 @@
 package io.environguard.linux.fanotify;
 
+import io.environguard.linux.nativeio.Fanotify;
 import java.nio.ByteBuffer;
 
 /**

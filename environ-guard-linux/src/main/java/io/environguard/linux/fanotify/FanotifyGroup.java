@@ -2,9 +2,8 @@ package io.environguard.linux.fanotify;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.LinuxLibC;
-import java.io.IOException;
 
 /**
  * One fanotify group: the descriptor from {@code fanotify_init} and its marks. Closing it removes every
@@ -24,14 +23,10 @@ final class FanotifyGroup implements AutoCloseable {
     /**
      * Creates a group.
      *
-     * @throws FanotifyInitException with the errno, so callers can fall back to fewer flags
+     * @throws Fanotify.InitException with the errno, so callers can fall back to fewer flags
      */
-    static FanotifyGroup open(int flags) throws FanotifyInitException {
-        int fd = LinuxLibC.fanotify_init(flags, Fanotify.EVENT_FILE_FLAGS);
-        if (fd < 0) {
-            throw new FanotifyInitException(LinuxLibC.errno(), flags);
-        }
-        return new FanotifyGroup(fd, flags);
+    static FanotifyGroup open(int flags) throws Fanotify.InitException {
+        return new FanotifyGroup(Fanotify.init(flags, Fanotify.EVENT_FILE_FLAGS), flags);
     }
 
     int fd() {
@@ -68,8 +63,7 @@ final class FanotifyGroup implements AutoCloseable {
 
     /** Reads pending records into {@code buffer}: the byte count, or {@code -errno} ({@code -EAGAIN} when none). */
     int read(Memory buffer) {
-        int n = LinuxLibC.read(fd, buffer, buffer.size());
-        return n < 0 ? -LinuxLibC.errno() : n;
+        return Fanotify.read(fd, buffer);
     }
 
     @Override
@@ -77,21 +71,6 @@ final class FanotifyGroup implements AutoCloseable {
         if (!closed) {
             closed = true;
             LinuxLibC.close(fd);
-        }
-    }
-
-    /** {@code fanotify_init} failed. */
-    static final class FanotifyInitException extends IOException {
-        private static final long serialVersionUID = 1L;
-        private final int errno;
-
-        FanotifyInitException(int errno, int flags) {
-            super("fanotify_init(0x" + Integer.toHexString(flags) + ") failed: " + Errno.describe(errno));
-            this.errno = errno;
-        }
-
-        int errno() {
-            return errno;
         }
     }
 }

@@ -2,6 +2,7 @@ package io.environguard.linux.fanotify;
 
 import io.environguard.api.Coverage;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.OpenFileLimit;
@@ -112,7 +113,7 @@ public final class FanotifyHostSource implements EventSource {
         int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
         try {
             group = FanotifyGroup.open(flags);
-        } catch (FanotifyGroup.FanotifyInitException e) {
+        } catch (Fanotify.InitException e) {
             throw new IOException("the fanotify source cannot run: "
                     + FanotifySupport.describeInitFailure(e.errno(), Optional.empty()), e);
         }

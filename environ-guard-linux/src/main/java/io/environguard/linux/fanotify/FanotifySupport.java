@@ -1,5 +1,6 @@
 package io.environguard.linux.fanotify;
 
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.Pidfds;
@@ -83,7 +84,7 @@ record FanotifySupport(boolean available, String reason, int initFlags, List<Str
             try {
                 group = FanotifyGroup.open(flags);
                 break;
-            } catch (FanotifyGroup.FanotifyInitException e) {
+            } catch (Fanotify.InitException e) {
                 if (e.errno() != Errno.EINVAL) {
                     return unavailable(describeInitFailure(e.errno(), capSysAdmin));
                 }

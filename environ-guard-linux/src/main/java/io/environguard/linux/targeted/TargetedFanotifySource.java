@@ -7,6 +7,7 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
@@ -156,7 +157,7 @@ public final class TargetedFanotifySource implements EventSource {
         this.listener = listener;
         try {
             group = TargetedGroup.open(support.privileged());
-        } catch (TargetedGroup.InitException e) {
+        } catch (Fanotify.InitException e) {
             throw new IOException("the targeted source cannot run: " + TargetedSupport.describeInitFailure(e.errno()), e);
         }
         effectiveMaxMarks = capByOpenFileLimit(settings.maxMarks());
@@ -286,7 +287,7 @@ public final class TargetedFanotifySource implements EventSource {
         pending.clear();
         long overflowsBefore = overflows;
         eventsRead += FidEventDecoder.decode(view, length, (mask, pid, fsid, inode, pidfd) -> {
-            if ((mask & TargetedGroup.FAN_Q_OVERFLOW) != 0) {
+            if ((mask & Fanotify.FAN_Q_OVERFLOW) != 0) {
                 closeIfOpen(pidfd);
                 overflows++;
                 return;
@@ -393,7 +394,7 @@ public final class TargetedFanotifySource implements EventSource {
         if (info != null) {
             fromEvent.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
         }
-        if (p.pidfd() == TargetedGroup.FAN_NOPIDFD) {
+        if (p.pidfd() == Fanotify.FAN_NOPIDFD) {
             notes.add("the reader exited before its event was read: only its pid is known");
             return fromEvent.build();
         }

@@ -1,9 +1,8 @@
 package io.environguard.linux.targeted;
 
 import com.sun.jna.Memory;
-import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.LinuxLibC;
-import java.io.IOException;
 
 /**
  * A {@code FAN_REPORT_FID} fanotify group for inode marks, the only kind an unprivileged process may
@@ -22,19 +21,8 @@ import java.io.IOException;
  */
 final class TargetedGroup implements AutoCloseable {
 
-    static final int FAN_CLOEXEC = 0x1;
-    static final int FAN_NONBLOCK = 0x2;
-    static final int FAN_CLASS_NOTIF = 0x0;
-    static final int FAN_REPORT_PIDFD = 0x80;
-    static final int FAN_REPORT_FID = 0x200;
-    static final int FAN_MARK_ADD = 0x1;
-    static final int FAN_MARK_REMOVE = 0x2;
-    static final long FAN_OPEN = 0x20;
-    static final long FAN_Q_OVERFLOW = 0x4000;
-    /** {@code FAN_NOPIDFD}: the reader had exited before the kernel could make a pidfd. */
-    static final int FAN_NOPIDFD = -1;
-
-    static final int BASE_FLAGS = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_FID;
+    static final int BASE_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
+            | Fanotify.FAN_REPORT_FID;
 
     private final int fd;
     private final int flags;
@@ -48,16 +36,12 @@ final class TargetedGroup implements AutoCloseable {
     /**
      * Creates a group; with {@code pidfd}, each event carries a pidfd of the reader (needs CAP_SYS_ADMIN).
      *
-     * @throws InitException with the errno
+     * @throws Fanotify.InitException with the errno
      */
-    static TargetedGroup open(boolean pidfd) throws InitException {
-        int flags = BASE_FLAGS | (pidfd ? FAN_REPORT_PIDFD : 0);
+    static TargetedGroup open(boolean pidfd) throws Fanotify.InitException {
+        int flags = BASE_FLAGS | (pidfd ? Fanotify.FAN_REPORT_PIDFD : 0);
         // With FID reporting the kernel opens no descriptor per event; the event flags are unused.
-        int fd = LinuxLibC.fanotify_init(flags, LinuxLibC.O_RDONLY | LinuxLibC.O_CLOEXEC);
-        if (fd < 0) {
-            throw new InitException(LinuxLibC.errno(), flags);
-        }
-        return new TargetedGroup(fd, flags);
+        return new TargetedGroup(Fanotify.init(flags, Fanotify.EVENT_FILE_FLAGS), flags);
     }
 
     int fd() {
@@ -65,25 +49,24 @@ final class TargetedGroup implements AutoCloseable {
     }
 
     boolean reportsPidfd() {
-        return (flags & FAN_REPORT_PIDFD) != 0;
+        return (flags & Fanotify.FAN_REPORT_PIDFD) != 0;
     }
 
     /** Marks the inode that {@code pinFd} (an {@code O_PATH} descriptor) refers to for {@code FAN_OPEN}: 0 or the errno. */
     int mark(int pinFd) {
-        int r = LinuxLibC.fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN, LinuxLibC.AT_FDCWD, "/proc/self/fd/" + pinFd);
+        int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_ADD, Fanotify.FAN_OPEN, LinuxLibC.AT_FDCWD, "/proc/self/fd/" + pinFd);
         return r == 0 ? 0 : LinuxLibC.errno();
     }
 
     /** Removes the mark of the inode {@code pinFd} refers to: 0 or the errno. */
     int unmark(int pinFd) {
-        int r = LinuxLibC.fanotify_mark(fd, FAN_MARK_REMOVE, FAN_OPEN, LinuxLibC.AT_FDCWD, "/proc/self/fd/" + pinFd);
+        int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_REMOVE, Fanotify.FAN_OPEN, LinuxLibC.AT_FDCWD, "/proc/self/fd/" + pinFd);
         return r == 0 ? 0 : LinuxLibC.errno();
     }
 
     /** Reads pending records into {@code buffer}: the byte count, or {@code -errno} ({@code -EAGAIN} when none). */
     int read(Memory buffer) {
-        int n = LinuxLibC.read(fd, buffer, buffer.size());
-        return n < 0 ? -LinuxLibC.errno() : n;
+        return Fanotify.read(fd, buffer);
     }
 
     @Override
@@ -91,21 +74,6 @@ final class TargetedGroup implements AutoCloseable {
         if (!closed) {
             closed = true;
             LinuxLibC.close(fd);
-        }
-    }
-
-    /** {@code fanotify_init} failed. */
-    static final class InitException extends IOException {
-        private static final long serialVersionUID = 1L;
-        private final int errno;
-
-        InitException(int errno, int flags) {
-            super("fanotify_init(0x" + Integer.toHexString(flags) + ") failed: " + Errno.describe(errno));
-            this.errno = errno;
-        }
-
-        int errno() {
-            return errno;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.environguard.linux.targeted;
 
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.LinuxLibC;
 import java.util.Locale;
@@ -38,11 +39,11 @@ record TargetedSupport(boolean available, boolean privileged, String reason) {
         boolean privileged = true;
         try {
             group = TargetedGroup.open(true);
-        } catch (TargetedGroup.InitException withPidfd) {
+        } catch (Fanotify.InitException withPidfd) {
             privileged = false;
             try {
                 group = TargetedGroup.open(false);
-            } catch (TargetedGroup.InitException e) {
+            } catch (Fanotify.InitException e) {
                 return unavailable(describeInitFailure(e.errno()));
             }
         }

@@ -1,5 +1,6 @@
 package io.environguard.linux.fanotify;
 
+import io.environguard.linux.nativeio.Fanotify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

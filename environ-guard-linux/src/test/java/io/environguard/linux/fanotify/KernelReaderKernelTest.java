@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.linux.KernelTestSupport;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Wakeup;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.LossReport;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
