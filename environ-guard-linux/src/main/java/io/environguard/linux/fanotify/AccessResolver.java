@@ -10,6 +10,7 @@ import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;
 import io.environguard.linux.nativeio.Pidfds;
+import io.environguard.linux.proc.PidNamespaceMapper;
 import io.environguard.linux.proc.ProcPath;
 import io.environguard.linux.proc.ProcPaths;
 import io.environguard.linux.proc.ProcessInspector;

@@ -194,7 +194,7 @@ final class ProcfsScanner {
         long deadline = started + (last == null ? FIRST_SCAN_BUDGET_FACTOR * budgetNanos : budgetNanos);
         int self = selfPid();
         int[] pids = ProcFiles.listIds(root);
-        targets.newScan(pids);
+        targets.newScan();
         tracked.keySet().removeIf(pid -> Arrays.binarySearch(pids, pid) < 0);
 
         Counters c = new Counters();

@@ -2,6 +2,7 @@ package io.environguard.linux.procfs;
 
 import io.environguard.api.AliasKind;
 import io.environguard.api.ProcFile;
+import io.environguard.linux.proc.PidNamespaceMapper;
 import io.environguard.linux.proc.ProcMount;
 import io.environguard.linux.proc.ProcMounts;
 import io.environguard.linux.proc.ProcParseException;
@@ -43,7 +44,6 @@ import java.util.Objects;
  */
 final class Targets {
 
-    private static final int MAPPING_CACHE = 256;
     /** What older kernels append to a descriptor's path once the file's process was reaped. */
     static final String DELETED = " (deleted)";
 
@@ -85,30 +85,19 @@ final class Targets {
     private final Path root;
     private final ProcessInspector inspector;
     private final boolean realProcfs;
-    private final Map<MapKey, Integer> mapped = new LinkedHashMap<>(64, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<MapKey, Integer> eldest) {
-            return size() > MAPPING_CACHE;
-        }
-    };
+    private final PidNamespaceMapper mapper;
 
     /** This scan's view of the guard's own namespace; {@code null} until needed. */
     private View own;
     private String ownMountNs;
     private String hostDevice;
     private boolean ownLoaded;
-    /** The pids listed by this scan, for mapping pids of other pid namespaces. */
-    private int[] livePids = new int[0];
-
-    private record MapKey(Path instance, int localPid, long startTime) {
-    }
 
     Targets(Path root, ProcessInspector inspector) {
         this.root = Objects.requireNonNull(root, "root");
         this.inspector = Objects.requireNonNull(inspector, "inspector");
         this.realProcfs = isProcfs(root);
+        this.mapper = new PidNamespaceMapper(root);
     }
 
     /** Whether {@code root} is a real procfs (links resolve in the kernel), not a simulated tree of text links. */
@@ -121,10 +110,9 @@ final class Targets {
     }
 
     /** Forgets the per-scan view: mount tables may have changed since the last scan. */
-    void newScan(int[] pids) {
+    void newScan() {
         own = null;
         ownLoaded = false;
-        livePids = pids;
     }
 
     /** The mounts seen by {@code readerPid}: the guard's own view unless the reader is in another mount namespace. */
@@ -274,7 +262,7 @@ final class Targets {
             localTgid = p.pid();
         }
         long localStart = instance == null ? -1 : startTime(instance.resolve(Integer.toString(localTgid)));
-        int host = localStart < 0 ? -1 : map(instance, localTgid, localStart);
+        int host = localStart < 0 ? -1 : mapper.toHostPid(instance, localTgid).orElse(-1);
         if (host > 0) {
             notes.add("pid " + localTgid + " of the procfs mounted at " + mount + " is pid " + host + " here");
             return new Resolved(p.file(), path, AliasKind.OTHER_PROC_MOUNT, host, -1, localStart, false, false, notes);
@@ -282,44 +270,6 @@ final class Targets {
         notes.add("pid " + localTgid + " is local to the pid namespace of the procfs mounted at " + mount
                 + "; no pid here could be found for it (it exited, or it is not visible from here)");
         return new Resolved(p.file(), path, AliasKind.OTHER_PROC_MOUNT, localTgid, -1, -1, false, false, notes);
-    }
-
-    /**
-     * The pid here of process {@code localPid} of the instance at {@code instance}, or -1. {@code NSpid} in
-     * {@code status} lists a task's ids from the viewer's pid namespace inwards: seen through the instance it is
-     * {@code [L, ...]}, seen through our root {@code [H, ..., L, ...]}. The live process whose list ends with the
-     * instance's, in the same pid namespace ({@code ns/pid}) and with the same start time, is the one.
-     */
-    private int map(Path instance, int localPid, long localStart) {
-        MapKey key = new MapKey(instance, localPid, localStart);
-        Integer cached = mapped.get(key);
-        if (cached != null) {
-            return cached;
-        }
-        Path local = instance.resolve(Integer.toString(localPid));
-        String ns = ProcFiles.readLink(local.resolve("ns").resolve("pid"));
-        ProcStatus localStatus = status(local);
-        if (ns == null || localStatus == null || localStatus.nsPid().isEmpty()) {
-            return -1;
-        }
-        List<Integer> suffix = localStatus.nsPid();
-        for (int candidate : livePids) {
-            Path dir = root.resolve(Integer.toString(candidate));
-            if (!ns.equals(ProcFiles.readLink(dir.resolve("ns").resolve("pid")))) {
-                continue;
-            }
-            ProcStatus s = status(dir);
-            if (s != null && s.tgid() == s.pid() && endsWith(s.nsPid(), suffix) && startTime(dir) == localStart) {
-                mapped.put(key, candidate);
-                return candidate;
-            }
-        }
-        return -1;
-    }
-
-    private static boolean endsWith(List<Integer> list, List<Integer> suffix) {
-        int offset = list.size() - suffix.size();
-        return offset >= 0 && !suffix.isEmpty() && list.subList(offset, list.size()).equals(suffix);
     }
 
     private static int tgidIn(Path instance, int tid) {

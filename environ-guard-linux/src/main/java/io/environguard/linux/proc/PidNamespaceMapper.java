@@ -1,9 +1,5 @@
-package io.environguard.linux.fanotify;
+package io.environguard.linux.proc;
 
-import io.environguard.linux.proc.ProcParseException;
-import io.environguard.linux.proc.ProcStatParser;
-import io.environguard.linux.proc.ProcStatus;
-import io.environguard.linux.proc.ProcStatusParser;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -21,13 +17,14 @@ import java.util.OptionalInt;
  * same pid namespace and with the same start time, is the one. Candidates are narrowed by the
  * {@code ns/pid} link (a readlink, which opens nothing) before any file is read.
  *
- * <p>Used by the resolver thread only; results are cached per (instance, pid, start time).
+ * <p>Shared by the fanotify resolver and the procfs poller; not thread-safe (each owns one). Results are
+ * cached per (instance, pid, start time).
  *
  * <pre>{@code
  * OptionalInt host = mapper.toHostPid(containerProc, 1);   // the container's init, as a host pid
  * }</pre>
  */
-final class PidNamespaceMapper {
+public final class PidNamespaceMapper {
 
     private static final int CACHE_SIZE = 1024;
     private static final int MAX_FILE = 64 * 1024;
@@ -45,7 +42,8 @@ final class PidNamespaceMapper {
     private record Key(Path root, int localPid, long startTime) {
     }
 
-    PidNamespaceMapper(Path hostProc) {
+    /** @param hostProc this namespace's procfs root ({@code /proc}, or a simulated tree) */
+    public PidNamespaceMapper(Path hostProc) {
         this.hostProc = hostProc;
     }
 
@@ -53,7 +51,7 @@ final class PidNamespaceMapper {
      * The host id of process {@code localPid} of the instance at {@code instanceRoot}, or empty when it
      * exited or is not visible from this pid namespace (this process runs in a child namespace).
      */
-    OptionalInt toHostPid(Path instanceRoot, int localPid) {
+    public OptionalInt toHostPid(Path instanceRoot, int localPid) {
         Path local = instanceRoot.resolve(Integer.toString(localPid));
         ProcStatus localStatus = status(local);
         long start = startTime(local);
@@ -87,7 +85,7 @@ final class PidNamespaceMapper {
     /**
      * The host id of thread {@code localTid} of the instance, given the host id of its process, or empty.
      */
-    OptionalInt toHostTid(Path instanceRoot, int localTid, int hostTgid) {
+    public OptionalInt toHostTid(Path instanceRoot, int localTid, int hostTgid) {
         ProcStatus localStatus = status(instanceRoot.resolve(Integer.toString(localTid)));
         if (localStatus == null || localStatus.nsPid().isEmpty()) {
             return OptionalInt.empty();
@@ -111,7 +109,8 @@ final class PidNamespaceMapper {
         return s != null && s.tgid() == s.pid() && endsWith(s.nsPid(), localNsPid) && startTime(hostDir) == start;
     }
 
-    static boolean endsWith(List<Integer> list, List<Integer> suffix) {
+    /** Whether {@code list} ends with the non-empty {@code suffix}: how an NSpid list seen from here matches one seen from inside. */
+    public static boolean endsWith(List<Integer> list, List<Integer> suffix) {
         int offset = list.size() - suffix.size();
         if (offset < 0 || suffix.isEmpty()) {
             return false;
