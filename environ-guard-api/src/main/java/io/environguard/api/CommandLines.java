@@ -1,9 +1,9 @@
 package io.environguard.api;
 
-import java.util.ArrayList;
-import java.util.Collections;
+import java.util.AbstractList;
 import java.util.List;
 import java.util.Locale;
+import java.util.RandomAccess;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,18 +34,24 @@ public final class CommandLines {
     private CommandLines() {
     }
 
-    /** Redacts and caps {@code args}; returns an unmodifiable list. Idempotent. */
+    /**
+     * Redacts and caps {@code args}; returns an unmodifiable list. Idempotent: a list this method returned
+     * comes back as it is, so records that redact on construction pay once however often they are copied.
+     */
     public static List<String> redact(List<String> args) {
+        if (args instanceof Redacted) {
+            return args;
+        }
         if (args == null || args.isEmpty()) {
             return List.of();
         }
         int keep = Math.min(args.size(), MAX_ARGS);
-        List<String> out = new ArrayList<>(keep + 1);
+        String[] out = new String[keep + (args.size() > keep ? 1 : 0)];
         boolean maskNext = false;
         for (int i = 0; i < keep; i++) {
             String arg = args.get(i) == null ? "" : args.get(i);
             if (maskNext && !arg.startsWith("-")) {
-                out.add(MASK);
+                out[i] = MASK;
                 maskNext = false;
                 continue;
             }
@@ -54,12 +60,12 @@ public final class CommandLines {
             if (redacted.equals(arg) && isSecretFlag(arg)) {
                 maskNext = true;
             }
-            out.add(cap(redacted));
+            out[i] = cap(redacted);
         }
         if (args.size() > keep) {
-            out.add("…(" + (args.size() - keep) + " more)");
+            out[keep] = "…(" + (args.size() - keep) + " more)";
         }
-        return Collections.unmodifiableList(out);
+        return new Redacted(out);
     }
 
     private static String redactArgument(String arg) {
@@ -68,8 +74,8 @@ public final class CommandLines {
         if (eq > 0 && SECRET_WORD.matcher(result.substring(0, eq)).find()) {
             result = result.substring(0, eq + 1) + MASK;
         }
-        Matcher url = URL_PASSWORD.matcher(result);
-        if (url.find()) {
+        Matcher url = result.contains("://") ? URL_PASSWORD.matcher(result) : null;
+        if (url != null && url.find()) {
             result = url.replaceAll("$1" + Matcher.quoteReplacement(MASK) + "$3");
         }
         return result;
@@ -80,8 +86,31 @@ public final class CommandLines {
         if (!arg.startsWith("-") || arg.indexOf('=') >= 0 || arg.length() < 4) {
             return false;
         }
-        String name = arg.replaceFirst("^-+", "").toLowerCase(Locale.ROOT);
+        int dashes = 0;
+        while (dashes < arg.length() && arg.charAt(dashes) == '-') {
+            dashes++;
+        }
+        String name = arg.substring(dashes).toLowerCase(Locale.ROOT);
         return SECRET_WORD.matcher(name).find() && name.length() <= 40;
+    }
+
+    /** What {@link #redact} returns, and only it: unmodifiable, and known to be redacted already. */
+    private static final class Redacted extends AbstractList<String> implements RandomAccess {
+        private final String[] items;
+
+        Redacted(String[] items) {
+            this.items = items;
+        }
+
+        @Override
+        public String get(int index) {
+            return items[index];
+        }
+
+        @Override
+        public int size() {
+            return items.length;
+        }
     }
 
     private static String cap(String arg) {
