@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -25,7 +26,26 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class KernelTestSupport {
 
+    /**
+     * The fanotify host source's ignore marks limited to files of this JVM and what it started: these
+     * machines are shared, and a test must not mark processes it did not start. Every test that runs the
+     * host source adds it to its configuration.
+     */
+    public static final String IGNORE_MARKS_WITHIN = "environguard.source.fanotify.ignore-marks-within";
+
     private KernelTestSupport() {
+    }
+
+    /** {@link #IGNORE_MARKS_WITHIN} set to this JVM. */
+    public static Map<String, String> ownProcessesOnly() {
+        return Map.of(IGNORE_MARKS_WITHIN, Long.toString(ProcessHandle.current().pid()));
+    }
+
+    /** {@code config} plus {@link #ownProcessesOnly()}. */
+    public static Map<String, String> ownProcessesOnly(Map<String, String> config) {
+        Map<String, String> out = new java.util.HashMap<>(config);
+        out.putAll(ownProcessesOnly());
+        return Map.copyOf(out);
     }
 
     /** Skips (locally) or fails (on CI) unless this JVM runs as root and the fanotify host source can run. */

@@ -157,6 +157,10 @@ public final class FanotifyBench {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        // This machine is shared: the guard may put ignore marks only on files of processes this harness
+        // started (all of them descend from this JVM), never on other processes' files. Production guards
+        // leave the key unset and mark any file that is neither environ nor mem.
+        cmd.add("-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid());
         cmd.addAll(options.listenerJvmArgs());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

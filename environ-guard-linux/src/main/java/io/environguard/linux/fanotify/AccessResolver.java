@@ -51,6 +51,9 @@ final class AccessResolver {
     private final PidNamespaceMapper mapper;
     private final Pidfds pidfds = new Pidfds();
     private final boolean threadPidfds;
+    private final ContainerIds containers;
+    private final RecentProcesses recent;
+    private final FdInspector links = new FdInspector();
 
     /**
      * @param instances    the current procfs instances
@@ -60,10 +63,24 @@ final class AccessResolver {
      *                     pinned by a pidfd while it is inspected
      */
     AccessResolver(Supplier<ProcInstanceTracker.Snapshot> instances, Path hostProc, boolean threadPidfds) {
+        this(instances, hostProc, threadPidfds, ProcessInspector.BeforeOpen.NONE, new ContainerIds(false),
+                new RecentProcesses(0));
+    }
+
+    /**
+     * As above; {@code beforeOpen} is told of every file of the host's {@code /proc} about to be opened (the
+     * source marks it so that the open makes no event: see {@link IgnoreMarks}), and {@code containers}
+     * remembers the container of each cgroup met, {@code recent} the processes inspected lately (pinned by
+     * pidfds: used only where the kernel gives pidfds).
+     */
+    AccessResolver(Supplier<ProcInstanceTracker.Snapshot> instances, Path hostProc, boolean threadPidfds,
+                   ProcessInspector.BeforeOpen beforeOpen, ContainerIds containers, RecentProcesses recent) {
         this.instances = instances;
-        this.host = new ProcessInspector(hostProc);
+        this.host = new ProcessInspector(hostProc, NativeProcReads.INSTANCE, beforeOpen);
         this.mapper = new PidNamespaceMapper(hostProc);
         this.threadPidfds = threadPidfds;
+        this.containers = containers;
+        this.recent = recent;
     }
 
     /** The access, or empty when the path is no per-process environ or mem file after all. */
@@ -123,42 +140,60 @@ final class AccessResolver {
         if (info == null && pidfd >= 0) {
             info = pidfds.info(pidfd).orElse(null);
         }
-        ProcessInfo.Builder fromEvent = ProcessInfo.builder(pid).exe(open.readerExe()).complete(false);
-        if (info != null) {
-            fromEvent.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
-        }
         if (open.readerGone()) {
             notes.add("the reader exited before its event was read: only its pid is known");
-            return fromEvent.build();
+            return fromEvent(open, info);
         }
         if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
             notes.add("the reader exited before it could be inspected: details are those read with the event"
                     + cgroupNote(info));
-            return fromEvent.build();
+            return fromEvent(open, info);
         }
-        // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat.
-        ProcessInfo proc = pidfd >= 0
-                ? host.inspectPinned(pid, ProcessInfo.UNKNOWN, info == null ? -1 : info.uid(), info == null ? -1 : info.gid())
-                : host.inspect(pid);
-        if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
-            // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
-            notes.add("the reader exited while it was inspected: details are those read with the event"
-                    + cgroupNote(info));
-            return fromEvent.build();
+        long now = System.nanoTime();
+        // The exe link (read by the kernel-read thread just after it queued the event) is asked for only where
+        // it is needed: to check a cached inspection, and when merging, after the reader's files are read.
+        ProcessInfo proc = pidfd >= 0 && recent.has(pid) ? recent.get(pid, open.readerExe(), now) : null;
+        boolean cached = proc != null;
+        if (!cached) {
+            // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat.
+            proc = pidfd >= 0 ? host.inspectPinned(pid, ProcessInfo.UNKNOWN, known(info, true)) : host.inspect(pid);
+            if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
+                // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
+                notes.add("the reader exited while it was inspected: details are those read with the event"
+                        + cgroupNote(info));
+                return fromEvent(open, info);
+            }
+            if (pidfd >= 0) {
+                remember(pidfd, info, proc);
+            }
         }
         ProcessInfo.Builder merged = proc.toBuilder();
         if (info != null) {
             merged.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
         }
-        if (open.readerExe() != null) {
-            // Read while the event was decoded, closer to the open than anything read since.
-            merged.exe(open.readerExe());
+        String exe = open.readerExe();
+        if (exe != null) {
+            // Read as the event was decoded, closer to the open than anything read since.
+            merged.exe(exe);
         } else if (proc.exe() == null) {
             // A process that opened a file has an executable; without one it has exited (a zombie).
             notes.add("the reader exited before its executable could be read");
             merged.complete(false);
         }
-        return merged.build();
+        ProcessInfo reader = merged.build();
+        if (!cached && pidfd >= 0) {
+            recent.put(pid, pidfd, reader, now);
+        }
+        return reader;
+    }
+
+    /** What the event itself told of the reader: its pid, exe and what its pidfd said; never complete. */
+    private static ProcessInfo fromEvent(RawAccess.Open open, PidfdInfo info) {
+        ProcessInfo.Builder b = ProcessInfo.builder(open.readerPid()).exe(open.readerExe()).complete(false);
+        if (info != null) {
+            b.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
+        }
+        return b.build();
     }
 
     /** The cgroup id names the reader's container or service when nothing else about it is left. */
@@ -180,45 +215,105 @@ final class AccessResolver {
         if (instance != null && !instance.hostInstance()) {
             notes.add("through " + instance.describe() + ", a procfs instance of this pid namespace");
         }
-        int tgid = tgidOf(tidInPath);
-        if (tgid <= 0 && path.hasTask()) {
-            tgid = tgidOf(path.pid());
+        Lookup lookup = tgidOf(tidInPath);
+        if (lookup.tgid() <= 0 && path.hasTask()) {
+            lookup = tgidOf(path.pid());
         }
-        if (tgid <= 0) {
-            notes.add("the target exited before it was resolved; " + tidInPath + " may have been a thread id");
-            return new Target(path.alias(), ProcessInfo.builder(path.hasTask() ? path.pid() : tidInPath)
-                    .tid(path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN).complete(false).build());
+        try {
+            int tgid = lookup.tgid();
+            if (tgid <= 0) {
+                notes.add("the target exited before it was resolved; " + tidInPath + " may have been a thread id");
+                return new Target(path.alias(), ProcessInfo.builder(path.hasTask() ? path.pid() : tidInPath)
+                        .tid(path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN).complete(false).build());
+            }
+            AliasKind alias = path.alias();
+            if (alias == AliasKind.PROCESS && tgid != tidInPath) {
+                alias = AliasKind.THREAD;
+            }
+            int tid = tgid != tidInPath || path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN;
+            return new Target(alias, inspectTarget(tgid, tid, lookup));
+        } finally {
+            if (lookup.pidfd() >= 0) {
+                LinuxLibC.close(lookup.pidfd());
+            }
         }
-        AliasKind alias = path.alias();
-        if (alias == AliasKind.PROCESS && tgid != tidInPath) {
-            alias = AliasKind.THREAD;
-        }
-        int tid = tgid != tidInPath || path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN;
-        return new Target(alias, inspectTarget(tgid, tid));
     }
 
     /**
      * The target's details. Where the kernel gives pidfds, the target is pinned by one for the inspection
      * (uid and gid from {@code PIDFD_GET_INFO}, identity from the pidfd's liveness afterwards), which opens
-     * four fewer {@code /proc} files than an unpinned inspection: each of those opens would also be an event
-     * for the kernel-read thread.
+     * four fewer {@code /proc} files than an unpinned inspection. The pidfd of the thread-id lookup serves
+     * when it names the process itself, the usual case.
      */
-    private ProcessInfo inspectTarget(int tgid, int tid) {
+    private ProcessInfo inspectTarget(int tgid, int tid, Lookup lookup) {
         if (threadPidfds) {
-            int fd = Pidfds.open(tgid, false);
+            boolean own = lookup.pidfd() < 0;
+            int fd = own ? Pidfds.open(tgid, false) : lookup.pidfd();
             if (fd >= 0) {
                 try {
-                    PidfdInfo info = pidfds.info(fd).orElse(null);
-                    ProcessInfo target = host.inspectPinned(tgid, tid, info == null ? -1 : info.uid(),
-                            info == null ? -1 : info.gid());
+                    PidfdInfo info = own ? pidfds.info(fd).orElse(null) : lookup.info();
+                    long now = System.nanoTime();
+                    if (recent.has(tgid)) {
+                        ProcessInfo cached = recent.get(tgid, exeOf(tgid), now);
+                        if (cached != null) {
+                            ProcessInfo.Builder b = cached.toBuilder().tid(tid);
+                            if (info != null) {
+                                b.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
+                            }
+                            return b.build();
+                        }
+                    }
+                    ProcessInfo target = host.inspectPinned(tgid, tid, known(info, false));
                     // Reaped during the inspection: /proc/<tgid> may have shown a process that reused the pid.
-                    return Pidfds.isAlive(fd) ? target : target.toBuilder().complete(false).build();
+                    if (!Pidfds.isAlive(fd)) {
+                        return target.toBuilder().complete(false).build();
+                    }
+                    remember(fd, info, target);
+                    recent.put(tgid, fd, target.toBuilder().tid(ProcessInfo.UNKNOWN).build(), now);
+                    return target;
                 } finally {
-                    LinuxLibC.close(fd);
+                    if (own) {
+                        LinuxLibC.close(fd);
+                    }
                 }
             }
         }
         return host.inspect(tgid, tid);
+    }
+
+    /** The {@code exe} link of host process {@code pid} (a readlink: no open, no event), or {@code null}. */
+    private String exeOf(int pid) {
+        int n = links.readLink(host.root() + "/" + pid + "/exe");
+        return n > 0 ? links.linkString(n) : null;
+    }
+
+    /**
+     * What the pidfd told (uid, gid, parent, and the container of its cgroup if met before); with
+     * {@code exeFromEvent} the inspection leaves the exe link to the caller, who has it from the event.
+     */
+    private ProcessInspector.Known known(PidfdInfo info, boolean exeFromEvent) {
+        if (info == null) {
+            return new ProcessInspector.Known(-1, -1, -1, exeFromEvent, null, false, null);
+        }
+        boolean containerKnown = containers.knows(info.cgroupId());
+        return new ProcessInspector.Known(info.uid(), info.gid(), info.ppid(), exeFromEvent, null, containerKnown,
+                containerKnown ? containers.get(info.cgroupId()) : null);
+    }
+
+    /**
+     * After an inspection that read the {@code cgroup} file of a live, pinned process: its container is that
+     * of its cgroup, if the process is still in the cgroup it was in before the read (asked of the pidfd again;
+     * this happens once per cgroup).
+     */
+    private void remember(int pidfd, PidfdInfo before, ProcessInfo inspected) {
+        if (before == null || before.cgroupId() <= 0 || !containers.enabled() || containers.knows(before.cgroupId())
+                || !inspected.complete()) {
+            return;
+        }
+        Optional<PidfdInfo> after = pidfds.info(pidfd);
+        if (after.isPresent() && after.get().cgroupId() == before.cgroupId()) {
+            containers.put(before.cgroupId(), inspected.containerId());
+        }
     }
 
     private Target foreignTarget(ProcPath path, ProcInstance instance, int localTid, ProcessInfo reader,
@@ -269,24 +364,32 @@ final class AccessResolver {
     private static final Pattern TAIL = Pattern.compile(
             "(/.*?|)/(?:[1-9][0-9]*|self|thread-self)(?:/task/[1-9][0-9]*)?/(?:environ|mem)(?: \\(deleted\\))?");
 
-    /** The process of thread {@code tid}: through a thread pidfd (no /proc open) where the kernel allows, else /proc. */
-    private int tgidOf(int tid) {
+    /**
+     * The process of thread {@code tid}: through a thread pidfd (no /proc open) where the kernel allows, else
+     * /proc. When the pidfd names the process itself ({@code tid} is the tgid) it is kept open in the answer,
+     * for the caller to pin the inspection with and then close.
+     */
+    private Lookup tgidOf(int tid) {
         if (threadPidfds) {
             int fd = Pidfds.open(tid, true);
             if (fd >= 0) {
-                try {
-                    Optional<PidfdInfo> info = pidfds.info(fd);
-                    if (info.isPresent() && info.get().tgid() > 0) {
-                        return info.get().tgid();
-                    }
-                } finally {
-                    LinuxLibC.close(fd);
+                Optional<PidfdInfo> info = pidfds.info(fd);
+                if (info.isPresent() && info.get().tgid() == tid) {
+                    return new Lookup(tid, fd, info.get());
+                }
+                LinuxLibC.close(fd);
+                if (info.isPresent() && info.get().tgid() > 0) {
+                    return new Lookup(info.get().tgid(), -1, null);
                 }
             } else if (fd == -Errno.ESRCH) {
-                return -1;
+                return new Lookup(-1, -1, null);
             }
         }
-        return host.tgidOf(tid);
+        return new Lookup(host.tgidOf(tid), -1, null);
+    }
+
+    /** A thread id's process; {@code pidfd} (owned by the holder, or -1) pins it when {@code tgid} is the tid. */
+    private record Lookup(int tgid, int pidfd, PidfdInfo info) {
     }
 
     private record Target(AliasKind alias, ProcessInfo info) {

@@ -61,6 +61,37 @@ final class FanotifyGroup implements AutoCloseable {
         return r == 0 ? 0 : LinuxLibC.errno();
     }
 
+    /**
+     * Adds an evictable ignore mark for {@code FAN_OPEN} on the inode open on {@code fd}: the kernel stops
+     * queueing opens of that file for this group (and only this group) until it evicts the inode.
+     *
+     * @return 0, or the errno
+     */
+    int ignoreOpens(int fd) {
+        int r = LinuxLibC.fanotify_mark(this.fd, IGNORE_FLAGS, Fanotify.FAN_OPEN, fd, (Pointer) null);
+        return r == 0 ? 0 : LinuxLibC.errno();
+    }
+
+    /** As {@link #ignoreOpens(int)}, for the file at {@code path} (a path lookup; it opens nothing). */
+    int ignoreOpens(String path) {
+        int r = LinuxLibC.fanotify_mark(fd, IGNORE_FLAGS, Fanotify.FAN_OPEN, LinuxLibC.AT_FDCWD, path);
+        return r == 0 ? 0 : LinuxLibC.errno();
+    }
+
+    /**
+     * Removes every inode mark of the group. The host source's only inode marks are ignore marks; its
+     * filesystem marks stay.
+     *
+     * @return 0, or the errno
+     */
+    int flushInodeMarks() {
+        int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_FLUSH, 0, LinuxLibC.AT_FDCWD, (Pointer) null);
+        return r == 0 ? 0 : LinuxLibC.errno();
+    }
+
+    private static final int IGNORE_FLAGS = Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_IGNORED_MASK
+            | Fanotify.FAN_MARK_IGNORED_SURV_MODIFY | Fanotify.FAN_MARK_EVICTABLE;
+
     /** Reads pending records into {@code buffer}: the byte count, or {@code -errno} ({@code -EAGAIN} when none). */
     int read(Memory buffer) {
         return Fanotify.read(fd, buffer);

@@ -4,6 +4,7 @@ import io.environguard.api.Coverage;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.OpenFileLimit;
 import io.environguard.linux.nativeio.Wakeup;
@@ -67,6 +68,8 @@ public final class FanotifyHostSource implements EventSource {
     private volatile ProcInstanceTracker tracker;
     private BlockingQueue<RawAccess> queue;
     private volatile KernelReader reader;
+    private volatile IgnoreMarks ignoreMarks;
+    private RecentProcesses recent;
     private ResolverLoop resolver;
     private MountWatcher watcher;
     private final List<Thread> threads = new ArrayList<>(3);
@@ -128,14 +131,26 @@ public final class FanotifyHostSource implements EventSource {
             throw new IOException("the fanotify source cannot run: " + FanotifySupport.describeMarkFailure(host.markErrno()));
         }
         queue = new ArrayBlockingQueue<>(settings.resolverQueue());
-        reader = new KernelReader(group, wakeup.fd(), queue, settings.resolverQueue());
-        resolver = new ResolverLoop(queue, new AccessResolver(tracker::snapshot, PROC, support.reportsPidfd()), listener);
+        ignoreMarks = new IgnoreMarks(group, settings.ignoreMarks(), settings.ignoreMarksWithin(), deviceOf(PROC));
+        IgnoreMarks marks = ignoreMarks;
+        recent = new RecentProcesses(settings.processCacheTtl().toNanos());
+        reader = new KernelReader(group, wakeup.fd(), queue, settings.resolverQueue(), marks, PROC.toString(),
+                settings.batchWindow().toNanos());
+        resolver = new ResolverLoop(queue, new AccessResolver(tracker::snapshot, PROC, support.reportsPidfd(),
+                (pid, ppid, file) -> marks.beforeRead(pid, ppid, file.toString()), ContainerIds.forHost(PROC),
+                recent), listener);
         watcher = new MountWatcher(tracker, PROC.toString(), wakeup.fd(), settings.rescanInterval());
         startThread(resolver, "fanotify-resolver (environguard)");
         startThread(reader, "fanotify-reader (environguard)");
         startThread(watcher, "fanotify-mounts (environguard)");
         LOG.info("fanotify source watching {} procfs instance(s)", snapshot.byDevice().values().stream()
                 .filter(ProcInstance::marked).count());
+    }
+
+    /** The device of the file system at {@code path} (a statx: it opens nothing), or -1. */
+    private static long deviceOf(Path path) {
+        FdInspector fds = new FdInspector();
+        return fds.stat(path.toString()) == 0 ? fds.device() : -1;
     }
 
     private void startThread(Runnable task, String name) {
@@ -182,6 +197,17 @@ public final class FanotifyHostSource implements EventSource {
                     ? "kernel queue unlimited (FAN_UNLIMITED_QUEUE): kernel memory grows while the reader lags"
                     : "kernel queue bounded by fs.fanotify.max_queued_events (" + maxQueuedEvents()
                     + "); beyond it events are dropped and reported as queue_overflow");
+        }
+        IgnoreMarks marks = ignoreMarks;
+        if (t != null && marks != null) {
+            if (marks.active()) {
+                watching.add("evictable ignore marks on /proc files that are neither environ nor mem ("
+                        + marks.placed() + " placed, " + marks.flushes() + " flush(es) at "
+                        + settings.ignoreMarks() + "): their next opens make no event"
+                        + (settings.ignoreMarksWithin() > 0 ? "; only files of process " + settings.ignoreMarksWithin()
+                        + " and its descendants" : ""));
+            }
+            marks.degradation().ifPresent(blind::add);
         }
         KernelReader r = reader;
         if (r != null && r.failure() != null) {
@@ -230,6 +256,13 @@ public final class FanotifyHostSource implements EventSource {
         return r == null ? 0 : r.eventsRead();
     }
 
+    /** The group's descriptor, or -1 before start (for tests: its fdinfo lists the marks). */
+    int groupFd() {
+        synchronized (lock) {
+            return group == null || closed ? -1 : group.fd();
+        }
+    }
+
     /** The current procfs instances (for tests and coverage). */
     ProcInstanceTracker.Snapshot instances() {
         ProcInstanceTracker t = tracker;
@@ -268,6 +301,9 @@ public final class FanotifyHostSource implements EventSource {
             if (t.getName().startsWith("fanotify-resolver")) {
                 join(t);
             }
+        }
+        if (recent != null) {
+            recent.close(); // the resolver thread has ended (or was given up on: it then holds no pidfd of it)
         }
         if (queue != null) {
             for (RawAccess item; (item = queue.poll()) != null; ) {

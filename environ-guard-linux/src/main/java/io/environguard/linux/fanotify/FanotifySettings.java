@@ -20,17 +20,34 @@ import java.util.List;
  * @param rescanInterval  how often the mount tables of other mount namespaces are scanned for new procfs
  *                        instances (this process's own table is watched continuously)
  * @param otherNamespaces whether to look for procfs instances of other mount namespaces at all
+ * @param ignoreMarks     how many evictable ignore marks (on {@code /proc} files that are neither environ nor mem)
+ *                        may be placed before they are flushed and placing starts over; 0 places none
+ *                        (see {@link IgnoreMarks})
+ * @param ignoreMarksWithin 0, or a pid: only files of that process and its descendants get ignore marks (for
+ *                        test harnesses on shared machines, which must not mark processes they did not start)
+ * @param processCacheTtl how long the details of a process the resolver inspected may serve again for that same
+ *                        process (pinned by a pidfd, same executable; see {@link RecentProcesses}); 0 reads them
+ *                        afresh for every access
+ * @param batchWindow     after a read of the kernel queue that found events, how long the kernel-read thread
+ *                        lets more gather before it reads again (an event after a quiet spell is read at once);
+ *                        0 reads again at once
  */
-record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration rescanInterval, boolean otherNamespaces) {
+record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration rescanInterval, boolean otherNamespaces,
+                        int ignoreMarks, int ignoreMarksWithin, Duration processCacheTtl, Duration batchWindow) {
 
     static final String PREFIX = "environguard.source.fanotify.";
     static final String UNLIMITED_QUEUE = PREFIX + "unlimited-queue";
     static final String RESOLVER_QUEUE = PREFIX + "resolver-queue";
     static final String RESCAN_INTERVAL = PREFIX + "rescan-interval";
     static final String OTHER_NAMESPACES = PREFIX + "other-namespaces";
+    static final String IGNORE_MARKS = PREFIX + "ignore-marks";
+    static final String IGNORE_MARKS_WITHIN = PREFIX + "ignore-marks-within";
+    static final String PROCESS_CACHE_TTL = PREFIX + "process-cache-ttl";
+    static final String BATCH_WINDOW = PREFIX + "batch-window";
 
     /** Every key this source reads. */
-    static final List<String> KEYS = List.of(UNLIMITED_QUEUE, RESOLVER_QUEUE, RESCAN_INTERVAL, OTHER_NAMESPACES);
+    static final List<String> KEYS = List.of(UNLIMITED_QUEUE, RESOLVER_QUEUE, RESCAN_INTERVAL, OTHER_NAMESPACES,
+            IGNORE_MARKS, IGNORE_MARKS_WITHIN, PROCESS_CACHE_TTL, BATCH_WINDOW);
 
     FanotifySettings {
         if (resolverQueue < 1) {
@@ -39,6 +56,21 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
         if (rescanInterval.isNegative() || rescanInterval.isZero() || rescanInterval.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("configuration key " + RESCAN_INTERVAL
                     + ": expected a positive duration of at most 24 days");
+        }
+        if (ignoreMarks < 0) {
+            throw new IllegalArgumentException("configuration key " + IGNORE_MARKS + ": expected 0 or more");
+        }
+        if (ignoreMarksWithin < 0) {
+            throw new IllegalArgumentException("configuration key " + IGNORE_MARKS_WITHIN
+                    + ": expected a pid, or 0 for every process");
+        }
+        if (processCacheTtl.isNegative() || processCacheTtl.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new IllegalArgumentException("configuration key " + PROCESS_CACHE_TTL
+                    + ": expected a duration from 0 to 1 minute");
+        }
+        if (batchWindow.isNegative() || batchWindow.compareTo(Duration.ofMillis(10)) > 0) {
+            throw new IllegalArgumentException("configuration key " + BATCH_WINDOW
+                    + ": expected a duration from 0 to 10ms");
         }
     }
 
@@ -51,6 +83,10 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
                 config.getBoolean(UNLIMITED_QUEUE, true),
                 config.getInt(RESOLVER_QUEUE, 16384),
                 config.getDuration(RESCAN_INTERVAL, Duration.ofSeconds(10)),
-                config.getBoolean(OTHER_NAMESPACES, true));
+                config.getBoolean(OTHER_NAMESPACES, true),
+                config.getInt(IGNORE_MARKS, 16384),
+                config.getInt(IGNORE_MARKS_WITHIN, 0),
+                config.getDuration(PROCESS_CACHE_TTL, Duration.ofSeconds(1)),
+                config.getDuration(BATCH_WINDOW, Duration.ofNanos(200_000)));
     }
 }

@@ -19,7 +19,12 @@ public final class Fanotify {
 
     public static final int FAN_MARK_ADD = 0x1;
     public static final int FAN_MARK_REMOVE = 0x2;
+    public static final int FAN_MARK_IGNORED_MASK = 0x20;
+    public static final int FAN_MARK_IGNORED_SURV_MODIFY = 0x40;
+    public static final int FAN_MARK_FLUSH = 0x80;
     public static final int FAN_MARK_FILESYSTEM = 0x100;
+    /** Linux 5.19: an inode mark that does not pin the inode; it goes when the kernel evicts the inode. */
+    public static final int FAN_MARK_EVICTABLE = 0x200;
 
     public static final long FAN_OPEN = 0x20;
     public static final long FAN_Q_OVERFLOW = 0x4000;

@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads what an open descriptor points at without allocating: {@code readlink("/proc/self/fd/N")} into a
- * reused buffer, and the device of the file ({@code statx} with {@code AT_EMPTY_PATH}). Neither call opens
- * a file, so neither produces a fanotify event of its own.
+ * reused buffer, and the type, mode, inode and device of the file ({@code statx} with {@code AT_EMPTY_PATH}).
+ * Neither call opens a file, so neither produces a fanotify event of its own.
  *
  * <p>An instance holds reused native buffers and is confined to one thread.
  *
@@ -27,6 +27,10 @@ public final class FdInspector {
 
     private static final byte[] FD_PREFIX = "/proc/self/fd/".getBytes(StandardCharsets.US_ASCII);
     private static final int STATX_SIZE = 256;
+    /** {@code STATX_TYPE | STATX_MODE | STATX_INO}; the device is always filled. */
+    private static final int STATX_MASK = 0x1 | 0x2 | 0x100;
+    private static final int STATX_MODE = 28;
+    private static final int STATX_INO = 32;
     private static final int STATX_DEV_MAJOR = 136;
     private static final int STATX_DEV_MINOR = 140;
 
@@ -91,9 +95,37 @@ public final class FdInspector {
      * {@code -errno}. For procfs it names the instance (superblock).
      */
     public long deviceOf(int fd) {
-        if (LinuxLibC.statx(fd, emptyPath, LinuxLibC.AT_EMPTY_PATH, 0, statx) != 0) {
-            return -LinuxLibC.errno();
-        }
+        int r = stat(fd);
+        return r == 0 ? device() : r;
+    }
+
+    /**
+     * {@code statx} of the file open on {@code fd}; on success {@link #mode()}, {@link #inode()} and
+     * {@link #device()} describe it until the next call.
+     *
+     * @return 0, or {@code -errno}
+     */
+    public int stat(int fd) {
+        return LinuxLibC.statx(fd, emptyPath, LinuxLibC.AT_EMPTY_PATH, STATX_MASK, statx) == 0 ? 0 : -LinuxLibC.errno();
+    }
+
+    /** As {@link #stat(int)}, for a path (followed if it is a symbolic link); for rare calls. */
+    public int stat(String path) {
+        return LinuxLibC.statx(LinuxLibC.AT_FDCWD, path, 0, STATX_MASK, statx) == 0 ? 0 : -LinuxLibC.errno();
+    }
+
+    /** {@code st_mode} of the last {@link #stat}: file type and permission bits. */
+    public int mode() {
+        return statx.getShort(STATX_MODE) & 0xFFFF;
+    }
+
+    /** The inode number of the last {@link #stat}. */
+    public long inode() {
+        return statx.getLong(STATX_INO);
+    }
+
+    /** The device of the last {@link #stat}, packed as {@link #deviceOf} returns it. */
+    public long device() {
         return device(statx.getInt(STATX_DEV_MAJOR), statx.getInt(STATX_DEV_MINOR));
     }
 

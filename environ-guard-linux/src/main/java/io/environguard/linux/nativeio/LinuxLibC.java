@@ -43,6 +43,9 @@ public final class LinuxLibC {
 
     public static final int SEEK_SET = 0;
 
+    /** {@code fcntl} command: duplicate a descriptor with close-on-exec set. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
+
     public static final int AT_FDCWD = -100;
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -136,6 +139,9 @@ public final class LinuxLibC {
 
     public static native int close(int fd);
 
+    /** {@code fcntl} is variadic in C; as for {@link #syscall}, an integer third argument travels in a register. */
+    public static native int fcntl(int fd, int cmd, long arg);
+
     public static native long lseek(int fd, long offset, int whence);
 
     public static native int memcmp(Pointer a, Pointer b, long n);
@@ -171,6 +177,8 @@ public final class LinuxLibC {
     public static native int eventfd(int initval, int flags);
 
     public static native int statx(int dirfd, Pointer path, int flags, int mask, Pointer buf);
+
+    public static native int statx(int dirfd, String path, int flags, int mask, Pointer buf);
 
     public static native int getrlimit(int resource, Pointer rlim);
 

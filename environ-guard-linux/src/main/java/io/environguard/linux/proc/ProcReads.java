@@ -8,9 +8,11 @@ import java.nio.file.Path;
 
 /**
  * How {@link ProcessInspector} touches the filesystem: one read or one readlink per call. A seam so
- * that tests can make a process vanish between two particular reads, deterministically.
+ * that tests can make a process vanish between two particular reads, deterministically, and so that a
+ * caller on a hot path can read through libc (the fanotify source's {@code NativeProcReads}) while this package stays
+ * free of native code.
  */
-interface ProcReads {
+public interface ProcReads {
 
     /** Reads at most {@code maxBytes} of {@code file}. */
     byte[] read(Path file, int maxBytes) throws IOException;

@@ -37,15 +37,41 @@ public final class ProcessInspector {
 
     private final Path procRoot;
     private final ProcReads reads;
+    private final BeforeOpen beforeOpen;
+
+    /**
+     * Told of every file an inspector is about to open (not of readlinks, which open nothing). The fanotify
+     * source uses it to keep its own reads from becoming events of its own.
+     */
+    @FunctionalInterface
+    public interface BeforeOpen {
+        /** No-op. */
+        BeforeOpen NONE = (pid, ppid, file) -> { };
+
+        /**
+         * {@code file} of process (or thread) {@code pid}, whose parent is {@code ppid} if the caller said so
+         * ({@link Known#ppid}; else -1), is about to be opened.
+         */
+        void beforeOpen(int pid, int ppid, Path file);
+    }
 
     /** @param procRoot where procfs is read from: {@code Path.of("/proc")}, or a simulated tree in tests */
     public ProcessInspector(Path procRoot) {
-        this(procRoot, ProcReads.FILES);
+        this(procRoot, ProcReads.FILES, BeforeOpen.NONE);
     }
 
     ProcessInspector(Path procRoot, ProcReads reads) {
+        this(procRoot, reads, BeforeOpen.NONE);
+    }
+
+    /**
+     * An inspector that reads through {@code reads} and tells {@code beforeOpen} of each file it is about to
+     * open.
+     */
+    public ProcessInspector(Path procRoot, ProcReads reads, BeforeOpen beforeOpen) {
         this.procRoot = Objects.requireNonNull(procRoot, "procRoot");
         this.reads = Objects.requireNonNull(reads, "reads");
+        this.beforeOpen = Objects.requireNonNull(beforeOpen, "beforeOpen");
     }
 
     /** The root procfs is read from. */
@@ -63,7 +89,7 @@ public final class ProcessInspector {
 
     /** As {@link #inspect(int)}, recording {@code tid} (the acting thread) in the result. */
     public ProcessInfo inspect(int pid, int tid) {
-        return inspect(pid, tid, false, -1, -1);
+        return inspect(pid, tid, false, Known.NOTHING);
     }
 
     /**
@@ -90,10 +116,39 @@ public final class ProcessInspector {
      *         was still the same one throughout is the caller's to check, with its pidfd
      */
     public ProcessInfo inspectPinned(int pid, int tid, int uid, int gid) {
-        return inspect(pid, tid, true, uid, gid);
+        return inspect(pid, tid, true, new Known(uid, gid, -1, false, null, false, null));
     }
 
-    private ProcessInfo inspect(int pid, int tid, boolean pinned, int knownUid, int knownGid) {
+    /**
+     * As {@link #inspectPinned(int, int, int, int)}, for a caller that knows more: what it knows is taken as
+     * it is and not read (a known {@code exe} saves a readlink, a known container id the {@code cgroup} file).
+     */
+    public ProcessInfo inspectPinned(int pid, int tid, Known known) {
+        return inspect(pid, tid, true, Objects.requireNonNull(known, "known"));
+    }
+
+    /**
+     * What a caller that pins the process already knows of it.
+     *
+     * @param uid            the real uid, or -1 to read it from {@code status}
+     * @param gid            the real gid, or -1 to read it from {@code status}
+     * @param ppid           the parent's pid, or -1; only passed on to {@link BeforeOpen} (the parent in the
+     *                       result is what {@code stat} says)
+     * @param exeKnown       whether {@code exe} is known (else the {@code exe} link is read)
+     * @param exe            the {@code exe} link when known; {@code null} when there is none or the caller
+     *                       will set it on the result itself
+     * @param containerKnown whether {@code containerId} is known (else {@code cgroup} is read)
+     * @param containerId    the container id when known; {@code null} for a process on the host
+     */
+    public record Known(int uid, int gid, int ppid, boolean exeKnown, String exe, boolean containerKnown,
+                        String containerId) {
+        /** Nothing is known: every file is read. */
+        public static final Known NOTHING = new Known(-1, -1, -1, false, null, false, null);
+    }
+
+    private ProcessInfo inspect(int pid, int tid, boolean pinned, Known known) {
+        int knownUid = known.uid();
+        int knownGid = known.gid();
         ProcessInfo.Builder info = ProcessInfo.builder(pid).tid(tid);
         if (pid <= 0) {
             return info.complete(false).build();
@@ -101,7 +156,7 @@ public final class ProcessInspector {
         Path dir = procRoot.resolve(Integer.toString(pid));
         ProcStat stat;
         try {
-            stat = ProcStatParser.parse(reads.read(dir.resolve("stat"), MAX_SMALL_FILE_BYTES));
+            stat = ProcStatParser.parse(read(pid, known.ppid(), dir, "stat", MAX_SMALL_FILE_BYTES));
         } catch (IOException | ProcParseException e) {
             // Without stat there is no start time to tie the other files to this process: stop here.
             return info.complete(false).build();
@@ -113,7 +168,7 @@ public final class ProcessInspector {
             info.uid(knownUid).gid(knownGid);
         } else {
             try {
-                ProcStatus status = ProcStatusParser.parse(reads.read(dir.resolve("status"), MAX_SMALL_FILE_BYTES));
+                ProcStatus status = ProcStatusParser.parse(read(pid, known.ppid(), dir, "status", MAX_SMALL_FILE_BYTES));
                 info.uid(status.uid()).gid(status.gid());
                 complete &= status.uid() >= 0 && status.gid() >= 0;
             } catch (IOException | ProcParseException e) {
@@ -123,7 +178,7 @@ public final class ProcessInspector {
 
         if (!pinned) {
             try {
-                byte[] comm = reads.read(dir.resolve("comm"), MAX_SMALL_FILE_BYTES);
+                byte[] comm = read(pid, known.ppid(), dir, "comm", MAX_SMALL_FILE_BYTES);
                 int length = comm.length > 0 && comm[comm.length - 1] == '\n' ? comm.length - 1 : comm.length;
                 info.comm(new String(comm, 0, length, StandardCharsets.UTF_8));
             } catch (IOException e) {
@@ -131,39 +186,53 @@ public final class ProcessInspector {
             }
         }
 
+        if (known.exeKnown()) {
+            info.exe(known.exe());
+        } else {
+            try {
+                info.exe(reads.readLink(dir.resolve("exe")));
+            } catch (NoSuchFileException e) {
+                // Kernel threads and zombies have no exe; a vanished process is caught by the stat re-read.
+            } catch (IOException e) {
+                complete = false;
+            }
+        }
+
         try {
-            info.exe(reads.readLink(dir.resolve("exe")));
-        } catch (NoSuchFileException e) {
-            // Kernel threads and zombies have no exe; a vanished process is caught by the stat re-read.
+            info.cmdline(CmdlineParser.parse(read(pid, known.ppid(), dir, "cmdline", MAX_CMDLINE_BYTES)));
         } catch (IOException e) {
             complete = false;
         }
 
-        try {
-            info.cmdline(CmdlineParser.parse(reads.read(dir.resolve("cmdline"), MAX_CMDLINE_BYTES)));
-        } catch (IOException e) {
-            complete = false;
-        }
-
-        try {
-            info.containerId(CgroupParser.parse(reads.read(dir.resolve("cgroup"), MAX_SMALL_FILE_BYTES)).containerId());
-        } catch (IOException | ProcParseException e) {
-            complete = false;
+        if (known.containerKnown()) {
+            info.containerId(known.containerId());
+        } else {
+            try {
+                info.containerId(CgroupParser.parse(read(pid, known.ppid(), dir, "cgroup", MAX_SMALL_FILE_BYTES)).containerId());
+            } catch (IOException | ProcParseException e) {
+                complete = false;
+            }
         }
 
         if (!pinned) {
-            complete &= sameProcess(dir, stat.startTime());
+            complete &= sameProcess(pid, known.ppid(), dir, stat.startTime());
         }
         return info.complete(complete).build();
     }
 
     /** Whether {@code dir} still holds the process that started at {@code startTime}. */
-    private boolean sameProcess(Path dir, long startTime) {
+    private boolean sameProcess(int pid, int ppid, Path dir, long startTime) {
         try {
-            return ProcStatParser.parse(reads.read(dir.resolve("stat"), MAX_SMALL_FILE_BYTES)).startTime() == startTime;
+            return ProcStatParser.parse(read(pid, ppid, dir, "stat", MAX_SMALL_FILE_BYTES)).startTime() == startTime;
         } catch (IOException | ProcParseException e) {
             return false;
         }
+    }
+
+    private byte[] read(int pid, int ppid, Path dir, String name, int maxBytes) throws IOException {
+        Path file = dir.resolve(name);
+        beforeOpen.beforeOpen(pid, ppid, file);
+        return reads.read(file, maxBytes);
     }
 
     /** Thread group id of task {@code tid} (from {@code <root>/<tid>/status} Tgid), or {@code -1} if gone or unreadable. */
@@ -172,7 +241,7 @@ public final class ProcessInspector {
             return -1;
         }
         try {
-            return ProcStatusParser.parse(reads.read(procRoot.resolve(Integer.toString(tid)).resolve("status"),
+            return ProcStatusParser.parse(read(tid, -1, procRoot.resolve(Integer.toString(tid)), "status",
                     MAX_SMALL_FILE_BYTES)).tgid();
         } catch (IOException | ProcParseException e) {
             return -1;
@@ -185,7 +254,7 @@ public final class ProcessInspector {
             return null;
         }
         try {
-            int ppid = ProcStatParser.parse(reads.read(procRoot.resolve(Integer.toString(pid)).resolve("stat"),
+            int ppid = ProcStatParser.parse(read(pid, -1, procRoot.resolve(Integer.toString(pid)), "stat",
                     MAX_SMALL_FILE_BYTES)).ppid();
             return ppid <= 0 ? null : reads.readLink(procRoot.resolve(Integer.toString(ppid)).resolve("exe"));
         } catch (IOException | ProcParseException e) {

@@ -48,8 +48,8 @@ class FanotifySweepKernelTest {
         RecordingSink sink = new RecordingSink();
         try (Children children = new Children();
              EnvironGuard guard = EnvironGuard.builder()
-                     .config(GuardConfig.of(Map.of(EnvironGuard.SOURCE, "fanotify",
-                             PolicyConfig.SWEEP_THRESHOLD, "10", PolicyConfig.SWEEP_WINDOW, "60s")))
+                     .config(GuardConfig.of(KernelTestSupport.ownProcessesOnly(Map.of(EnvironGuard.SOURCE, "fanotify",
+                             PolicyConfig.SWEEP_THRESHOLD, "10", PolicyConfig.SWEEP_WINDOW, "60s"))))
                      .addSink("recording", sink)
                      .build()
                      .start()) {

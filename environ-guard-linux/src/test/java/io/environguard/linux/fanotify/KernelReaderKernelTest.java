@@ -50,7 +50,9 @@ class KernelReaderKernelTest {
             assertTrue(tracker[0].rescan().host().marked());
             beforeReading.run();
             ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(100_000);
-            KernelReader reader = new KernelReader(group, wakeup.fd(), queue, 100_000);
+            KernelReader reader = new KernelReader(group, wakeup.fd(), queue, 100_000,
+                    new IgnoreMarks(group, 16384, (int) ProcessHandle.current().pid(), IgnoreMarksKernelTest.procDevice()),
+                    "/proc", 200_000);
             Thread thread = new Thread(reader, "fanotify-reader (test)");
             thread.start();
             try {

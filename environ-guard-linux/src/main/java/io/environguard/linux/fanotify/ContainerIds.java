@@ -1,0 +1,72 @@
+package io.environguard.linux.fanotify;
+
+import io.environguard.linux.proc.CgroupInfo;
+import io.environguard.linux.proc.CgroupParser;
+import io.environguard.linux.proc.ProcParseException;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Container ids by cgroup v2 id, so that the resolver reads a process's {@code cgroup} file only the first time
+ * it meets its cgroup: {@code PIDFD_GET_INFO} names the cgroup without opening anything, and every process of
+ * one cgroup is in the same container.
+ *
+ * <p>Only on a host whose processes are in the unified hierarchy alone (a {@code cgroup} file of one
+ * {@code 0::} line, as this process's is): on a hybrid host the container may be named by a v1 hierarchy, which
+ * the v2 id does not identify. A cgroup v2 id is the inode number of the cgroup's directory and is not reused
+ * while the host runs; cgroup v2 directories cannot be renamed. Bounded; confined to the resolver thread.
+ */
+final class ContainerIds {
+
+    private static final int MAX_ENTRIES = 4096;
+
+    private final boolean enabled;
+    private final Map<Long, String> byCgroup = new HashMap<>();
+
+    ContainerIds(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** A cache that is on when {@code <proc>/self/cgroup} shows the unified hierarchy alone. */
+    static ContainerIds forHost(Path proc) {
+        return new ContainerIds(unifiedOnly(proc.resolve("self").resolve("cgroup")));
+    }
+
+    static boolean unifiedOnly(Path selfCgroup) {
+        try (InputStream in = new FileInputStream(selfCgroup.toFile())) {
+            CgroupInfo info = CgroupParser.parse(in.readNBytes(64 * 1024));
+            return info.entries().size() == 1 && info.entries().get(0).hierarchyId() == 0;
+        } catch (IOException | ProcParseException e) {
+            return false;
+        }
+    }
+
+    boolean enabled() {
+        return enabled;
+    }
+
+    /** Whether the container of cgroup {@code cgroupId} is known (it may be "none": {@link #get} is then null). */
+    boolean knows(long cgroupId) {
+        return enabled && cgroupId > 0 && byCgroup.containsKey(cgroupId);
+    }
+
+    /** The container id of cgroup {@code cgroupId}, {@code null} for the host; only after {@link #knows}. */
+    String get(long cgroupId) {
+        return byCgroup.get(cgroupId);
+    }
+
+    /** Records what a {@code cgroup} file read for a process of cgroup {@code cgroupId} said. */
+    void put(long cgroupId, String containerId) {
+        if (!enabled || cgroupId <= 0) {
+            return;
+        }
+        if (byCgroup.size() >= MAX_ENTRIES) {
+            byCgroup.clear();
+        }
+        byCgroup.put(cgroupId, containerId);
+    }
+}

@@ -1,0 +1,53 @@
+package io.environguard.linux.fanotify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.environguard.api.GuardConfig;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The fanotify host source's keys: defaults, and a clear error naming the key for a value out of range. */
+class FanotifySettingsTest {
+
+    @Test
+    void defaults() {
+        FanotifySettings s = FanotifySettings.defaults();
+        assertEquals(16384, s.ignoreMarks());
+        assertEquals(0, s.ignoreMarksWithin());
+        assertEquals(Duration.ofSeconds(1), s.processCacheTtl());
+        assertEquals(Duration.ofNanos(200_000), s.batchWindow());
+        assertTrue(s.unlimitedQueue());
+    }
+
+    @Test
+    void everyKeyIsListed() {
+        assertTrue(FanotifySettings.KEYS.containsAll(java.util.List.of(FanotifySettings.IGNORE_MARKS,
+                FanotifySettings.IGNORE_MARKS_WITHIN, FanotifySettings.PROCESS_CACHE_TTL, FanotifySettings.BATCH_WINDOW)));
+    }
+
+    @Test
+    void valuesAreRead() {
+        FanotifySettings s = FanotifySettings.from(GuardConfig.of(Map.of(FanotifySettings.IGNORE_MARKS, "0",
+                FanotifySettings.IGNORE_MARKS_WITHIN, "4242", FanotifySettings.PROCESS_CACHE_TTL, "0s",
+                FanotifySettings.BATCH_WINDOW, "50us")));
+        assertEquals(0, s.ignoreMarks());
+        assertEquals(4242, s.ignoreMarksWithin());
+        assertEquals(Duration.ZERO, s.processCacheTtl());
+        assertEquals(Duration.ofNanos(50_000), s.batchWindow());
+    }
+
+    @Test
+    void outOfRangeValuesNameTheirKey() {
+        for (Map.Entry<String, String> bad : Map.of(FanotifySettings.IGNORE_MARKS, "-1",
+                FanotifySettings.IGNORE_MARKS_WITHIN, "-5", FanotifySettings.PROCESS_CACHE_TTL, "2m",
+                FanotifySettings.BATCH_WINDOW, "11ms").entrySet()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> FanotifySettings.from(GuardConfig.of(Map.of(bad.getKey(), bad.getValue()))), bad.toString());
+            assertTrue(e.getMessage().contains(bad.getKey()), e.getMessage());
+            assertTrue(!e.getMessage().contains(bad.getValue()), "the message repeats the value: " + e.getMessage());
+        }
+    }
+}
