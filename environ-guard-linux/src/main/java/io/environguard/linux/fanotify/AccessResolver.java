@@ -150,12 +150,11 @@ final class AccessResolver {
             return fromEvent(open, info);
         }
         long now = System.nanoTime();
-        // The exe link (read by the kernel-read thread just after it queued the event) is asked for only where
-        // it is needed: to check a cached inspection, and when merging, after the reader's files are read.
         ProcessInfo proc = pidfd >= 0 && recent.has(pid) ? recent.get(pid, open.readerExe(), now) : null;
         boolean cached = proc != null;
         if (!cached) {
-            // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat.
+            // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat,
+            // and the exe link read with the event is not read again.
             proc = pidfd >= 0 ? host.inspectPinned(pid, ProcessInfo.UNKNOWN, known(info, true)) : host.inspect(pid);
             if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
                 // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
@@ -289,7 +288,7 @@ final class AccessResolver {
 
     /**
      * What the pidfd told (uid, gid, parent, and the container of its cgroup if met before); with
-     * {@code exeFromEvent} the inspection leaves the exe link to the caller, who has it from the event.
+     * {@code exeFromEvent} the inspection leaves the exe link to the caller, who read it with the event.
      */
     private ProcessInspector.Known known(PidfdInfo info, boolean exeFromEvent) {
         if (info == null) {

@@ -30,10 +30,9 @@ import org.slf4j.LoggerFactory;
  * so that its next open makes no event, unless the read came from a backlog (it nearly filled the buffer):
  * then draining comes first. A small cache of inode numbers keeps many opens of one file from marking it
  * again and again. Then the descriptors are closed. Only for the rare opens that pass the filter does it
- * allocate: the path string, the device of the file (which procfs instance), and the opener's pidfd
- * information (ppid, uid, gid) and {@code exe} link, read here because short-lived readers such as
- * {@code cat} are gone by the time a busy resolver gets to them; the link right after the open is queued
- * (see {@link RawAccess.ExeLink}).
+ * allocate: the path string, the device of the file (which procfs instance), and the opener's {@code exe}
+ * link and pidfd information (ppid, uid, gid), read here because short-lived readers such as {@code cat}
+ * are gone by the time a resolver gets to them.
  * It never blocks on the resolver: a full queue counts as a {@code resolver_backlog} loss.
  */
 final class KernelReader implements Runnable {
@@ -243,27 +242,24 @@ final class KernelReader implements Runnable {
             return;
         }
         String path = fds.linkString(length);
+        // The exe link next: a short-lived reader such as cat may be gone a few microseconds later.
+        String exe = null;
+        if (pid > 0) {
+            int n = fds.readLink("/proc/" + pid + "/exe");
+            exe = n > 0 ? fds.linkString(n) : null;
+        }
         if (!statted) {
             device = fds.deviceOf(fd);
         }
         LinuxLibC.close(fd);
         PidfdInfo info = pidfd >= 0 ? pidfds.info(pidfd).orElse(null) : null;
         boolean readerGone = pidfd == Fanotify.FAN_NOFD || pidfd == -Errno.ESRCH;
-        RawAccess.ExeLink exe = new RawAccess.ExeLink();
         RawAccess.Open open = new RawAccess.Open(batchTime, pid, pidfd >= 0 ? pidfd : -1, readerGone, path, device,
                 exe, info);
         if (!queue.offer(open)) {
             closeIfOpen(pidfd);
             batch.resolverBacklog();
-            return;
         }
-        // Queued first, read second: the resolver wakes and starts on the reader's other files meanwhile.
-        String link = null;
-        if (pid > 0) {
-            int n = fds.readLink("/proc/" + pid + "/exe");
-            link = n > 0 ? fds.linkString(n) : null;
-        }
-        exe.set(link);
     }
 
     /**

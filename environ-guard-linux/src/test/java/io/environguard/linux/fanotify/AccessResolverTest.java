@@ -184,7 +184,7 @@ class AccessResolverTest {
 
     @Test
     void aReaderGoneBeforeTheReadKeepsItsPid() {
-        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 600, -1, true, "/proc/42/environ", HOST_DEV, (String) null, null));
+        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 600, -1, true, "/proc/42/environ", HOST_DEV, null, null));
         assertEquals(600, a.reader().pid());
         assertFalse(a.reader().complete());
         assertNull(a.reader().exe());
@@ -206,7 +206,7 @@ class AccessResolverTest {
 
     @Test
     void aHiddenReaderIsUnknownWithANote() {
-        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 0, -1, false, "/proc/42/environ", HOST_DEV, (String) null, null));
+        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 0, -1, false, "/proc/42/environ", HOST_DEV, null, null));
         assertFalse(a.reader().isKnown());
         assertTrue(a.notes().get(0).contains("did not name the reader"), a.notes().toString());
     }
