@@ -141,6 +141,41 @@ class ProcessInspectorTest {
         }
     }
 
+    /**
+     * What the caller knows is taken as it is and not read: a known exe spares the readlink, a known container
+     * the cgroup file; the hook hears of every file opened (and of nothing else), with the parent it was given.
+     */
+    @Property
+    void whatTheCallerKnowsIsNotRead(@ForAll("specs") ProcessSpec spec, @ForAll boolean exeKnown,
+                                     @ForAll boolean containerKnown) {
+        SimProcess p = fs.spawn(spec.toBuilder().ppid(1).build());
+        try {
+            List<String> read = new ArrayList<>();
+            List<String> told = new ArrayList<>();
+            ProcessInspector inspector = new ProcessInspector(fs.root(), recording(read),
+                    (pid, ppid, file) -> told.add(pid + " " + ppid + " " + file.getFileName()));
+            String exe = exeKnown ? "/opt/known/exe" : null;
+            String container = containerKnown ? "known-container" : null;
+            ProcessInfo info = inspector.inspectPinned(p.pid(), ProcessInfo.UNKNOWN, new ProcessInspector.Known(
+                    spec.uid(), spec.gid(), 1, exeKnown, exe, containerKnown, container));
+            ProcessInfo expected = expected(p);
+            assertEquals(expected.toBuilder().exe(exeKnown ? exe : expected.exe())
+                    .containerId(containerKnown ? container : expected.containerId()).build(), info);
+            List<String> files = new ArrayList<>(List.of("stat", "cmdline"));
+            if (!containerKnown) {
+                files.add("cgroup");
+            }
+            List<String> expectedReads = new ArrayList<>(files);
+            if (!exeKnown) {
+                expectedReads.add(1, "exe");
+            }
+            assertEquals(expectedReads, read);
+            assertEquals(files.stream().map(f -> p.pid() + " 1 " + f).toList(), told);
+        } finally {
+            fs.exit(p.pid());
+        }
+    }
+
     /** Without known credentials, a pinned inspection reads them from status. */
     @Property
     void aPinnedInspectionWithoutCredentialsReadsStatus(@ForAll("specs") ProcessSpec spec,
