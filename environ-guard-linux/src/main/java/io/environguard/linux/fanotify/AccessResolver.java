@@ -150,7 +150,7 @@ final class AccessResolver {
             return fromEvent(open, info);
         }
         long now = System.nanoTime();
-        ProcessInfo proc = pidfd >= 0 && recent.has(pid) ? recent.get(pid, open.readerExe(), now) : null;
+        ProcessInfo proc = pidfd >= 0 ? recent.get(pid, open.readerExe(), now) : null;
         boolean cached = proc != null;
         if (!cached) {
             // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat,

@@ -147,8 +147,6 @@ public final class ProcessInspector {
     }
 
     private ProcessInfo inspect(int pid, int tid, boolean pinned, Known known) {
-        int knownUid = known.uid();
-        int knownGid = known.gid();
         ProcessInfo.Builder info = ProcessInfo.builder(pid).tid(tid);
         if (pid <= 0) {
             return info.complete(false).build();
@@ -164,8 +162,8 @@ public final class ProcessInspector {
         info.ppid(stat.ppid()).startTime(stat.startTime()).comm(stat.comm());
         boolean complete = true;
 
-        if (pinned && knownUid >= 0 && knownGid >= 0) {
-            info.uid(knownUid).gid(knownGid);
+        if (pinned && known.uid() >= 0 && known.gid() >= 0) {
+            info.uid(known.uid()).gid(known.gid());
         } else {
             try {
                 ProcStatus status = ProcStatusParser.parse(read(pid, known.ppid(), dir, "status", MAX_SMALL_FILE_BYTES));
