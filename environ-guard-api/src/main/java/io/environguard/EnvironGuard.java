@@ -180,7 +180,17 @@ public final class EnvironGuard implements AutoCloseable {
             }
             return new GuardStats(pipeline.accesses(), pipeline.alerts(), pipeline.suppressed(),
                     pipeline.lostByCause().values().stream().mapToLong(Long::longValue).sum(),
-                    pipeline.lostByCause(), dispatcher.stats());
+                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics());
+        }
+    }
+
+    /** The source's counters; a source that throws reports none (stats must never fail). */
+    private Map<String, Long> sourceMetrics() {
+        try {
+            Map<String, Long> m = source == null ? null : source.metrics();
+            return m == null ? Map.of() : m;
+        } catch (RuntimeException | LinkageError e) {
+            return Map.of();
         }
     }
 

@@ -25,18 +25,34 @@ import java.util.List;
  * @param containerId container id derived from the cgroup path, or {@code null} on the host
  * @param startTime   start time in clock ticks since boot ({@code /proc/P/stat} field 22), or {@code -1}
  * @param complete    {@code false} when some fields could not be read (the process vanished, or access was denied)
+ * @param ancestors   the process's ancestry, parent first, at most {@value #MAX_ANCESTORS} levels, ending at the
+ *                    host's or its container's init; empty when the source keeps no lineage
  */
 public record ProcessInfo(int pid, int tid, int ppid, int uid, int gid, String comm, String exe,
-                          List<String> cmdline, String containerId, long startTime, boolean complete) {
+                          List<String> cmdline, String containerId, long startTime, boolean complete,
+                          List<Ancestor> ancestors) {
 
     /** Marks an unknown number. */
     public static final int UNKNOWN = -1;
+    /** The most ancestors a {@code ProcessInfo} carries. */
+    public static final int MAX_ANCESTORS = 8;
 
     private static final ProcessInfo UNKNOWN_PROCESS =
             new ProcessInfo(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, null, null, List.of(), null, UNKNOWN, false);
 
     public ProcessInfo {
         cmdline = CommandLines.redact(cmdline);
+        if (ancestors == null || ancestors.isEmpty()) {
+            ancestors = List.of();
+        } else {
+            ancestors = List.copyOf(ancestors.size() > MAX_ANCESTORS ? ancestors.subList(0, MAX_ANCESTORS) : ancestors);
+        }
+    }
+
+    /** A process without lineage (the form before lineage was added). */
+    public ProcessInfo(int pid, int tid, int ppid, int uid, int gid, String comm, String exe,
+                       List<String> cmdline, String containerId, long startTime, boolean complete) {
+        this(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, complete, List.of());
     }
 
     /** A process nobody could identify (e.g. the kernel hid the reader from an unprivileged listener). */
@@ -64,13 +80,19 @@ public record ProcessInfo(int pid, int tid, int ppid, int uid, int gid, String c
 
     /** A copy with {@code complete == false}. */
     public ProcessInfo incomplete() {
-        return complete ? new ProcessInfo(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, false) : this;
+        return complete ? new ProcessInfo(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, false,
+                ancestors) : this;
+    }
+
+    /** The parent as the lineage knows it (pid, start time, name, executable), or {@code null} without lineage. */
+    public Ancestor parent() {
+        return ancestors.isEmpty() ? null : ancestors.get(0);
     }
 
     /** Returns a builder holding this record's values. */
     public Builder toBuilder() {
         return new Builder(pid).tid(tid).ppid(ppid).uid(uid).gid(gid).comm(comm).exe(exe).cmdline(cmdline)
-                .containerId(containerId).startTime(startTime).complete(complete);
+                .containerId(containerId).startTime(startTime).complete(complete).ancestors(ancestors);
     }
 
     /** Builds {@link ProcessInfo}s without a constructor of eleven arguments. */
@@ -86,6 +108,7 @@ public record ProcessInfo(int pid, int tid, int ppid, int uid, int gid, String c
         private String containerId;
         private long startTime = UNKNOWN;
         private boolean complete = true;
+        private List<Ancestor> ancestors = List.of();
 
         private Builder(int pid) {
             this.pid = pid;
@@ -101,9 +124,12 @@ public record ProcessInfo(int pid, int tid, int ppid, int uid, int gid, String c
         public Builder containerId(String containerId) { this.containerId = containerId; return this; }
         public Builder startTime(long startTime) { this.startTime = startTime; return this; }
         public Builder complete(boolean complete) { this.complete = complete; return this; }
+        /** Parent first; more than {@value ProcessInfo#MAX_ANCESTORS} are cut. */
+        public Builder ancestors(List<Ancestor> ancestors) { this.ancestors = ancestors == null ? List.of() : ancestors; return this; }
 
         public ProcessInfo build() {
-            return new ProcessInfo(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, complete);
+            return new ProcessInfo(pid, tid, ppid, uid, gid, comm, exe, cmdline, containerId, startTime, complete,
+                    ancestors);
         }
     }
 }

@@ -6,6 +6,11 @@ public final class Rules {
     public static final String ENVIRON_READ = "environ_read_from_procfs";
     /** One reader touched many distinct targets' environ files within a short window. */
     public static final String ENVIRON_SWEEP = "environ_sweep";
+    /**
+     * A sweep episode ended (its reader, or family of readers, was quiet for the sweep window): lists every target,
+     * reader and access of the episode, including those folded into the sweep after its first alert.
+     */
+    public static final String ENVIRON_SWEEP_ENDED = "environ_sweep_ended";
     /** A read of a protected process's environ (the guarding JVM itself, or a configured target). */
     public static final String PROTECTED_TARGET = "environ_read_protected_target";
     /** A read by a reader on the known-readers list ({@code ps}, {@code top}, systemd tools...). */

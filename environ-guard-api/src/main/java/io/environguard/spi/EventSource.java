@@ -2,6 +2,7 @@ package io.environguard.spi;
 
 import io.environguard.api.Coverage;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,6 +40,16 @@ public interface EventSource extends AutoCloseable {
 
     /** What is watched now, and what is known not to be seen. */
     Coverage coverage();
+
+    /**
+     * The source's own counters and gauges, by stable snake_case name: e.g. {@code kernel_events_read},
+     * {@code resolver_queue_depth}, {@code process_table_live}, {@code process_table_tombstones}. Cheap and
+     * thread-safe: {@link io.environguard.EnvironGuard#stats()} and metrics exporters call it from any thread.
+     * Counters only grow; a name's meaning never changes. The default reports nothing.
+     */
+    default Map<String, Long> metrics() {
+        return Map.of();
+    }
 
     /** Stops watching. Idempotent; never throws. */
     @Override
