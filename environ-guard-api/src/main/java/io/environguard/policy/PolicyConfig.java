@@ -105,6 +105,7 @@ public final class PolicyConfig {
     public static final int DEFAULT_STATE_MAX_ENTRIES = 65_536;
     /** The largest sweep threshold accepted: each tracked reader remembers up to this many targets. */
     public static final int MAX_SWEEP_THRESHOLD = 1024;
+    /** Targets and readers a sweep episode lists by default: as many as the largest threshold. */
     public static final int DEFAULT_SWEEP_MAX_LISTED = 1024;
     /** The largest {@link #SWEEP_MAX_LISTED} accepted. */
     public static final int MAX_SWEEP_MAX_LISTED = 65_536;
