@@ -40,14 +40,25 @@ public final class GuardConfig {
     public static final String PREFIX = "environguard.";
     /** Names a properties file to read first. */
     public static final String CONFIG_FILE = "environguard.config.file";
+    /**
+     * The procfs root that sources read ({@code /proc} by default; the testkit points it at simulated trees).
+     * Here rather than on the guard's facade, so that a source reads it through the API it plugs into.
+     */
+    public static final String PROC_ROOT = "environguard.proc.root";
+    /** The origin of a value set in code ({@link Builder#set}, {@link #of}). */
+    public static final String FROM_CODE = "code";
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ns|us|ms|s|m|h|d)");
     private static final GuardConfig EMPTY = new GuardConfig(Map.of());
 
-    /** normalized key -> (original key, value). */
-    private final Map<String, Map.Entry<String, String>> entries;
+    /** normalized key -> the key as first spelt, its value, and where the value came from. */
+    private final Map<String, Entry> entries;
 
-    private GuardConfig(Map<String, Map.Entry<String, String>> entries) {
+    /** One value: its key as spelt where it was set, and where that was. */
+    private record Entry(String key, String value, String origin) {
+    }
+
+    private GuardConfig(Map<String, Entry> entries) {
         this.entries = entries;
     }
 
@@ -77,8 +88,33 @@ public final class GuardConfig {
 
     /** The raw value, if set. */
     public Optional<String> get(String key) {
-        Map.Entry<String, String> e = entries.get(normalize(key));
-        return e == null ? Optional.empty() : Optional.of(e.getValue());
+        Entry e = entries.get(normalize(key));
+        return e == null ? Optional.empty() : Optional.of(e.value());
+    }
+
+    /**
+     * Where the value of {@code key} came from, if it is set: {@code code}, {@code system property NAME},
+     * {@code environment variable NAME} or {@code file PATH}.
+     *
+     * <pre>{@code
+     * GuardConfig.load().origin("environguard.source")   // Optional[environment variable ENVIRONGUARD_SOURCE]
+     * }</pre>
+     *
+     * @param key the key, in any spelling
+     * @return the origin, or empty when the key is not set
+     */
+    public Optional<String> origin(String key) {
+        Entry e = entries.get(normalize(key));
+        return e == null ? Optional.empty() : Optional.of(e.origin());
+    }
+
+    /**
+     * The key as it was spelt where its value was set (e.g. {@code environguard.sink.jsonl.pth}), for messages.
+     *
+     * @return every key set, in the order first set
+     */
+    public List<String> keys() {
+        return entries.values().stream().map(Entry::key).toList();
     }
 
     public String getString(String key, String defaultValue) {
@@ -95,6 +131,19 @@ public final class GuardConfig {
             throw invalid(key, "an integer that fits in 32 bits");
         }
         return (int) v;
+    }
+
+    /**
+     * An integer of at least {@code min}.
+     *
+     * @throws ConfigException naming the key (and where its value came from) when it is not an integer or is below {@code min}
+     */
+    public int getInt(String key, int defaultValue, int min) {
+        int v = getInt(key, defaultValue);
+        if (v < min) {
+            throw invalid(key, "an integer of at least " + min);
+        }
+        return v;
     }
 
     public long getLong(String key, long defaultValue) {
@@ -150,7 +199,7 @@ public final class GuardConfig {
     /** Every key as it was first spelled, with its value. */
     public Map<String, String> asMap() {
         Map<String, String> out = new LinkedHashMap<>();
-        entries.values().forEach(e -> out.put(e.getKey(), e.getValue()));
+        entries.values().forEach(e -> out.put(e.key(), e.value()));
         return Collections.unmodifiableMap(out);
     }
 
@@ -164,22 +213,22 @@ public final class GuardConfig {
         List<String> prefixNorm = new ArrayList<>();
         knownPrefixes.forEach(p -> prefixNorm.add(normalize(p)));
         List<String> out = new ArrayList<>();
-        for (Map.Entry<String, Map.Entry<String, String>> e : entries.entrySet()) {
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
             String k = e.getKey();
             if (knownNorm.contains(k) || prefixNorm.stream().anyMatch(k::startsWith)) {
                 continue;
             }
-            out.add(e.getValue().getKey());
+            out.add(e.getValue().key());
         }
         return out;
     }
 
-    /** A copy of this configuration with {@code key} set to {@code value}. */
+    /** A copy of this configuration with {@code key} set to {@code value} (from code); other origins are kept. */
     public GuardConfig with(String key, String value) {
-        return new Builder().setAll(asMap()).set(key, value).build();
+        return new Builder().setAll(this).set(key, value).build();
     }
 
-    private static Duration parseDuration(String key, String text) {
+    private Duration parseDuration(String key, String text) {
         Matcher m = DURATION.matcher(text.toLowerCase(Locale.ROOT));
         if (m.matches()) {
             long n = Long.parseLong(m.group(1));
@@ -200,34 +249,79 @@ public final class GuardConfig {
         }
     }
 
-    private static IllegalArgumentException invalid(String key, String expected) {
-        return new IllegalArgumentException("configuration key " + key + ": expected " + expected
-                + " (the value is not repeated here, as it may be a secret)");
+    private ConfigException invalid(String key, String expected) {
+        return invalidValue(key, "expected " + expected + " (the value is not repeated here, as it may be a secret)");
+    }
+
+    /**
+     * An error about the value of {@code key}, naming the key and where its value came from (unless that was code),
+     * never the value.
+     * For range checks made after a getter returned, so that they read like the getters' own errors.
+     *
+     * <pre>{@code
+     * if (threshold < 2) throw config.invalidValue(SWEEP_THRESHOLD, "expected 2 to 1024");
+     * }</pre>
+     *
+     * @param key     the key whose value is wrong
+     * @param problem what was expected, e.g. {@code expected at least 1}
+     * @return the exception, to throw
+     */
+    public ConfigException invalidValue(String key, String problem) {
+        // A value set in code needs no pointer; one from a variable, a property or a file does.
+        return new ConfigException(key, origin(key).filter(o -> !o.equals(FROM_CODE)).orElse(null), problem);
     }
 
     @Override
     public String toString() {
-        return "GuardConfig" + entries.values().stream().map(Map.Entry::getKey).sorted().toList();
+        return "GuardConfig" + entries.values().stream().map(Entry::key).sorted().toList();
     }
 
     /** Collects entries; later calls win over earlier ones for the same key. */
     public static final class Builder {
-        private final Map<String, Map.Entry<String, String>> entries = new LinkedHashMap<>();
+        private final Map<String, Entry> entries = new LinkedHashMap<>();
 
         private Builder() {
         }
 
+        /**
+         * Sets one key from code; {@code null} removes it.
+         *
+         * @param key   the key, in any spelling
+         * @param value its value, or {@code null}
+         * @return this builder
+         */
         public Builder set(String key, String value) {
+            return set(key, value, FROM_CODE);
+        }
+
+        private Builder set(String key, String value, String origin) {
             if (value == null) {
                 entries.remove(normalize(key));
             } else {
-                entries.put(normalize(key), Map.entry(key, value));
+                entries.put(normalize(key), new Entry(key, value, origin));
             }
             return this;
         }
 
+        /**
+         * Sets every entry of {@code values}, from code.
+         *
+         * @param values keys and values
+         * @return this builder
+         */
         public Builder setAll(Map<String, String> values) {
             values.forEach(this::set);
+            return this;
+        }
+
+        /**
+         * Sets every entry of {@code config}, keeping where each value came from.
+         *
+         * @param config another configuration
+         * @return this builder
+         */
+        public Builder setAll(GuardConfig config) {
+            config.entries.forEach(entries::put);
             return this;
         }
 
@@ -241,27 +335,37 @@ public final class GuardConfig {
             }
             for (String name : p.stringPropertyNames()) {
                 if (normalize(name).startsWith(PREFIX)) {
-                    set(name, p.getProperty(name));
+                    set(name, p.getProperty(name), "file " + path);
                 }
             }
             return this;
         }
 
-        /** Adds {@code ENVIRONGUARD_*} entries of {@code env} (normally {@code System.getenv()}). */
+        /**
+         * Adds {@code ENVIRONGUARD_*} entries of {@code env} (normally {@code System.getenv()}).
+         *
+         * @param env environment variables
+         * @return this builder
+         */
         public Builder environment(Map<String, String> env) {
             env.forEach((name, value) -> {
                 if (name.toUpperCase(Locale.ROOT).startsWith("ENVIRONGUARD_")) {
-                    set(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+                    set(name.toLowerCase(Locale.ROOT).replace('_', '.'), value, "environment variable " + name);
                 }
             });
             return this;
         }
 
-        /** Adds {@code environguard.*} entries of {@code props} (normally {@code System.getProperties()}). */
+        /**
+         * Adds {@code environguard.*} entries of {@code props} (normally {@code System.getProperties()}).
+         *
+         * @param props system properties
+         * @return this builder
+         */
         public Builder systemProperties(Properties props) {
             for (String name : props.stringPropertyNames()) {
                 if (normalize(name).startsWith(PREFIX)) {
-                    set(name, props.getProperty(name));
+                    set(name, props.getProperty(name), "system property " + name);
                 }
             }
             return this;

@@ -51,7 +51,7 @@ class ProcfsGuardTest {
     private EnvironGuard.Builder guard(RecordingSink sink) {
         return EnvironGuard.builder()
                 .config(GuardConfig.empty())
-                .set(EnvironGuard.PROC_ROOT, world.fs.root().toString())
+                .set(GuardConfig.PROC_ROOT, world.fs.root().toString())
                 .set(ProcfsSettings.INTERVAL, "20ms")
                 // simulated pids may equal this JVM's pid; the guard's own process is the simulated one
                 .set("environguard.policy.protect.self", "false")
@@ -130,7 +130,7 @@ class ProcfsGuardTest {
     void aMissingProcRootFailsTheStartWithAClearMessage(@TempDir Path dir) {
         RecordingSink sink = new RecordingSink();
         GuardStartException e = assertThrows(GuardStartException.class, () -> guard(sink)
-                .set(EnvironGuard.SOURCE, "procfs").set(EnvironGuard.PROC_ROOT, dir.resolve("nothing").toString())
+                .set(EnvironGuard.SOURCE, "procfs").set(GuardConfig.PROC_ROOT, dir.resolve("nothing").toString())
                 .build().start());
         assertTrue(e.getMessage().contains("environguard.proc.root"), e.getMessage());
     }
@@ -143,7 +143,7 @@ class ProcfsGuardTest {
                 .set(ProcfsSettings.SCAN_BUDGET, "2s")
                 .set(ProcfsSettings.FULL_SCAN_INTERVAL, "0s")
                 .set(ProcfsSettings.COMMAND_LINES, "off")
-                .set(EnvironGuard.PROC_ROOT, "/host/proc")
+                .set(GuardConfig.PROC_ROOT, "/host/proc")
                 .build());
         assertEquals(new ProcfsSettings(Path.of("/host/proc"), Duration.ofMillis(250), 99, Duration.ofSeconds(2),
                 Duration.ZERO, false), s);
