@@ -4,9 +4,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A configuration value is wrong. The message names the key in its canonical spelling and, when known, where
- * the value came from (an environment variable, a system property, a file, code); it never repeats the value,
- * which may be a secret.
+ * A configuration value is wrong. The message names the key in its canonical spelling and, when the value came
+ * from outside the code, where from (an environment variable, a system property, a file); it never repeats the
+ * value, which may be a secret.
  *
  * <pre>{@code
  * try {
@@ -23,14 +23,14 @@ public class ConfigException extends IllegalArgumentException {
 
     /** The key whose value is wrong. */
     private final String key;
-    /** Where its value came from, or {@code null} when not known. */
+    /** Where its value came from, or {@code null} when set in code or not known. */
     private final String origin;
 
     /**
      * An error about one key.
      *
      * @param key     the key, as the code that reads it spells it
-     * @param origin  where the value came from ({@link GuardConfig#origin}), or {@code null} when not known
+     * @param origin  where the value came from ({@link GuardConfig#origin}), or {@code null} when set in code or not known
      * @param problem what is wrong, e.g. {@code expected at least 1}; never the value
      */
     public ConfigException(String key, String origin, String problem) {
@@ -55,7 +55,7 @@ public class ConfigException extends IllegalArgumentException {
         return key;
     }
 
-    /** @return where the value came from, if known */
+    /** @return where the value came from, if it came from outside the code and is known */
     public Optional<String> origin() {
         return Optional.ofNullable(origin);
     }
