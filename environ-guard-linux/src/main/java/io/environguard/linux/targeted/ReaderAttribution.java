@@ -8,6 +8,7 @@ import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.proc.FdLink;
 import io.environguard.linux.proc.FdLinks;
 import io.environguard.linux.proc.FdTable;
+import io.environguard.linux.proc.ProcIds;
 import io.environguard.linux.proc.ProcessInspector;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,7 @@ final class ReaderAttribution {
                     if (reclen == 0) {
                         return new int[] {visited, denied, 0}; // a malformed listing: stop rather than loop
                     }
-                    int pid = number(procBytes, at + DIRENT_NAME);
+                    int pid = ProcIds.parseNulTerminated(procBytes, at + DIRENT_NAME);
                     if (pid <= 0 || pid == selfPid) {
                         continue;
                     }
@@ -202,29 +203,13 @@ final class ReaderAttribution {
         return offset + b.length;
     }
 
-    /** The decimal number NUL-terminated at {@code bytes[from]}, or -1 for anything else. */
-    private static int number(byte[] bytes, int from) {
-        int v = 0;
-        int i = from;
-        if (bytes[i] == '0') {
-            return -1;
-        }
-        for (byte b = bytes[i]; b != 0; b = bytes[++i]) {
-            if (b < '0' || b > '9' || v > 214_748_363) {
-                return -1;
-            }
-            v = v * 10 + (b - '0');
-        }
-        return i == from ? -1 : v;
-    }
-
     /** The portable route, for a simulated /proc or an architecture without a known getdents64 number. */
     private int[] scanWithNio(Map<String, Integer> pathToPid, Map<Integer, Set<Integer>> found) {
         int visited = 0;
         int denied = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {
             for (Path dir : dirs) {
-                int pid = parsePid(dir.getFileName().toString());
+                int pid = ProcIds.parse(dir.getFileName().toString());
                 if (pid <= 0 || pid == selfPid) {
                     continue;
                 }
@@ -254,21 +239,5 @@ final class ReaderAttribution {
 
     private static String stripDeleted(String target) {
         return target.endsWith(" (deleted)") ? target.substring(0, target.length() - " (deleted)".length()) : target;
-    }
-
-    private static int parsePid(String name) {
-        int n = name.length();
-        if (n == 0 || n > 10 || name.charAt(0) == '0') {
-            return -1;
-        }
-        long v = 0;
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v > Integer.MAX_VALUE ? -1 : (int) v;
     }
 }

@@ -3,6 +3,7 @@ package io.environguard.linux.targeted;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.environguard.linux.nativeio.LinuxLibC;
+import io.environguard.linux.proc.ProcIds;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
@@ -102,15 +103,7 @@ final class TaskDirectory implements AutoCloseable {
             buffer.read(0, bytes, 0, (int) n);
             for (int at = 0; at < n; ) {
                 int reclen = view.getShort(at + DIRENT_RECLEN) & 0xFFFF;
-                int id = 0;
-                int i = at + DIRENT_NAME;
-                for (byte b = bytes[i]; b != 0; b = bytes[++i]) {
-                    if (b < '0' || b > '9' || id > 214_748_363) {
-                        id = -1; // "." and ".." (and anything unexpected)
-                        break;
-                    }
-                    id = id * 10 + (b - '0');
-                }
+                int id = ProcIds.parseNulTerminated(bytes, at + DIRENT_NAME); // -1 for "." and ".."
                 if (id > 0) {
                     if (count == tids.length) {
                         tids = Arrays.copyOf(tids, count * 2);
@@ -143,14 +136,12 @@ final class TaskDirectory implements AutoCloseable {
         int count = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
             for (Path d : dirs) {
-                try {
-                    int id = Integer.parseInt(d.getFileName().toString());
+                int id = ProcIds.parse(d.getFileName().toString());
+                if (id > 0) {
                     if (count == tids.length) {
                         tids = Arrays.copyOf(tids, count * 2);
                     }
                     tids[count++] = id;
-                } catch (NumberFormatException ignored) {
-                    // not a task directory
                 }
             }
         } catch (IOException | DirectoryIteratorException e) {
