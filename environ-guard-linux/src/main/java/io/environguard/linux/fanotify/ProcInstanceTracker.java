@@ -2,6 +2,7 @@ package io.environguard.linux.fanotify;
 
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.proc.ProcIds;

@@ -9,6 +9,7 @@ import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;
@@ -87,7 +88,7 @@ public final class TargetedFanotifySource implements EventSource {
     private boolean started;
     private boolean closed;
     private TargetedSupport support;
-    private TargetedGroup group;
+    private FanotifyGroup group;
     private AliasMarks marks;
     private Wakeup wakeup;
     private volatile ProcConnector connector;
@@ -156,7 +157,7 @@ public final class TargetedFanotifySource implements EventSource {
         }
         this.listener = listener;
         try {
-            group = TargetedGroup.open(support.privileged());
+            group = TargetedSupport.openGroup(support.privileged());
         } catch (Fanotify.InitException e) {
             throw new IOException("the targeted source cannot run: " + TargetedSupport.describeInitFailure(e.errno()), e);
         }
