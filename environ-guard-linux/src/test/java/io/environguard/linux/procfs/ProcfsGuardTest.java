@@ -74,12 +74,36 @@ class ProcfsGuardTest {
         }
     }
 
+    /** A stand-in for fanotify that cannot run here, found by ServiceLoader like the real one. */
+    public static final class UnavailableFanotify implements EventSourceProvider {
+        @Override
+        public String name() {
+            return "fanotify";
+        }
+
+        @Override
+        public int priority() {
+            return 100;
+        }
+
+        @Override
+        public Availability availability() {
+            return Availability.unavailable("needs CAP_SYS_ADMIN");
+        }
+
+        @Override
+        public EventSource create(GuardConfig config) {
+            throw new AssertionError("never created");
+        }
+    }
+
     @Test
     void chosenAutomaticallyWhenFanotifyIsUnavailable(@TempDir Path dir) throws Exception {
-        // only this module's provider through ServiceLoader, whatever else the class path holds, plus a
-        // stand-in for fanotify that cannot run here
+        // only this module's provider and a stand-in for fanotify that cannot run here, through ServiceLoader,
+        // whatever else the class path holds (a source added in code would run instead of discovered ones)
         Path services = Files.createDirectories(dir.resolve("META-INF/services"));
-        Files.writeString(services.resolve(EventSourceProvider.class.getName()), ProcfsPollingSourceProvider.class.getName() + "\n");
+        Files.writeString(services.resolve(EventSourceProvider.class.getName()), UnavailableFanotify.class.getName() + "\n"
+                + ProcfsPollingSourceProvider.class.getName() + "\n");
         URL only = dir.resolve(SERVICE).toUri().toURL();
         ClassLoader loader = new ClassLoader(getClass().getClassLoader()) {
             @Override
@@ -87,29 +111,8 @@ class ProcfsGuardTest {
                 return name.equals(SERVICE) ? Collections.enumeration(List.of(only)) : super.getResources(name);
             }
         };
-        EventSourceProvider fanotify = new EventSourceProvider() {
-            @Override
-            public String name() {
-                return "fanotify";
-            }
-
-            @Override
-            public int priority() {
-                return 100;
-            }
-
-            @Override
-            public Availability availability() {
-                return Availability.unavailable("needs CAP_SYS_ADMIN");
-            }
-
-            @Override
-            public EventSource create(GuardConfig config) {
-                throw new AssertionError("never created");
-            }
-        };
         RecordingSink sink = new RecordingSink();
-        try (EnvironGuard g = guard(sink).classLoader(loader).addSourceProvider(fanotify).build().start()) {
+        try (EnvironGuard g = guard(sink).classLoader(loader).build().start()) {
             assertEquals("procfs", g.sourceName());
         }
     }
