@@ -22,7 +22,8 @@ class PublishedPackagesTest {
 
     private static final List<String> PUBLISHED = List.of("environ-guard-api", "environ-guard-linux", "environ-guard-testkit");
     /** Not for public use: public only so that other packages of the same module can share them. */
-    private static final Set<String> INTERNAL = Set.of("io.environguard.internal", "io.environguard.linux.nativeio");
+    private static final Set<String> INTERNAL = Set.of("io.environguard.internal", "io.environguard.linux.internal",
+            "io.environguard.linux.nativeio");
 
     private static Path root() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {

@@ -7,6 +7,7 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
+import io.environguard.linux.internal.Threads;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.FanotifyGroup;
@@ -661,15 +662,8 @@ public final class TargetedFanotifySource implements EventSource {
         if (wakeup != null) {
             wakeup.signal();
         }
-        if (thread != null) {
-            try {
-                thread.join(JOIN_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                LOG.warn("thread {} did not stop within {} ms", thread.getName(), JOIN_MILLIS);
-            }
+        if (thread != null && !Threads.join(thread, JOIN_MILLIS)) {
+            LOG.warn("thread {} did not stop within {} ms", thread.getName(), 2 * JOIN_MILLIS);
         }
         if (marks != null) {
             marks.close();
