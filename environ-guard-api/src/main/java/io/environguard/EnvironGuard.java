@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * reason if it is unavailable); with {@code auto} (the default), the available provider of highest
  * priority. If none is available, {@link #start()} fails with a message listing each source and why.
  * Providers come from {@link java.util.ServiceLoader} (a broken one is logged and skipped) and from
- * {@link Builder#addSourceProvider}.
+ * {@link Builder#addSourceProvider}: a provider added in code runs instead of the discovered ones, and
+ * {@code environguard.source} naming a discovered source while one is added in code fails the start.
  */
 public final class EnvironGuard implements AutoCloseable {
 
@@ -323,7 +324,13 @@ public final class EnvironGuard implements AutoCloseable {
             return this;
         }
 
-        /** A source provider in addition to those found by ServiceLoader. */
+        /**
+         * A source provider that runs instead of those found by ServiceLoader (with several added, the available
+         * one of highest priority among them), unless {@code environguard.source} names one of them.
+         *
+         * @param provider the provider, e.g. the testkit's {@code ScriptedEventSource}
+         * @return this builder
+         */
         public Builder addSourceProvider(EventSourceProvider provider) {
             sources.add(Objects.requireNonNull(provider));
             return this;
