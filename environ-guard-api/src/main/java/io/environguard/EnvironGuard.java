@@ -98,6 +98,7 @@ public final class EnvironGuard implements AutoCloseable {
         this.explicitPolicy = b.policy;
     }
 
+    /** @return a builder with no configuration yet ({@link GuardConfig#load()} unless {@link Builder#config} is called) */
     public static Builder builder() {
         return new Builder();
     }
@@ -194,19 +195,19 @@ public final class EnvironGuard implements AutoCloseable {
                 .describe(config);
     }
 
-    /** The running source's name. */
+    /** @return the running source's name */
     public String sourceName() {
         requireRunning();
         return sourceName;
     }
 
-    /** What the running source watches and cannot see. */
+    /** @return what the running source watches and cannot see */
     public Coverage coverage() {
         requireRunning();
         return source.coverage();
     }
 
-    /** A snapshot of the counters; after {@link #close()} it holds the final figures. */
+    /** @return a snapshot of the counters; after {@link #close()} it holds the final figures */
     public GuardStats stats() {
         synchronized (lifecycle) {
             if (pipeline == null) {
@@ -228,6 +229,7 @@ public final class EnvironGuard implements AutoCloseable {
         }
     }
 
+    /** @return whether {@link #start()} succeeded and {@link #close()} has not been called */
     public boolean isRunning() {
         return state == State.RUNNING;
     }
@@ -306,19 +308,35 @@ public final class EnvironGuard implements AutoCloseable {
         private Builder() {
         }
 
-        /** The base configuration; {@link #set} values win over it. */
+        /**
+         * The base configuration; {@link #set} values win over it.
+         *
+         * @param config the configuration, e.g. {@link GuardConfig#load()}
+         * @return this builder
+         */
         public Builder config(GuardConfig config) {
             this.config = config;
             return this;
         }
 
-        /** Sets one key, over the base configuration. */
+        /**
+         * Sets one key, over the base configuration.
+         *
+         * @param key   the key, in any spelling
+         * @param value its value
+         * @return this builder
+         */
         public Builder set(String key, String value) {
             overrides.put(key, value);
             return this;
         }
 
-        /** Where {@link java.util.ServiceLoader} looks for providers. */
+        /**
+         * Where {@link java.util.ServiceLoader} looks for providers (default: the thread's context class loader).
+         *
+         * @param classLoader the class loader
+         * @return this builder
+         */
         public Builder classLoader(ClassLoader classLoader) {
             this.classLoader = Objects.requireNonNull(classLoader);
             return this;
@@ -336,7 +354,12 @@ public final class EnvironGuard implements AutoCloseable {
             return this;
         }
 
-        /** A sink provider in addition to those found by ServiceLoader. */
+        /**
+         * A sink provider in addition to those found by ServiceLoader; it wins over a discovered one of the same name.
+         *
+         * @param provider the provider
+         * @return this builder
+         */
         public Builder addSinkProvider(AlertSinkProvider provider) {
             sinkProviders.add(Objects.requireNonNull(provider));
             return this;
@@ -345,18 +368,28 @@ public final class EnvironGuard implements AutoCloseable {
         /**
          * A sink instance that always receives alerts. When any is added and {@code environguard.sinks} is unset,
          * the default {@code slf4j} sink is not added.
+         *
+         * @param name the sink's name in {@code stats()}
+         * @param sink the sink
+         * @return this builder
          */
         public Builder addSink(String name, AlertSink sink) {
             sinks.put(Objects.requireNonNull(name), Objects.requireNonNull(sink));
             return this;
         }
 
-        /** A policy built in code, instead of {@code Policy.fromConfig(config)}. */
+        /**
+         * A policy built in code, instead of one read from the {@code environguard.policy.*} keys.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
         public Builder policy(Policy policy) {
             this.policy = policy;
             return this;
         }
 
+        /** @return the guard, not started */
         public EnvironGuard build() {
             if (!overrides.isEmpty()) {
                 GuardConfig.Builder b = GuardConfig.builder();

@@ -17,7 +17,12 @@ import java.util.Objects;
  */
 public record ConfigDescription(List<ConfigSetting> settings, Map<String, String> unknownKeys) {
 
-    /** Copies the lists. */
+    /**
+     * Copies the collections.
+     *
+     * @param settings    one entry per declared key
+     * @param unknownKeys keys set but declared by nothing, with where each was set
+     */
     public ConfigDescription {
         settings = List.copyOf(Objects.requireNonNull(settings, "settings"));
         unknownKeys = Map.copyOf(Objects.requireNonNull(unknownKeys, "unknownKeys"));

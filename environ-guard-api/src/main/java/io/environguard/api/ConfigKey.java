@@ -27,6 +27,10 @@ public record ConfigKey(String name, String defaultValue, String meaning, boolea
     /**
      * Checks the fields.
      *
+     * @param name         the key, under {@code environguard.}
+     * @param defaultValue its default, or empty for none
+     * @param meaning      what it does
+     * @param secret       whether its value may be a secret
      * @throws IllegalArgumentException when the name is not under {@code environguard.}
      */
     public ConfigKey {

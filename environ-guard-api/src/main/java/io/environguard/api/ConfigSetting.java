@@ -25,7 +25,14 @@ public record ConfigSetting(ConfigKey key, String owner, String value, String or
     /** The origin of a value nobody set. */
     public static final String DEFAULT = "default";
 
-    /** Checks that no field is null. */
+    /**
+     * Checks that no field is null.
+     *
+     * @param key    the declaration
+     * @param owner  who reads it
+     * @param value  the effective value, masked for a secret
+     * @param origin where the value came from
+     */
     public ConfigSetting {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(owner, "owner");

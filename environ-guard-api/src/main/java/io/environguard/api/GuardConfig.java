@@ -62,31 +62,43 @@ public final class GuardConfig {
         this.entries = entries;
     }
 
-    /** An empty configuration: every getter returns its default. */
+    /** @return an empty configuration: every getter returns its default */
     public static GuardConfig empty() {
         return EMPTY;
     }
 
-    /** A configuration of exactly these entries. */
+    /**
+     * @param values keys and values, as if set in code
+     * @return a configuration of exactly these entries
+     */
     public static GuardConfig of(Map<String, String> values) {
         return builder().setAll(values).build();
     }
 
-    /** The file, environment and system properties of this JVM, layered as the class comment says. */
+    /** @return the file, environment and system properties of this JVM, layered as the class comment says */
     public static GuardConfig load() {
         return builder().load().build();
     }
 
+    /** @return an empty builder */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Lower-cases and folds {@code - _} to {@code .} so that every spelling of a key meets. */
+    /**
+     * Lower-cases and folds {@code - _} to {@code .} so that every spelling of a key meets.
+     *
+     * @param key a key in any spelling
+     * @return the spelling keys are compared in
+     */
     public static String normalize(String key) {
         return key.trim().toLowerCase(Locale.ROOT).replace('_', '.').replace('-', '.');
     }
 
-    /** The raw value, if set. */
+    /**
+     * @param key the key, in any spelling
+     * @return the raw value, if set
+     */
     public Optional<String> get(String key) {
         Entry e = entries.get(normalize(key));
         return e == null ? Optional.empty() : Optional.of(e.value());
@@ -117,14 +129,29 @@ public final class GuardConfig {
         return entries.values().stream().map(Entry::key).toList();
     }
 
+    /**
+     * @param key          the key, in any spelling
+     * @param defaultValue returned when the key is unset
+     * @return the value, or the default
+     */
     public String getString(String key, String defaultValue) {
         return get(key).orElse(defaultValue);
     }
 
+    /**
+     * @param key the key, in any spelling
+     * @return whether it is set
+     */
     public boolean contains(String key) {
         return entries.containsKey(normalize(key));
     }
 
+    /**
+     * @param key          the key, in any spelling
+     * @param defaultValue returned when the key is unset
+     * @return the value as an {@code int}
+     * @throws ConfigException naming the key when the value is not an integer that fits in 32 bits
+     */
     public int getInt(String key, int defaultValue) {
         long v = getLong(key, defaultValue);
         if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
@@ -136,6 +163,10 @@ public final class GuardConfig {
     /**
      * An integer of at least {@code min}.
      *
+     * @param key          the key, in any spelling
+     * @param defaultValue returned when the key is unset (not checked against {@code min})
+     * @param min          the smallest value accepted
+     * @return the value
      * @throws ConfigException naming the key (and where its value came from) when it is not an integer or is below {@code min}
      */
     public int getInt(String key, int defaultValue, int min) {
@@ -146,6 +177,12 @@ public final class GuardConfig {
         return v;
     }
 
+    /**
+     * @param key          the key, in any spelling
+     * @param defaultValue returned when the key is unset
+     * @return the value as a {@code long}
+     * @throws ConfigException naming the key when the value is not an integer
+     */
     public long getLong(String key, long defaultValue) {
         Optional<String> v = get(key);
         if (v.isEmpty()) {
@@ -158,6 +195,12 @@ public final class GuardConfig {
         }
     }
 
+    /**
+     * @param key          the key, in any spelling
+     * @param defaultValue returned when the key is unset
+     * @return {@code true} for true, yes, on, 1; {@code false} for false, no, off, 0
+     * @throws ConfigException naming the key for any other value
+     */
     public boolean getBoolean(String key, boolean defaultValue) {
         Optional<String> v = get(key);
         if (v.isEmpty()) {
@@ -171,7 +214,14 @@ public final class GuardConfig {
         }
     }
 
-    /** Accepts {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, {@code 250us}, or ISO-8601 ({@code PT10S}). */
+    /**
+     * Accepts {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, {@code 250us}, or ISO-8601 ({@code PT10S}).
+     *
+     * @param key          the key, in any spelling
+     * @param defaultValue returned when the key is unset
+     * @return the duration
+     * @throws ConfigException naming the key when the value is no duration
+     */
     public Duration getDuration(String key, Duration defaultValue) {
         Optional<String> v = get(key);
         if (v.isEmpty()) {
@@ -180,7 +230,10 @@ public final class GuardConfig {
         return parseDuration(key, v.get().trim());
     }
 
-    /** A comma-separated list, trimmed, without empty items; empty when unset. */
+    /**
+     * @param key the key, in any spelling
+     * @return its comma-separated items, trimmed, without empty ones; empty when unset
+     */
     public List<String> getList(String key) {
         Optional<String> v = get(key);
         if (v.isEmpty()) {
@@ -196,7 +249,7 @@ public final class GuardConfig {
         return Collections.unmodifiableList(out);
     }
 
-    /** Every key as it was first spelled, with its value. */
+    /** @return every key as it was first spelled, with its value */
     public Map<String, String> asMap() {
         Map<String, String> out = new LinkedHashMap<>();
         entries.values().forEach(e -> out.put(e.key(), e.value()));
@@ -205,7 +258,11 @@ public final class GuardConfig {
 
     /**
      * Keys that nobody claims: neither in {@code known} nor under one of {@code knownPrefixes}
-     * (both compared after {@link #normalize}). The guard warns about each.
+     * (both compared after {@link #normalize}).
+     *
+     * @param known         keys that are read
+     * @param knownPrefixes prefixes under which every key counts as read
+     * @return the keys set that nobody claims, as spelt where set
      */
     public List<String> unknownKeys(Iterable<String> known, Iterable<String> knownPrefixes) {
         List<String> knownNorm = new ArrayList<>();
@@ -223,7 +280,11 @@ public final class GuardConfig {
         return out;
     }
 
-    /** A copy of this configuration with {@code key} set to {@code value} (from code); other origins are kept. */
+    /**
+     * @param key   the key to set
+     * @param value its value
+     * @return a copy of this configuration with {@code key} set to {@code value} (from code); other origins kept
+     */
     public GuardConfig with(String key, String value) {
         return new Builder().setAll(this).set(key, value).build();
     }
@@ -325,7 +386,13 @@ public final class GuardConfig {
             return this;
         }
 
-        /** Adds every {@code environguard.*} entry of a properties file. */
+        /**
+         * Adds every {@code environguard.*} entry of a properties file (read as UTF-8).
+         *
+         * @param path the file
+         * @return this builder
+         * @throws IllegalArgumentException naming the file when it cannot be read
+         */
         public Builder file(Path path) {
             Properties p = new Properties();
             try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
@@ -371,7 +438,12 @@ public final class GuardConfig {
             return this;
         }
 
-        /** The file named by {@code environguard.config.file} (system property or environment), then environment, then system properties. */
+        /**
+         * The file named by {@code environguard.config.file} (system property or environment), then environment,
+         * then system properties.
+         *
+         * @return this builder
+         */
         public Builder load() {
             Map<String, String> env = System.getenv();
             Properties props = System.getProperties();
@@ -382,6 +454,7 @@ public final class GuardConfig {
             return environment(env).systemProperties(props);
         }
 
+        /** @return the configuration */
         public GuardConfig build() {
             return new GuardConfig(Collections.unmodifiableMap(new LinkedHashMap<>(entries)));
         }

@@ -24,13 +24,13 @@ import java.util.List;
  */
 public interface EventSourceProvider {
 
-    /** A short, stable, lower-case name, e.g. {@code fanotify}. */
+    /** @return a short, stable, lower-case name, e.g. {@code fanotify} */
     String name();
 
-    /** Higher wins when no source is named. Built-in: fanotify 100, targeted fanotify 50, procfs 10. */
+    /** @return higher wins when no source is named; built-in: fanotify 100, targeted fanotify 50, procfs 10 */
     int priority();
 
-    /** Whether the source can run on this machine, and if not, why. Cheap; no lasting side effects. */
+    /** @return whether the source can run on this machine, and if not, why; cheap, with no lasting side effects */
     Availability availability();
 
     /**

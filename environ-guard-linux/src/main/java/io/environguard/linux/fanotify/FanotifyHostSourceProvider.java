@@ -24,6 +24,7 @@ public final class FanotifyHostSourceProvider implements EventSourceProvider {
     /** The priority of the fanotify host source: above every other built-in source. */
     public static final int PRIORITY = 100;
 
+    /** For {@link java.util.ServiceLoader}; does no work. */
     public FanotifyHostSourceProvider() {
         // No work here: the ServiceLoader instantiates every provider, available or not.
     }

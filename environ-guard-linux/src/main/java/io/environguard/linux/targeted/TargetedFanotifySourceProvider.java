@@ -31,6 +31,7 @@ public final class TargetedFanotifySourceProvider implements EventSourceProvider
     /** Below fanotify (100), above procfs (10). */
     public static final int PRIORITY = 50;
 
+    /** For {@link java.util.ServiceLoader}; does no work. */
     public TargetedFanotifySourceProvider() {
         // No work here: the ServiceLoader instantiates every provider, available or not.
     }
