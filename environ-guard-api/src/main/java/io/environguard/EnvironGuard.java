@@ -1,23 +1,27 @@
 package io.environguard;
 
+import io.environguard.api.ConfigDescription;
+import io.environguard.api.ConfigException;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
+import io.environguard.internal.CoreSettings;
 import io.environguard.internal.Dispatcher;
+import io.environguard.internal.KeyCatalog;
 import io.environguard.internal.Pipeline;
 import io.environguard.internal.PolicyTicker;
 import io.environguard.internal.ProviderLoader;
+import io.environguard.internal.SinkAssembly;
+import io.environguard.internal.SourceSelection;
+import io.environguard.internal.StartFailure;
 import io.environguard.policy.Policy;
 import io.environguard.policy.PolicyConfig;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
-import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -47,23 +51,27 @@ import org.slf4j.LoggerFactory;
  * reason if it is unavailable); with {@code auto} (the default), the available provider of highest
  * priority. If none is available, {@link #start()} fails with a message listing each source and why.
  * Providers come from {@link java.util.ServiceLoader} (a broken one is logged and skipped) and from
- * {@link Builder#addSourceProvider}.
+ * {@link Builder#addSourceProvider}: a provider added in code runs instead of the discovered ones, and
+ * {@code environguard.source} naming a discovered source while one is added in code fails the start.
  */
 public final class EnvironGuard implements AutoCloseable {
 
     /** Names the source, or {@code auto}. */
-    public static final String SOURCE = "environguard.source";
+    public static final String SOURCE = SourceSelection.SOURCE;
     /** Comma-separated sink names; unset: {@code slf4j} plus every provider enabled by default. */
-    public static final String SINKS = "environguard.sinks";
+    public static final String SINKS = SinkAssembly.SINKS;
     /** Capacity of each sink's queue. */
-    public static final String QUEUE_CAPACITY = "environguard.dispatch.queue.capacity";
+    public static final String QUEUE_CAPACITY = CoreSettings.QUEUE_CAPACITY;
     /** How long {@link #close()} waits for sinks to drain. */
-    public static final String CLOSE_TIMEOUT = "environguard.dispatch.close.timeout";
-    /** The procfs root that sources read ({@code /proc}); the testkit points it at simulated trees. */
-    public static final String PROC_ROOT = "environguard.proc.root";
+    public static final String CLOSE_TIMEOUT = CoreSettings.CLOSE_TIMEOUT;
+    /**
+     * The procfs root that sources read.
+     *
+     * @deprecated sources read it from the API they plug into: use {@link GuardConfig#PROC_ROOT}
+     */
+    @Deprecated
+    public static final String PROC_ROOT = GuardConfig.PROC_ROOT;
 
-    private static final Set<String> CORE_KEYS =
-            Set.of(SOURCE, SINKS, QUEUE_CAPACITY, CLOSE_TIMEOUT, PROC_ROOT, GuardConfig.CONFIG_FILE);
     private static final Logger LOG = LoggerFactory.getLogger(EnvironGuard.class);
 
     private final GuardConfig config;
@@ -92,6 +100,7 @@ public final class EnvironGuard implements AutoCloseable {
         this.explicitPolicy = b.policy;
     }
 
+    /** @return a builder with no configuration yet ({@link GuardConfig#load()} unless {@link Builder#config} is called) */
     public static Builder builder() {
         return new Builder();
     }
@@ -112,31 +121,39 @@ public final class EnvironGuard implements AutoCloseable {
             ProviderLoader.Loaded<AlertSinkProvider> sinkProviders = ProviderLoader.load(AlertSinkProvider.class, classLoader);
             sources.failures().forEach(f -> LOG.warn("{}; skipped", f));
             sinkProviders.failures().forEach(f -> LOG.warn("{}; skipped", f));
-            List<EventSourceProvider> allSources = concat(extraSources, sources.providers());
             List<AlertSinkProvider> allSinkProviders = concat(extraSinkProviders, sinkProviders.providers());
-            warnUnknownKeys(allSources, allSinkProviders);
+            KeyCatalog.of(concat(extraSources, sources.providers()), allSinkProviders)
+                    .unknownKeyWarnings(config).forEach(LOG::warn);
 
-            EventSourceProvider chosen = chooseSource(allSources, sources.failures());
-            Map<String, AlertSink> sinks = createSinks(allSinkProviders);
+            SourceSelection.Choice chosen;
+            CoreSettings core;
             PolicyConfig policyConfig;
-            int queueCapacity;
-            Duration closeTimeout;
             try {
+                // The guard's own keys are checked before any source or sink exists, so that a bad value is
+                // reported against its key, never blamed on the source.
+                core = CoreSettings.from(config);
                 policyConfig = explicitPolicy != null ? null : PolicyConfig.from(config);
-                queueCapacity = config.getInt(QUEUE_CAPACITY, 1024);
-                closeTimeout = config.getDuration(CLOSE_TIMEOUT, Duration.ofSeconds(5));
+                chosen = SourceSelection.choose(config, extraSources, sources.providers(), sources.failures());
             } catch (IllegalArgumentException e) {
-                closeAll(sinks);
-                throw new GuardStartException("invalid configuration: " + e.getMessage(), e);
+                String why = describe(e);
+                throw new GuardStartException(why.startsWith("invalid configuration: ") ? why : "invalid configuration: " + why, e);
+            } catch (StartFailure e) {
+                throw new GuardStartException(e.getMessage(), e);
+            }
+            Map<String, AlertSink> sinks;
+            try {
+                sinks = SinkAssembly.create(config, allSinkProviders, extraSinks);
+            } catch (StartFailure e) {
+                throw new GuardStartException(e.getMessage(), e);
             }
             EventSource s = null;
             Dispatcher d = null;
             try {
-                s = chosen.create(config);
+                s = chosen.provider().create(config);
                 EventSource created = s;
                 Policy policy = explicitPolicy != null ? explicitPolicy
                         : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
-                d = new Dispatcher(sinks, queueCapacity, closeTimeout);
+                d = new Dispatcher(sinks, core.queueCapacity(), core.closeTimeout());
                 d.start();
                 Pipeline p = new Pipeline(policy, d);
                 s.start(p);
@@ -149,33 +166,51 @@ public final class EnvironGuard implements AutoCloseable {
                 if (d != null) {
                     d.close(); // closes the sinks too
                 } else {
-                    closeAll(sinks);
+                    SinkAssembly.closeAll(sinks);
                 }
-                throw new GuardStartException("source " + safeName(chosen) + " could not start: " + e.getMessage(), e);
+                throw new GuardStartException("source " + chosen.name() + " could not start: " + describe(e), e);
             }
             this.source = s;
-            this.sourceName = safeName(chosen);
+            this.sourceName = chosen.name();
             this.dispatcher = d;
             this.ticker = PolicyTicker.start(pipeline, PolicyTicker.DEFAULT_INTERVAL);
             this.state = State.RUNNING;
-            LOG.info("environ-guard watching with source {} and sinks {}", sourceName, sinks.keySet());
+            LOG.info("environ-guard watching with source {} ({}) and sinks {}", sourceName, chosen.reason(), sinks.keySet());
             return this;
         }
     }
 
-    /** The running source's name. */
+    /**
+     * Every configuration key this guard understands (core, policy, and each source and sink on the class path or
+     * added to the builder), with its effective value and where that came from, secrets masked; and the keys set
+     * that nothing reads. Works before {@link #start()} too, so that a tool can list keys without watching.
+     *
+     * <pre>{@code
+     * System.err.print(EnvironGuard.builder().build().describeConfiguration().toText());
+     * }</pre>
+     *
+     * @return the description
+     */
+    public ConfigDescription describeConfiguration() {
+        ProviderLoader.Loaded<EventSourceProvider> sources = ProviderLoader.load(EventSourceProvider.class, classLoader);
+        ProviderLoader.Loaded<AlertSinkProvider> sinkProviders = ProviderLoader.load(AlertSinkProvider.class, classLoader);
+        return KeyCatalog.of(concat(extraSources, sources.providers()), concat(extraSinkProviders, sinkProviders.providers()))
+                .describe(config);
+    }
+
+    /** @return the running source's name */
     public String sourceName() {
         requireRunning();
         return sourceName;
     }
 
-    /** What the running source watches and cannot see. */
+    /** @return what the running source watches and cannot see */
     public Coverage coverage() {
         requireRunning();
         return source.coverage();
     }
 
-    /** A snapshot of the counters; after {@link #close()} it holds the final figures. */
+    /** @return a snapshot of the counters; after {@link #close()} it holds the final figures */
     public GuardStats stats() {
         synchronized (lifecycle) {
             if (pipeline == null) {
@@ -197,6 +232,7 @@ public final class EnvironGuard implements AutoCloseable {
         }
     }
 
+    /** @return whether {@link #start()} succeeded and {@link #close()} has not been called */
     public boolean isRunning() {
         return state == State.RUNNING;
     }
@@ -244,151 +280,23 @@ public final class EnvironGuard implements AutoCloseable {
                 String.join(",", pids.stream().map(String::valueOf).toList())));
     }
 
-    private static void closeAll(Map<String, AlertSink> sinks) {
-        sinks.forEach((name, sink) -> {
-            try {
-                sink.close();
-            } catch (Exception e) {
-                LOG.warn("sink {} failed to close: {}", name, e.toString());
-            }
-        });
+    /** A failure's message; a bad value is called so, with where it came from when the thrower did not know. */
+    private String describe(Throwable e) {
+        if (e instanceof ConfigException ce) {
+            String problem = ce.getMessage().substring(ce.getMessage().indexOf(": ") + 2);
+            return "invalid configuration: " + (ce.origin().isPresent() ? ce.getMessage()
+                    : config.invalidValue(ce.key(), problem).getMessage());
+        }
+        if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).startsWith("configuration key ")) {
+            return "invalid configuration: " + e.getMessage();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     private void requireRunning() {
         if (state != State.RUNNING) {
             throw new IllegalStateException("the guard is not running");
         }
-    }
-
-    private EventSourceProvider chooseSource(List<EventSourceProvider> all, List<String> loadFailures) throws GuardStartException {
-        String wanted = config.getString(SOURCE, "auto").trim().toLowerCase(Locale.ROOT);
-        List<String> why = new ArrayList<>();
-        if (!wanted.equals("auto")) {
-            for (EventSourceProvider p : all) {
-                if (wanted.equals(safeName(p))) {
-                    Availability a = availability(p);
-                    if (!a.available()) {
-                        throw new GuardStartException("source " + wanted + " (chosen by " + SOURCE + ") is unavailable: " + a.detail());
-                    }
-                    return p;
-                }
-            }
-            throw new GuardStartException("no source named " + wanted + " (" + SOURCE + "); known sources: "
-                    + names(all) + failuresSuffix(loadFailures));
-        }
-        List<EventSourceProvider> byPriority = new ArrayList<>(all);
-        byPriority.sort(Comparator.comparingInt(EnvironGuard::safePriority).reversed());
-        for (EventSourceProvider p : byPriority) {
-            Availability a = availability(p);
-            if (a.available()) {
-                return p;
-            }
-            why.add(safeName(p) + ": " + a.detail());
-        }
-        if (byPriority.isEmpty()) {
-            throw new GuardStartException("no event source is on the classpath; add environ-guard-linux (fanotify and procfs sources)"
-                    + failuresSuffix(loadFailures));
-        }
-        throw new GuardStartException("no event source can run here:\n  " + String.join("\n  ", why) + failuresSuffix(loadFailures));
-    }
-
-    private Map<String, AlertSink> createSinks(List<AlertSinkProvider> providers) throws GuardStartException {
-        Map<String, AlertSinkProvider> byName = new LinkedHashMap<>();
-        for (AlertSinkProvider p : providers) {
-            byName.putIfAbsent(safeName(p), p);
-        }
-        List<String> names;
-        if (config.contains(SINKS)) {
-            names = config.getList(SINKS).stream().map(n -> n.toLowerCase(Locale.ROOT)).distinct().toList();
-        } else {
-            // Unset: every provider that is enabled by default (slf4j, and plugins whose own keys are set);
-            // sinks added in code replace the slf4j fallback, so that an embedding application's alerts are not logged twice.
-            names = new ArrayList<>();
-            byName.forEach((name, p) -> {
-                boolean slf4jFallback = name.equals("slf4j");
-                if ((!slf4jFallback || extraSinks.isEmpty()) && enabledByDefault(p, config)) {
-                    names.add(name);
-                }
-            });
-        }
-        Map<String, AlertSink> sinks = new LinkedHashMap<>(extraSinks);
-        List<String> broken = new ArrayList<>();
-        for (String name : names) {
-            if (!byName.containsKey(name)) {
-                throw new GuardStartException("no sink named " + name + " (" + SINKS + "); known sinks: " + byName.keySet()
-                        + "; a sink plugin is added by putting its jar on the classpath");
-            }
-        }
-        for (String name : names) {
-            AlertSinkProvider p = byName.get(name);
-            try {
-                sinks.put(name, Objects.requireNonNull(p.create(config), "provider returned no sink"));
-            } catch (Exception | LinkageError e) {
-                // A broken sink never stops the others: report it and go on with the rest.
-                broken.add(name + ": " + e.getMessage());
-                LOG.error("sink {} could not be created and is skipped: {}", name, e.toString());
-            }
-        }
-        if (sinks.isEmpty()) {
-            throw new GuardStartException("no sink could be created" + (broken.isEmpty() ? "" : ": " + broken)
-                    + "; set " + SINKS + " (known: " + byName.keySet() + ")");
-        }
-        return sinks;
-    }
-
-    private void warnUnknownKeys(List<EventSourceProvider> sources, List<AlertSinkProvider> sinks) {
-        Set<String> known = new TreeSet<>(CORE_KEYS);
-        known.addAll(PolicyConfig.KEYS);
-        List<String> prefixes = new ArrayList<>();
-        sources.forEach(p -> prefixes.add("environguard.source." + safeName(p) + "."));
-        sinks.forEach(p -> prefixes.add("environguard.sink." + safeName(p) + "."));
-        for (String key : config.unknownKeys(known, prefixes)) {
-            LOG.warn("unknown configuration key {} is ignored (misspelt, or its provider is not on the classpath)", key);
-        }
-    }
-
-    private static Availability availability(EventSourceProvider p) {
-        try {
-            return Objects.requireNonNull(p.availability(), "no availability");
-        } catch (RuntimeException | LinkageError e) {
-            return Availability.unavailable("its availability probe failed: " + e);
-        }
-    }
-
-    private static boolean enabledByDefault(AlertSinkProvider p, GuardConfig config) {
-        try {
-            return p.enabledByDefault(config);
-        } catch (RuntimeException | LinkageError e) {
-            LOG.warn("sink provider {} failed to say whether it is enabled: {}", p.getClass().getName(), e.toString());
-            return false;
-        }
-    }
-
-    private static String safeName(Object provider) {
-        try {
-            if (provider instanceof EventSourceProvider s) {
-                return s.name().toLowerCase(Locale.ROOT);
-            }
-            return ((AlertSinkProvider) provider).name().toLowerCase(Locale.ROOT);
-        } catch (RuntimeException | LinkageError e) {
-            return provider.getClass().getName();
-        }
-    }
-
-    private static int safePriority(EventSourceProvider p) {
-        try {
-            return p.priority();
-        } catch (RuntimeException | LinkageError e) {
-            return Integer.MIN_VALUE;
-        }
-    }
-
-    private static String names(List<EventSourceProvider> all) {
-        return all.isEmpty() ? "none" : all.stream().map(EnvironGuard::safeName).toList().toString();
-    }
-
-    private static String failuresSuffix(List<String> failures) {
-        return failures.isEmpty() ? "" : "\n  (also: " + String.join("; ", failures) + ")";
     }
 
     private static <T> List<T> concat(List<T> a, List<T> b) {
@@ -411,31 +319,58 @@ public final class EnvironGuard implements AutoCloseable {
         private Builder() {
         }
 
-        /** The base configuration; {@link #set} values win over it. */
+        /**
+         * The base configuration; {@link #set} values win over it.
+         *
+         * @param config the configuration, e.g. {@link GuardConfig#load()}
+         * @return this builder
+         */
         public Builder config(GuardConfig config) {
             this.config = config;
             return this;
         }
 
-        /** Sets one key, over the base configuration. */
+        /**
+         * Sets one key, over the base configuration.
+         *
+         * @param key   the key, in any spelling
+         * @param value its value
+         * @return this builder
+         */
         public Builder set(String key, String value) {
             overrides.put(key, value);
             return this;
         }
 
-        /** Where {@link java.util.ServiceLoader} looks for providers. */
+        /**
+         * Where {@link java.util.ServiceLoader} looks for providers (default: the thread's context class loader).
+         *
+         * @param classLoader the class loader
+         * @return this builder
+         */
         public Builder classLoader(ClassLoader classLoader) {
             this.classLoader = Objects.requireNonNull(classLoader);
             return this;
         }
 
-        /** A source provider in addition to those found by ServiceLoader. */
+        /**
+         * A source provider that runs instead of those found by ServiceLoader (with several added, the available
+         * one of highest priority among them), unless {@code environguard.source} names one of them.
+         *
+         * @param provider the provider, e.g. the testkit's {@code ScriptedEventSource}
+         * @return this builder
+         */
         public Builder addSourceProvider(EventSourceProvider provider) {
             sources.add(Objects.requireNonNull(provider));
             return this;
         }
 
-        /** A sink provider in addition to those found by ServiceLoader. */
+        /**
+         * A sink provider in addition to those found by ServiceLoader; it wins over a discovered one of the same name.
+         *
+         * @param provider the provider
+         * @return this builder
+         */
         public Builder addSinkProvider(AlertSinkProvider provider) {
             sinkProviders.add(Objects.requireNonNull(provider));
             return this;
@@ -444,22 +379,32 @@ public final class EnvironGuard implements AutoCloseable {
         /**
          * A sink instance that always receives alerts. When any is added and {@code environguard.sinks} is unset,
          * the default {@code slf4j} sink is not added.
+         *
+         * @param name the sink's name in {@code stats()}
+         * @param sink the sink
+         * @return this builder
          */
         public Builder addSink(String name, AlertSink sink) {
             sinks.put(Objects.requireNonNull(name), Objects.requireNonNull(sink));
             return this;
         }
 
-        /** A policy built in code, instead of {@code Policy.fromConfig(config)}. */
+        /**
+         * A policy built in code, instead of one read from the {@code environguard.policy.*} keys.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
         public Builder policy(Policy policy) {
             this.policy = policy;
             return this;
         }
 
+        /** @return the guard, not started */
         public EnvironGuard build() {
             if (!overrides.isEmpty()) {
                 GuardConfig.Builder b = GuardConfig.builder();
-                b.setAll((config == null ? GuardConfig.load() : config).asMap());
+                b.setAll(config == null ? GuardConfig.load() : config);
                 b.setAll(overrides);
                 config = b.build();
             }

@@ -20,7 +20,7 @@ final class TestSources {
     }
 
     /** A provider whose source hands its listener to the test. */
-    static final class ManualSourceProvider implements EventSourceProvider {
+    static class ManualSourceProvider implements EventSourceProvider {
         final String name;
         final int priority;
         final Availability availability;

@@ -1,11 +1,13 @@
 package io.environguard.sink;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The {@code jsonl} sink: one JSON object per alert per line ({@link AlertJson}), written to standard
@@ -53,6 +55,12 @@ public final class JsonlSinkProvider implements AlertSinkProvider {
             throw new IllegalArgumentException("configuration key " + PATH_KEY + ": expected a valid file path", e);
         }
         return JsonlSink.appendingTo(path);
+    }
+
+    /** {@value #PATH_KEY}. */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(ConfigKey.of(PATH_KEY, STDOUT, "- for standard output, or a file to append to (created with mode 0600)"));
     }
 
     /** When {@value #PATH_KEY} is set: naming a destination is asking for the sink. */

@@ -29,8 +29,10 @@ public final class Slf4jSinkProvider implements AlertSinkProvider {
         return NAME;
     }
 
+    /** Without an SLF4J backend, says so once on standard error (alerts would be discarded) and points to jsonl. */
     @Override
     public AlertSink create(GuardConfig config) {
+        Slf4jBackend.warnIfMissing(System.err);
         return new Slf4jSink(LoggerFactory.getLogger(LOGGER_NAME));
     }
 

@@ -9,9 +9,9 @@ import io.environguard.api.LossReport;
  */
 public interface AccessListener {
 
-    /** One observed access, already resolved to reader and target. */
+    /** @param access one observed access, already resolved to reader and target */
     void onAccess(EnvironAccess access);
 
-    /** Events the source lost; batch them (one report per kernel read, say), do not report one by one. */
+    /** @param loss events the source lost; batch them (one report per kernel read, say), do not report one by one */
     void onLoss(LossReport loss);
 }

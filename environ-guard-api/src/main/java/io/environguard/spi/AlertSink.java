@@ -8,7 +8,12 @@ import io.environguard.api.Alert;
  */
 public interface AlertSink extends AutoCloseable {
 
-    /** Delivers one alert; throw to have it counted as failed. */
+    /**
+     * Delivers one alert.
+     *
+     * @param alert the alert
+     * @throws Exception to have the alert counted as failed
+     */
     void publish(Alert alert) throws Exception;
 
     /** Releases resources; called once, after the last {@link #publish}. */

@@ -16,6 +16,7 @@ public interface EventSource extends AutoCloseable {
      * Starts watching. Returns when watching has begun, so that any access after this call returns is seen
      * (within the source's documented limits).
      *
+     * @param listener where the source delivers accesses and losses, from any of its threads
      * @throws IOException with a message that says what failed and what to do about it
      */
     void start(AccessListener listener) throws IOException;
@@ -25,6 +26,9 @@ public interface EventSource extends AutoCloseable {
      * ancestor allow rules of readers without lineage ({@link io.environguard.api.ProcessInfo#ancestors()} empty),
      * best effort. Readers with lineage are judged by their lineage alone. The default knows nothing, so such
      * rules never match readers without lineage.
+     *
+     * @param pid a process id
+     * @return its executable, or {@code null}
      */
     default String exeOf(int pid) {
         return null;
@@ -35,12 +39,14 @@ public interface EventSource extends AutoCloseable {
      * them to the policy's protected pids, so that a read of any of them is an
      * {@code environ_read_protected_target} alert, as a read of the guarding JVM is. Asked once, after
      * {@code create} and before {@link #start}. The default guards nothing in particular.
+     *
+     * @return the guarded pids
      */
     default Set<Integer> protectedPids() {
         return Set.of();
     }
 
-    /** What is watched now, and what is known not to be seen. */
+    /** @return what is watched now, and what is known not to be seen */
     Coverage coverage();
 
     /**
@@ -48,6 +54,8 @@ public interface EventSource extends AutoCloseable {
      * {@code resolver_queue_depth}, {@code process_table_live}, {@code process_table_tombstones}. Cheap and
      * thread-safe: {@link io.environguard.EnvironGuard#stats()} and metrics exporters call it from any thread.
      * Counters only grow; a name's meaning never changes. The default reports nothing.
+     *
+     * @return the counters by name
      */
     default Map<String, Long> metrics() {
         return Map.of();

@@ -82,6 +82,54 @@ class GuardConfigTest {
     }
 
     @Test
+    void everyValueKnowsWhereItCameFrom(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("guard.properties");
+        Files.writeString(file, "environguard.a=1\nenvironguard.b=1\nenvironguard.c=1\nenvironguard.d=1\n");
+        Properties props = new Properties();
+        props.setProperty("environguard.c", "2");
+        GuardConfig config = GuardConfig.builder().file(file)
+                .environment(Map.of("ENVIRONGUARD_B", "2", "ENVIRONGUARD_C", "2"))
+                .systemProperties(props)
+                .set("environguard.d", "2")
+                .build();
+        assertEquals("file " + file, config.origin("environguard.a").orElseThrow());
+        assertEquals("environment variable ENVIRONGUARD_B", config.origin("environguard.b").orElseThrow());
+        assertEquals("system property environguard.c", config.origin("ENVIRONGUARD_C").orElseThrow());
+        assertEquals("code", config.origin("environguard.d").orElseThrow());
+        assertTrue(config.origin("environguard.e").isEmpty());
+        GuardConfig more = config.with("environguard.e", "1");
+        assertEquals("file " + file, more.origin("environguard.a").orElseThrow(), "with() keeps the origins");
+        assertEquals("code", more.origin("environguard.e").orElseThrow());
+        assertEquals("environment variable ENVIRONGUARD_B",
+                GuardConfig.builder().setAll(config).build().origin("environguard.b").orElseThrow());
+    }
+
+    @Test
+    void aBadValueNamesTheKeyAndWhereItCameFromInEveryLayer(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("guard.properties");
+        Files.writeString(file, "environguard.sweep=x\n");
+        Properties props = new Properties();
+        props.setProperty("environguard.sweep", "x");
+        for (GuardConfig c : List.of(GuardConfig.builder().file(file).build(),
+                GuardConfig.builder().environment(Map.of("ENVIRONGUARD_SWEEP", "x")).build(),
+                GuardConfig.builder().systemProperties(props).build())) {
+            ConfigException e = assertThrows(ConfigException.class, () -> c.getInt("environguard.sweep", 1));
+            assertEquals("environguard.sweep", e.key());
+            assertEquals(c.origin("environguard.sweep"), e.origin());
+            assertTrue(e.getMessage().startsWith("configuration key environguard.sweep (from " + e.origin().orElseThrow() + "): "),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aBadValueSetInCodeNeedsNoOrigin() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> GuardConfig.builder().set("environguard.sweep", "x").build().getInt("environguard.sweep", 1));
+        assertTrue(e.getMessage().startsWith("configuration key environguard.sweep: expected an integer"), e.getMessage());
+        assertTrue(e.origin().isEmpty());
+    }
+
+    @Test
     void aMissingFileIsAClearError(@TempDir Path dir) {
         Path missing = dir.resolve("nope.properties");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GuardConfig.builder().file(missing));

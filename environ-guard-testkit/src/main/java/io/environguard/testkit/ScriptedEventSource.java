@@ -18,15 +18,16 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * An event source that replays a script of accesses and losses through the real pipeline (policy, dispatcher,
- * sinks), so that a sink, a policy or an agent can be tested without a kernel. Select it by name
- * ({@code environguard.source=scripted}, or as the only provider) after adding it to the builder.
+ * sinks), so that a sink, a policy or an agent can be tested without a kernel. Add it to the builder with
+ * {@code addSourceProvider}: a source added in code runs instead of any source found on the class path (unless
+ * {@code environguard.source} names another source, which start refuses with a message that says so).
  *
  * <pre>{@code
  * ScriptedEventSource source = ScriptedEventSource.of(List.of(
  *         ScriptedEventSource.Step.access(accessOfCatReadingSleep),
  *         ScriptedEventSource.Step.loss(new LossReport("queue_overflow", 1, "test"))));
  * RecordingSink sink = new RecordingSink();
- * try (EnvironGuard guard = EnvironGuard.builder().set("environguard.source", "scripted")
+ * try (EnvironGuard guard = EnvironGuard.builder().config(GuardConfig.empty())
  *         .addSourceProvider(source).addSink("rec", sink).build().start()) {
  *     source.awaitReplayed(Duration.ofSeconds(5));
  *     assertEquals(2, sink.awaitAlerts(2, Duration.ofSeconds(5)).size());
@@ -90,7 +91,7 @@ public final class ScriptedEventSource implements EventSourceProvider {
         return NAME;
     }
 
-    /** Lowest priority: it is chosen automatically only when it is the only source. */
+    /** Lowest priority: among several sources added in code, it runs only when no other can. */
     @Override
     public int priority() {
         return Integer.MIN_VALUE;

@@ -44,7 +44,6 @@ class ScriptedPipelineTest {
         RecordingSink recorder = new RecordingSink();
 
         try (EnvironGuard guard = EnvironGuard.builder().config(GuardConfig.empty())
-                .set("environguard.source", ScriptedEventSource.NAME)
                 .addSourceProvider(source).addSink("recorder", recorder).build().start()) {
             source.awaitReplayed(Duration.ofSeconds(5));
             List<Alert> alerts = recorder.awaitAlerts(2, Duration.ofSeconds(5));

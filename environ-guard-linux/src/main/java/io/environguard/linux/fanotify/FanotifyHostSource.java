@@ -2,8 +2,10 @@ package io.environguard.linux.fanotify;
 
 import io.environguard.api.Coverage;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
+import io.environguard.linux.internal.Threads;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.OpenFileLimit;
@@ -331,21 +333,8 @@ public final class FanotifyHostSource implements EventSource {
     }
 
     private static void join(Thread t) {
-        try {
-            t.join(JOIN_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) {
-            t.interrupt();
-            try {
-                t.join(JOIN_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
-                LOG.warn("thread {} did not stop within {} ms", t.getName(), 2 * JOIN_MILLIS);
-            }
+        if (!Threads.join(t, JOIN_MILLIS)) {
+            LOG.warn("thread {} did not stop within {} ms", t.getName(), 2 * JOIN_MILLIS);
         }
     }
 }

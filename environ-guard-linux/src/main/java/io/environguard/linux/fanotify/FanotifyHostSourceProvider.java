@@ -1,9 +1,11 @@
 package io.environguard.linux.fanotify;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
+import java.util.List;
 
 /**
  * Provides the {@linkplain FanotifyHostSource fanotify host source}: name {@code fanotify}, priority 100
@@ -15,15 +17,14 @@ import io.environguard.spi.EventSourceProvider;
  * // unprivileged: "needs CAP_SYS_ADMIN (fanotify filesystem marks); the procfs source runs without it"
  * }</pre>
  *
- * <p>Configuration keys, under {@code environguard.source.fanotify.}: {@code unlimited-queue} (default
- * {@code true}), {@code resolver-queue} (default 16384), {@code rescan-interval} (default {@code 10s}),
- * {@code other-namespaces} (default {@code true}).
+ * <p>Configuration keys, under {@code environguard.source.fanotify.}: see {@link #keys()}.
  */
 public final class FanotifyHostSourceProvider implements EventSourceProvider {
 
     /** The priority of the fanotify host source: above every other built-in source. */
     public static final int PRIORITY = 100;
 
+    /** For {@link java.util.ServiceLoader}; does no work. */
     public FanotifyHostSourceProvider() {
         // No work here: the ServiceLoader instantiates every provider, available or not.
     }
@@ -43,6 +44,27 @@ public final class FanotifyHostSourceProvider implements EventSourceProvider {
     public Availability availability() {
         FanotifySupport support = FanotifySupport.get();
         return support.available() ? Availability.available(support.reason()) : Availability.unavailable(support.reason());
+    }
+
+    /** The keys under {@code environguard.source.fanotify.}, with their defaults. */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(
+                ConfigKey.of(FanotifySettings.UNLIMITED_QUEUE, "true",
+                        "FAN_UNLIMITED_QUEUE; false keeps the kernel's bound (16384 events) and reports overflows"),
+                ConfigKey.of(FanotifySettings.RESOLVER_QUEUE, "16384",
+                        "environ/mem opens waiting for resolution; beyond it they count as resolver_backlog losses"),
+                ConfigKey.of(FanotifySettings.RESCAN_INTERVAL, "10s",
+                        "how often other mount namespaces are scanned for new procfs instances"),
+                ConfigKey.of(FanotifySettings.OTHER_NAMESPACES, "true", "watch containers' own /proc instances"),
+                ConfigKey.of(FanotifySettings.IGNORE_MARKS, "16384",
+                        "evictable ignore marks on uninteresting /proc files before they are flushed; 0 places none"),
+                ConfigKey.of(FanotifySettings.IGNORE_MARKS_WITHIN, "",
+                        "a pid: only files of that process and its descendants get ignore marks (test harnesses)"),
+                ConfigKey.of(FanotifySettings.PROCESS_CACHE_TTL, "1s",
+                        "how long a process's inspected details serve again for that same live process; 0 reads afresh"),
+                ConfigKey.of(FanotifySettings.BATCH_WINDOW, "200us",
+                        "inside a burst of /proc opens, how long the kernel-read thread lets events gather; 0 reads at once"));
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.environguard.linux.fanotify;
 
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
+import io.environguard.linux.nativeio.FanotifyProbe;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.Pidfds;
 import java.io.IOException;
@@ -10,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -38,8 +39,8 @@ record FanotifySupport(boolean available, String reason, int initFlags, List<Str
     static final String NEEDS_CAP_SYS_ADMIN =
             "needs CAP_SYS_ADMIN (fanotify filesystem marks); the procfs source runs without it";
 
-    private static final String FALLBACK = "; the procfs source runs without fanotify";
-    private static final int BASE_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK;
+    private static final String FALLBACK = FanotifyProbe.FALLBACK;
+    private static final int BASE_FLAGS = FanotifyGroup.NOTIFY_FLAGS;
 
     FanotifySupport {
         degradations = List.copyOf(degradations);
@@ -60,14 +61,9 @@ record FanotifySupport(boolean available, String reason, int initFlags, List<Str
     }
 
     static FanotifySupport probe(Path selfStatus) {
-        String os = System.getProperty("os.name", "unknown");
-        if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
-            return unavailable("not Linux (os.name=" + os + "): fanotify is a Linux kernel interface");
-        }
-        Optional<Throwable> linkError = LinuxLibC.linkError();
-        if (linkError.isPresent()) {
-            return unavailable("JNA cannot bind the libc functions fanotify needs (" + linkError.get().getMessage()
-                    + "); it needs JNA's native library and glibc 2.28+ or musl 1.2.5+" + FALLBACK);
+        Optional<String> obstacle = FanotifyProbe.platformObstacle();
+        if (obstacle.isPresent()) {
+            return unavailable(obstacle.get());
         }
         Optional<Boolean> capSysAdmin = hasEffectiveCapability(selfStatus, CAP_SYS_ADMIN);
         if (capSysAdmin.isPresent() && !capSysAdmin.get()) {
@@ -145,15 +141,8 @@ record FanotifySupport(boolean available, String reason, int initFlags, List<Str
                             + " default seccomp profiles do)" + FALLBACK;
                 }
                 return NEEDS_CAP_SYS_ADMIN;
-            case Errno.ENOSYS:
-                return "fanotify refused: fanotify_init failed with ENOSYS: the kernel is built without"
-                        + " CONFIG_FANOTIFY, or a seccomp profile (a container runtime's default, for one)"
-                        + " blocks the call" + FALLBACK;
-            case Errno.EMFILE:
-                return "fanotify_init failed with EMFILE: this user has reached its limit of fanotify groups"
-                        + " (/proc/sys/fs/fanotify/max_user_groups)";
             default:
-                return "fanotify refused: fanotify_init failed with " + Errno.describe(errno) + FALLBACK;
+                return FanotifyProbe.describeInitFailure(errno);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.environguard.linux.fanotify;
 
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;
 import io.environguard.linux.nativeio.Pidfds;

@@ -3,6 +3,7 @@ package io.environguard.linux.fanotify;
 import com.sun.jna.Memory;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;

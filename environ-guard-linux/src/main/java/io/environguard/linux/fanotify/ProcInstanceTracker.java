@@ -2,8 +2,10 @@ package io.environguard.linux.fanotify;
 
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
+import io.environguard.linux.proc.ProcIds;
 import io.environguard.linux.proc.ProcMount;
 import io.environguard.linux.proc.ProcMounts;
 import io.environguard.linux.proc.ProcParseException;
@@ -179,7 +181,7 @@ final class ProcInstanceTracker {
         Map<String, Integer> namespaces = new LinkedHashMap<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {
             for (Path dir : dirs) {
-                int pid = parsePid(dir.getFileName().toString());
+                int pid = ProcIds.parse(dir.getFileName().toString());
                 if (pid <= 0) {
                     continue;
                 }
@@ -213,20 +215,6 @@ final class ProcInstanceTracker {
         } catch (IOException | UnsupportedOperationException e) {
             return null;
         }
-    }
-
-    private static int parsePid(String name) {
-        if (name.isEmpty() || name.length() > 10) {
-            return -1;
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-        }
-        long v = Long.parseLong(name);
-        return v > Integer.MAX_VALUE ? -1 : (int) v;
     }
 
     /** Mount points of one device found in this scan, and the first way to reach it. */

@@ -47,7 +47,7 @@ public final class FdLinks {
         int vanished = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(fdDir)) {
             for (Path entry : entries) {
-                int fd = fdNumber(entry.getFileName().toString());
+                int fd = ProcIds.parse(entry.getFileName().toString());
                 if (fd < 0) {
                     continue;
                 }
@@ -66,21 +66,5 @@ public final class FdLinks {
         }
         links.sort(Comparator.comparingInt(FdLink::fd));
         return new FdTable(pid, links, truncated, vanished);
-    }
-
-    private static int fdNumber(String name) {
-        int n = name.length();
-        if (n == 0 || n > 10 || (n > 1 && name.charAt(0) == '0')) {
-            return -1;
-        }
-        long value = 0;
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-        }
-        return value > Integer.MAX_VALUE ? -1 : (int) value;
     }
 }

@@ -109,8 +109,8 @@ public final class ProcPaths {
             pid = -1;
             self = true;
         } else {
-            pid = parseId(path, first, slash);
-            if (pid < 0) {
+            pid = ProcIds.parse(path, first, slash);
+            if (pid <= 0) {
                 return Optional.empty();
             }
             self = false;
@@ -121,8 +121,8 @@ public final class ProcPaths {
             if (!path.startsWith("task/", taskStart)) {
                 return Optional.empty();
             }
-            taskId = parseId(path, taskStart + 5, nameStart);
-            if (taskId < 0) {
+            taskId = ProcIds.parse(path, taskStart + 5, nameStart);
+            if (taskId <= 0) {
                 return Optional.empty();
             }
         }
@@ -147,23 +147,6 @@ public final class ProcPaths {
         }
         int n = mountPoint.length();
         return path.length() > n && path.charAt(n) == '/' && path.startsWith(mountPoint) ? n : -1;
-    }
-
-    /** A positive decimal id without leading zeros in {@code path[from, to)}, or -1. */
-    private static int parseId(String path, int from, int to) {
-        int n = to - from;
-        if (n <= 0 || n > 10 || path.charAt(from) == '0') {
-            return -1;
-        }
-        long value = 0;
-        for (int i = from; i < to; i++) {
-            char c = path.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-        }
-        return value > Integer.MAX_VALUE ? -1 : (int) value;
     }
 
     private static boolean contains(Collection<String> mountPoints, String mountPoint) {

@@ -1,5 +1,6 @@
 package io.environguard.linux.procfs;
 
+import io.environguard.linux.proc.ProcIds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
@@ -122,7 +123,7 @@ final class ProcFiles {
         int count = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
-                int id = parseId(entry.getFileName().toString());
+                int id = ProcIds.parse(entry.getFileName().toString());
                 if (id > 0) {
                     if (count == ids.length) {
                         ids = Arrays.copyOf(ids, Math.max(8, count * 2));
@@ -145,22 +146,5 @@ final class ProcFiles {
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return null;
         }
-    }
-
-    /** A positive decimal id without leading zeros, or -1. */
-    static int parseId(String name) {
-        int n = name.length();
-        if (n == 0 || n > 10 || name.charAt(0) == '0') {
-            return -1;
-        }
-        long value = 0;
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-        }
-        return value > Integer.MAX_VALUE ? -1 : (int) value;
     }
 }

@@ -2,6 +2,7 @@ package io.environguard.linux.procfs;
 
 import io.environguard.api.Coverage;
 import io.environguard.api.LossReport;
+import io.environguard.linux.internal.Threads;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import org.slf4j.Logger;
@@ -197,15 +198,9 @@ public final class ProcfsPollingSource implements EventSource {
             t = poller;
         }
         stop.countDown();
-        if (t != null) {
-            try {
-                t.join(settings.scanBudget().toMillis() + 1000);
-                if (t.isAlive()) {
-                    t.interrupt();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        long wait = settings.scanBudget().toMillis() + 1000;
+        if (t != null && !Threads.join(t, wait)) {
+            LOG.warn("thread {} did not stop within {} ms", t.getName(), 2 * wait);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.environguard.linux.procfs;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -57,6 +59,19 @@ public final class ProcfsPollingSourceProvider implements EventSourceProvider {
         return Availability.available("polls /proc (every " + ProcfsSettings.DEFAULT_INTERVAL.toSeconds()
                 + "s by default) for descriptors held open on environ and mem files and for command lines naming"
                 + " them; it misses reads that open and close between two scans; " + reach);
+    }
+
+    /** The keys under {@code environguard.source.procfs.}, with their defaults ({@code environguard.proc.root} is the guard's). */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(
+                ConfigKey.of(ProcfsSettings.INTERVAL, "1s", "time between the starts of two scans (at least 10ms)"),
+                ConfigKey.of(ProcfsSettings.MAX_FDS, String.valueOf(ProcfsSettings.DEFAULT_MAX_FDS),
+                        "descriptors read per process; past it, one fd_limit loss per process"),
+                ConfigKey.of(ProcfsSettings.SCAN_BUDGET, "250ms", "wall time one scan may take"),
+                ConfigKey.of(ProcfsSettings.FULL_SCAN_INTERVAL, "60s",
+                        "every process is re-read at least this often even if it did not run (0s: every scan)"),
+                ConfigKey.of(ProcfsSettings.COMMAND_LINES, "true", "search command lines for environ and mem paths"));
     }
 
     @Override

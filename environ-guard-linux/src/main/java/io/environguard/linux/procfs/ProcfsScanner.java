@@ -10,6 +10,7 @@ import io.environguard.linux.proc.CmdlineParser;
 import io.environguard.linux.proc.FdLink;
 import io.environguard.linux.proc.FdLinks;
 import io.environguard.linux.proc.FdTable;
+import io.environguard.linux.proc.ProcIds;
 import io.environguard.linux.proc.ProcParseException;
 import io.environguard.linux.proc.ProcPath;
 import io.environguard.linux.proc.ProcPaths;
@@ -180,7 +181,8 @@ final class ProcfsScanner {
     /** The guard's own pid in this tree ({@code <root>/self}), or -1 when the tree has none. */
     int selfPid() {
         String self = ProcFiles.readLink(root.resolve("self"));
-        return self == null ? -1 : ProcFiles.parseId(self);
+        int pid = self == null ? -1 : ProcIds.parse(self);
+        return pid > 0 ? pid : -1;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.environguard.linux.procfs;
 
-import io.environguard.EnvironGuard;
 import io.environguard.api.GuardConfig;
 
 import java.nio.file.Path;
@@ -89,7 +88,7 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
      * @throws IllegalArgumentException naming the key (never its value) when a value is invalid
      */
     public static ProcfsSettings from(GuardConfig config) {
-        return new ProcfsSettings(Path.of(config.getString(EnvironGuard.PROC_ROOT, "/proc")),
+        return new ProcfsSettings(Path.of(config.getString(GuardConfig.PROC_ROOT, "/proc")),
                 config.getDuration(INTERVAL, DEFAULT_INTERVAL),
                 config.getInt(MAX_FDS, DEFAULT_MAX_FDS),
                 config.getDuration(SCAN_BUDGET, DEFAULT_SCAN_BUDGET),

@@ -2,6 +2,7 @@ package io.environguard.linux.targeted;
 
 import com.sun.jna.Memory;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.proc.ProcParseException;
 import io.environguard.linux.proc.ProcStatusParser;
@@ -74,7 +75,7 @@ final class AliasMarks implements AutoCloseable {
         }
     }
 
-    private final TargetedGroup group;
+    private final FanotifyGroup group;
     private final Map<Alias, Pinned> pinned = new HashMap<>();
     private final Map<Key, Alias> byKey = new HashMap<>();
     private final Map<Key, Alias> retired = new LinkedHashMap<>(64, 0.75f, false) {
@@ -93,7 +94,7 @@ final class AliasMarks implements AutoCloseable {
     private final Memory emptyPath = new Memory(1);
     private Map<String, Integer> paths;
 
-    AliasMarks(TargetedGroup group) {
+    AliasMarks(FanotifyGroup group) {
         this.group = group;
         emptyPath.setByte(0, (byte) 0);
     }
@@ -198,7 +199,7 @@ final class AliasMarks implements AutoCloseable {
             fail(a, errno);
             return;
         }
-        int errno = group.mark(fd);
+        int errno = group.markInodeOpen(fd);
         if (errno != 0) {
             LinuxLibC.close(fd);
             fail(a, errno);
@@ -217,7 +218,7 @@ final class AliasMarks implements AutoCloseable {
         }
         paths = null;
         // Removing fails harmlessly for a thread that has gone (the inode goes, and its mark with it).
-        group.unmark(p.fd());
+        group.unmarkInodeOpen(p.fd());
         LinuxLibC.close(p.fd());
         byKey.remove(p.key());
         retired.put(p.key(), a);

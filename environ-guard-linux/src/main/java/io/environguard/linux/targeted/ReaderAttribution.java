@@ -1,13 +1,13 @@
 package io.environguard.linux.targeted;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import io.environguard.api.ProcessInfo;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.proc.FdLink;
 import io.environguard.linux.proc.FdLinks;
 import io.environguard.linux.proc.FdTable;
+import io.environguard.linux.proc.ProcIds;
 import io.environguard.linux.proc.ProcessInspector;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,9 +43,6 @@ import java.util.Set;
 final class ReaderAttribution {
 
     static final int MAX_FDS_PER_PROCESS = 4096;
-    private static final int DENTS_SIZE = 32 * 1024;
-    private static final int DIRENT_RECLEN = 16;
-    private static final int DIRENT_NAME = 19;
     private static final byte[] PROC_PREFIX = "/proc/".getBytes(StandardCharsets.US_ASCII);
 
     /**
@@ -62,22 +59,20 @@ final class ReaderAttribution {
     private final int maxProcesses;
     private final ProcessInspector inspector;
     private final boolean natively;
-    private final Memory procDents = new Memory(DENTS_SIZE);
-    private final Memory fdDents = new Memory(DENTS_SIZE);
+    private final Dirents procEntries;
+    private final Dirents fdEntries;
     private final Memory linkPath = new Memory(64);
     private final Memory link = new Memory(4096);
-    private final byte[] procBytes = new byte[DENTS_SIZE];
-    private final byte[] fdBytes = new byte[DENTS_SIZE];
     private final byte[] linkBytes = new byte[4096];
-    private final java.nio.ByteBuffer procView = java.nio.ByteBuffer.wrap(procBytes).order(java.nio.ByteOrder.nativeOrder());
-    private final java.nio.ByteBuffer fdView = java.nio.ByteBuffer.wrap(fdBytes).order(java.nio.ByteOrder.nativeOrder());
 
     ReaderAttribution(Path procRoot, int selfPid, int maxProcesses) {
         this.procRoot = procRoot;
         this.selfPid = selfPid;
         this.maxProcesses = maxProcesses;
         this.inspector = new ProcessInspector(procRoot);
-        this.natively = LinuxLibC.SYS_GETDENTS64 >= 0 && procRoot.equals(Path.of("/proc"));
+        this.natively = Dirents.supported() && procRoot.equals(Path.of("/proc"));
+        this.procEntries = natively ? new Dirents() : null;
+        this.fdEntries = natively ? new Dirents() : null;
     }
 
     /** Finds holders of any path in {@code pathToPid} (the guarded files and the pid each belongs to). */
@@ -102,18 +97,10 @@ final class ReaderAttribution {
             return new int[] {0, 0, 0};
         }
         try {
-            while (true) {
-                long n = LinuxLibC.syscall(LinuxLibC.SYS_GETDENTS64, procFd, Pointer.nativeValue(procDents), DENTS_SIZE, 0);
-                if (n <= 0) {
-                    return new int[] {visited, denied, 0};
-                }
-                procDents.read(0, procBytes, 0, (int) n);
-                for (int at = 0, reclen; at < n; at += reclen) {
-                    reclen = procView.getShort(at + DIRENT_RECLEN) & 0xFFFF;
-                    if (reclen == 0) {
-                        return new int[] {visited, denied, 0}; // a malformed listing: stop rather than loop
-                    }
-                    int pid = number(procBytes, at + DIRENT_NAME);
+            for (long n = procEntries.read(procFd); n > 0; n = procEntries.read(procFd)) {
+                procEntries.load();
+                for (int r = procEntries.next(-1); r >= 0; r = procEntries.next(r)) {
+                    int pid = ProcIds.parseNulTerminated(procEntries.bytes(), Dirents.name(r));
                     if (pid <= 0 || pid == selfPid) {
                         continue;
                     }
@@ -135,7 +122,11 @@ final class ReaderAttribution {
                         LinuxLibC.close(fdDir);
                     }
                 }
+                if (procEntries.malformed()) {
+                    break; // a malformed listing: stop rather than loop
+                }
             }
+            return new int[] {visited, denied, 0};
         } finally {
             LinuxLibC.close(procFd);
         }
@@ -145,18 +136,11 @@ final class ReaderAttribution {
     private void holds(int fdDir, int pid, Map<String, Integer> pathToPid, Map<Integer, Set<Integer>> found) {
         int prefix = writeAscii(linkPath, 0, "/proc/" + pid + "/fd/");
         int seen = 0;
-        while (true) {
-            long n = LinuxLibC.syscall(LinuxLibC.SYS_GETDENTS64, fdDir, Pointer.nativeValue(fdDents), DENTS_SIZE, 0);
-            if (n <= 0) {
-                return;
-            }
-            fdDents.read(0, fdBytes, 0, (int) n);
-            for (int at = 0, reclen; at < n; at += reclen) {
-                reclen = fdView.getShort(at + DIRENT_RECLEN) & 0xFFFF;
-                if (reclen == 0) {
-                    return;
-                }
-                int name = at + DIRENT_NAME;
+        for (long n = fdEntries.read(fdDir); n > 0; n = fdEntries.read(fdDir)) {
+            fdEntries.load();
+            byte[] fdBytes = fdEntries.bytes();
+            for (int r = fdEntries.next(-1); r >= 0; r = fdEntries.next(r)) {
+                int name = Dirents.name(r);
                 if (fdBytes[name] < '0' || fdBytes[name] > '9') {
                     continue;
                 }
@@ -184,6 +168,9 @@ final class ReaderAttribution {
                     found.computeIfAbsent(guarded, g -> new LinkedHashSet<>()).add(pid);
                 }
             }
+            if (fdEntries.malformed()) {
+                return;
+            }
         }
     }
 
@@ -202,29 +189,13 @@ final class ReaderAttribution {
         return offset + b.length;
     }
 
-    /** The decimal number NUL-terminated at {@code bytes[from]}, or -1 for anything else. */
-    private static int number(byte[] bytes, int from) {
-        int v = 0;
-        int i = from;
-        if (bytes[i] == '0') {
-            return -1;
-        }
-        for (byte b = bytes[i]; b != 0; b = bytes[++i]) {
-            if (b < '0' || b > '9' || v > 214_748_363) {
-                return -1;
-            }
-            v = v * 10 + (b - '0');
-        }
-        return i == from ? -1 : v;
-    }
-
     /** The portable route, for a simulated /proc or an architecture without a known getdents64 number. */
     private int[] scanWithNio(Map<String, Integer> pathToPid, Map<Integer, Set<Integer>> found) {
         int visited = 0;
         int denied = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {
             for (Path dir : dirs) {
-                int pid = parsePid(dir.getFileName().toString());
+                int pid = ProcIds.parse(dir.getFileName().toString());
                 if (pid <= 0 || pid == selfPid) {
                     continue;
                 }
@@ -254,21 +225,5 @@ final class ReaderAttribution {
 
     private static String stripDeleted(String target) {
         return target.endsWith(" (deleted)") ? target.substring(0, target.length() - " (deleted)".length()) : target;
-    }
-
-    private static int parsePid(String name) {
-        int n = name.length();
-        if (n == 0 || n > 10 || name.charAt(0) == '0') {
-            return -1;
-        }
-        long v = 0;
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v > Integer.MAX_VALUE ? -1 : (int) v;
     }
 }

@@ -7,8 +7,10 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
+import io.environguard.linux.internal.Threads;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;
@@ -87,7 +89,7 @@ public final class TargetedFanotifySource implements EventSource {
     private boolean started;
     private boolean closed;
     private TargetedSupport support;
-    private TargetedGroup group;
+    private FanotifyGroup group;
     private AliasMarks marks;
     private Wakeup wakeup;
     private volatile ProcConnector connector;
@@ -156,7 +158,7 @@ public final class TargetedFanotifySource implements EventSource {
         }
         this.listener = listener;
         try {
-            group = TargetedGroup.open(support.privileged());
+            group = TargetedSupport.openGroup(support.privileged());
         } catch (Fanotify.InitException e) {
             throw new IOException("the targeted source cannot run: " + TargetedSupport.describeInitFailure(e.errno()), e);
         }
@@ -660,15 +662,8 @@ public final class TargetedFanotifySource implements EventSource {
         if (wakeup != null) {
             wakeup.signal();
         }
-        if (thread != null) {
-            try {
-                thread.join(JOIN_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                LOG.warn("thread {} did not stop within {} ms", thread.getName(), JOIN_MILLIS);
-            }
+        if (thread != null && !Threads.join(thread, JOIN_MILLIS)) {
+            LOG.warn("thread {} did not stop within {} ms", thread.getName(), 2 * JOIN_MILLIS);
         }
         if (marks != null) {
             marks.close();

@@ -1,9 +1,11 @@
 package io.environguard.linux.targeted;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
+import java.util.List;
 
 /**
  * Provides the {@linkplain TargetedFanotifySource targeted source}: name {@code targeted}, priority 50
@@ -29,6 +31,7 @@ public final class TargetedFanotifySourceProvider implements EventSourceProvider
     /** Below fanotify (100), above procfs (10). */
     public static final int PRIORITY = 50;
 
+    /** For {@link java.util.ServiceLoader}; does no work. */
     public TargetedFanotifySourceProvider() {
         // No work here: the ServiceLoader instantiates every provider, available or not.
     }
@@ -48,6 +51,21 @@ public final class TargetedFanotifySourceProvider implements EventSourceProvider
     public Availability availability() {
         TargetedSupport support = TargetedSupport.probe();
         return support.available() ? Availability.available(support.reason()) : Availability.unavailable(support.reason());
+    }
+
+    /** The keys under {@code environguard.source.targeted.}, with their defaults. */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(
+                ConfigKey.of(TargetedSettings.PIDS, "self",
+                        "processes to guard (self = this JVM); others must be yours and dumpable unless privileged"),
+                ConfigKey.of(TargetedSettings.FILES, "environ,mem", "which files' aliases to mark"),
+                ConfigKey.of(TargetedSettings.MAX_MARKS, String.valueOf(TargetedSettings.DEFAULT_MAX_MARKS),
+                        "cap on marks and pinning descriptors (never above a quarter of RLIMIT_NOFILE)"),
+                ConfigKey.of(TargetedSettings.RESCAN_INTERVAL, "500ms", "thread-count check interval"),
+                ConfigKey.of(TargetedSettings.ATTRIBUTION, "true", "best-effort possible readers when the reader is hidden"),
+                ConfigKey.of(TargetedSettings.ATTRIBUTION_MAX_PROCESSES, "4096", "bound on the possible-readers scan"),
+                ConfigKey.of(TargetedSettings.PROC_CONNECTOR, "true", "with privilege, mark new threads as they appear"));
     }
 
     /** @throws IllegalArgumentException naming the key when a value is invalid */

@@ -2,8 +2,9 @@ package io.environguard.linux.targeted;
 
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyGroup;
+import io.environguard.linux.nativeio.FanotifyProbe;
 import io.environguard.linux.nativeio.LinuxLibC;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -23,38 +24,33 @@ import java.util.Optional;
  */
 record TargetedSupport(boolean available, boolean privileged, String reason) {
 
-    private static final String FALLBACK = "; the procfs source runs without fanotify";
+    private static final String FALLBACK = FanotifyProbe.FALLBACK;
 
     static TargetedSupport probe() {
-        String os = System.getProperty("os.name", "unknown");
-        if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
-            return unavailable("not Linux (os.name=" + os + "): fanotify is a Linux kernel interface");
+        Optional<String> obstacle = FanotifyProbe.platformObstacle();
+        if (obstacle.isPresent()) {
+            return unavailable(obstacle.get());
         }
-        Optional<Throwable> linkError = LinuxLibC.linkError();
-        if (linkError.isPresent()) {
-            return unavailable("JNA cannot bind the libc functions fanotify needs (" + linkError.get().getMessage()
-                    + ")" + FALLBACK);
-        }
-        TargetedGroup group;
+        FanotifyGroup group;
         boolean privileged = true;
         try {
-            group = TargetedGroup.open(true);
+            group = openGroup(true);
         } catch (Fanotify.InitException withPidfd) {
             privileged = false;
             try {
-                group = TargetedGroup.open(false);
+                group = openGroup(false);
             } catch (Fanotify.InitException e) {
                 return unavailable(describeInitFailure(e.errno()));
             }
         }
-        try (TargetedGroup probe = group) {
+        try (FanotifyGroup probe = group) {
             int fd = LinuxLibC.open("/proc/self/environ", LinuxLibC.O_PATH | LinuxLibC.O_CLOEXEC, 0);
             if (fd < 0) {
                 return unavailable("cannot open /proc/self/environ (" + Errno.describe(LinuxLibC.errno())
                         + "): procfs is not mounted at /proc" + FALLBACK);
             }
             try {
-                int errno = probe.mark(fd);
+                int errno = probe.markInodeOpen(fd);
                 if (errno != 0) {
                     return unavailable(describeMarkFailure(errno));
                 }
@@ -68,20 +64,24 @@ record TargetedSupport(boolean available, boolean privileged, String reason) {
                 + " readers, so alerts name possible readers, best effort");
     }
 
+    /**
+     * A {@code FAN_REPORT_FID} group for inode marks, the only kind an unprivileged process may place; with
+     * {@code pidfd}, each event carries a pidfd of the reader (needs CAP_SYS_ADMIN).
+     *
+     * @throws Fanotify.InitException with the errno
+     */
+    static FanotifyGroup openGroup(boolean pidfd) throws Fanotify.InitException {
+        return FanotifyGroup.open(FanotifyGroup.NOTIFY_FLAGS | Fanotify.FAN_REPORT_FID | (pidfd ? Fanotify.FAN_REPORT_PIDFD : 0));
+    }
+
     static String describeInitFailure(int errno) {
         switch (errno) {
             case Errno.EPERM:
             case Errno.EINVAL:
                 return "fanotify refused: fanotify_init(FAN_REPORT_FID) failed with " + Errno.name(errno)
                         + ": unprivileged fanotify needs Linux 5.13+ and is blocked by some seccomp profiles" + FALLBACK;
-            case Errno.ENOSYS:
-                return "fanotify refused: fanotify_init failed with ENOSYS: the kernel lacks CONFIG_FANOTIFY, or a"
-                        + " seccomp profile blocks the call" + FALLBACK;
-            case Errno.EMFILE:
-                return "fanotify_init failed with EMFILE: this user has reached its limit of fanotify groups"
-                        + " (/proc/sys/fs/fanotify/max_user_groups)";
             default:
-                return "fanotify refused: fanotify_init failed with " + Errno.describe(errno) + FALLBACK;
+                return FanotifyProbe.describeInitFailure(errno);
         }
     }
 

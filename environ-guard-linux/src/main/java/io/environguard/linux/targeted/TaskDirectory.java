@@ -1,8 +1,8 @@
 package io.environguard.linux.targeted;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import io.environguard.linux.nativeio.LinuxLibC;
+import io.environguard.linux.proc.ProcIds;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
@@ -28,18 +28,12 @@ import java.util.Arrays;
  */
 final class TaskDirectory implements AutoCloseable {
 
-    private static final int BUFFER_SIZE = 32 * 1024;
-    private static final int DIRENT_RECLEN = 16;
-    private static final int DIRENT_NAME = 19;
-
     private final int pid;
     private final int fd;
-    private Memory buffer;
+    private final Dirents entries;
     private Memory previous;
     private long previousLength = -1;
     private int[] previousTids = new int[0];
-    private final byte[] bytes;
-    private final java.nio.ByteBuffer view;
     private int[] tids = new int[64];
     private final Memory statx = new Memory(256);
     private final Memory emptyPath = new Memory(1);
@@ -47,15 +41,13 @@ final class TaskDirectory implements AutoCloseable {
     private TaskDirectory(int pid, int fd) {
         this.pid = pid;
         this.fd = fd;
-        this.buffer = fd >= 0 ? new Memory(BUFFER_SIZE) : null;
-        this.previous = fd >= 0 ? new Memory(BUFFER_SIZE) : null;
-        this.bytes = fd >= 0 ? new byte[BUFFER_SIZE] : null;
-        this.view = fd >= 0 ? java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.nativeOrder()) : null;
+        this.entries = fd >= 0 ? new Dirents() : null;
+        this.previous = fd >= 0 ? new Memory(Dirents.BUFFER_SIZE) : null;
     }
 
     /** Opens {@code /proc/<pid>/task}; if that fails, {@link #list} falls back to {@code java.nio} and sees the failure there. */
     static TaskDirectory open(int pid) {
-        int fd = LinuxLibC.SYS_GETDENTS64 < 0 ? -1 : LinuxLibC.open("/proc/" + pid + "/task",
+        int fd = !Dirents.supported() ? -1 : LinuxLibC.open("/proc/" + pid + "/task",
                 LinuxLibC.O_RDONLY | LinuxLibC.O_DIRECTORY | LinuxLibC.O_CLOEXEC, 0);
         return new TaskDirectory(pid, fd);
     }
@@ -86,51 +78,33 @@ final class TaskDirectory implements AutoCloseable {
         if (LinuxLibC.lseek(fd, 0, LinuxLibC.SEEK_SET) < 0) {
             return new int[0];
         }
-        long first = LinuxLibC.syscall(LinuxLibC.SYS_GETDENTS64, fd, Pointer.nativeValue(buffer), BUFFER_SIZE, 0);
-        if (first > 0 && first < BUFFER_SIZE / 2 && first == previousLength
-                && LinuxLibC.memcmp(buffer, previous, first) == 0) {
+        long first = entries.read(fd);
+        if (first > 0 && first < Dirents.BUFFER_SIZE / 2 && first == previousLength
+                && LinuxLibC.memcmp(entries.nativeBatch(), previous, first) == 0) {
             // Everything fit in one read and it is byte for byte the last listing: the same threads.
             return previousTids;
         }
-        boolean single = first > 0 && first < BUFFER_SIZE / 2;
+        boolean single = first > 0 && first < Dirents.BUFFER_SIZE / 2;
         int count = 0;
-        long n = first;
-        while (true) {
-            if (n <= 0) {
-                break; // 0: the end; < 0: the process is gone (ENOENT) or another error: what was read stands
-            }
-            buffer.read(0, bytes, 0, (int) n);
-            for (int at = 0; at < n; ) {
-                int reclen = view.getShort(at + DIRENT_RECLEN) & 0xFFFF;
-                int id = 0;
-                int i = at + DIRENT_NAME;
-                for (byte b = bytes[i]; b != 0; b = bytes[++i]) {
-                    if (b < '0' || b > '9' || id > 214_748_363) {
-                        id = -1; // "." and ".." (and anything unexpected)
-                        break;
-                    }
-                    id = id * 10 + (b - '0');
-                }
+        // n == 0: the end; n < 0: the process is gone (ENOENT) or another error: what was read stands
+        for (long n = first; n > 0; n = entries.read(fd)) {
+            entries.load();
+            for (int r = entries.next(-1); r >= 0; r = entries.next(r)) {
+                int id = ProcIds.parseNulTerminated(entries.bytes(), Dirents.name(r)); // -1 for "." and ".."
                 if (id > 0) {
                     if (count == tids.length) {
                         tids = Arrays.copyOf(tids, count * 2);
                     }
                     tids[count++] = id;
                 }
-                if (reclen <= 0) {
-                    break;
-                }
-                at += reclen;
             }
-            n = LinuxLibC.syscall(LinuxLibC.SYS_GETDENTS64, fd, Pointer.nativeValue(buffer), BUFFER_SIZE, 0);
         }
         int[] out = Arrays.copyOf(tids, count);
         Arrays.sort(out);
         if (single && count > 0) {
-            // Keep this listing's bytes for the next comparison: swap the buffers (first was read into buffer).
-            Memory keep = previous;
-            previous = buffer;
-            buffer = keep;
+            // Keep this listing's bytes for the next comparison (the first batch, which the end-of-directory read
+            // left as it was): its memory becomes previous, and the next reads go to the old previous.
+            previous = entries.exchange(previous);
             previousLength = first;
             previousTids = out;
         } else {
@@ -143,14 +117,12 @@ final class TaskDirectory implements AutoCloseable {
         int count = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
             for (Path d : dirs) {
-                try {
-                    int id = Integer.parseInt(d.getFileName().toString());
+                int id = ProcIds.parse(d.getFileName().toString());
+                if (id > 0) {
                     if (count == tids.length) {
                         tids = Arrays.copyOf(tids, count * 2);
                     }
                     tids[count++] = id;
-                } catch (NumberFormatException ignored) {
-                    // not a task directory
                 }
             }
         } catch (IOException | DirectoryIteratorException e) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.FanotifyProbe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +50,7 @@ class FanotifySupportTest {
         assertTrue(seccomp.contains("seccomp") && seccomp.contains("procfs source"), seccomp);
         String nosys = FanotifySupport.describeInitFailure(Errno.ENOSYS, Optional.empty());
         assertTrue(nosys.contains("ENOSYS") && nosys.contains("CONFIG_FANOTIFY"), nosys);
+        assertEquals(FanotifyProbe.describeInitFailure(Errno.ENOSYS), nosys, "one text for every fanotify source");
         String mark = FanotifySupport.describeMarkFailure(Errno.EPERM);
         assertTrue(mark.contains("user namespace") && mark.contains("CAP_SYS_ADMIN"), mark);
         assertTrue(FanotifySupport.describeMarkFailure(Errno.EINVAL).contains("FAN_MARK_FILESYSTEM"));

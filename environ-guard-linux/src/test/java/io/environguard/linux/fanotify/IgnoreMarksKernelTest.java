@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.GuardConfig;
 import io.environguard.linux.KernelTestSupport;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import java.io.FileInputStream;

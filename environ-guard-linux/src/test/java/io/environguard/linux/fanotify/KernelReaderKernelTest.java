@@ -9,6 +9,7 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.linux.KernelTestSupport;
 import io.environguard.linux.nativeio.Fanotify;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.Wakeup;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -51,7 +51,7 @@ class ProcfsGuardTest {
     private EnvironGuard.Builder guard(RecordingSink sink) {
         return EnvironGuard.builder()
                 .config(GuardConfig.empty())
-                .set(EnvironGuard.PROC_ROOT, world.fs.root().toString())
+                .set(GuardConfig.PROC_ROOT, world.fs.root().toString())
                 .set(ProcfsSettings.INTERVAL, "20ms")
                 // simulated pids may equal this JVM's pid; the guard's own process is the simulated one
                 .set("environguard.policy.protect.self", "false")
@@ -74,12 +74,36 @@ class ProcfsGuardTest {
         }
     }
 
+    /** A stand-in for fanotify that cannot run here, found by ServiceLoader like the real one. */
+    public static final class UnavailableFanotify implements EventSourceProvider {
+        @Override
+        public String name() {
+            return "fanotify";
+        }
+
+        @Override
+        public int priority() {
+            return 100;
+        }
+
+        @Override
+        public Availability availability() {
+            return Availability.unavailable("needs CAP_SYS_ADMIN");
+        }
+
+        @Override
+        public EventSource create(GuardConfig config) {
+            throw new AssertionError("never created");
+        }
+    }
+
     @Test
     void chosenAutomaticallyWhenFanotifyIsUnavailable(@TempDir Path dir) throws Exception {
-        // only this module's provider through ServiceLoader, whatever else the class path holds, plus a
-        // stand-in for fanotify that cannot run here
+        // only this module's provider and a stand-in for fanotify that cannot run here, through ServiceLoader,
+        // whatever else the class path holds (a source added in code would run instead of discovered ones)
         Path services = Files.createDirectories(dir.resolve("META-INF/services"));
-        Files.writeString(services.resolve(EventSourceProvider.class.getName()), ProcfsPollingSourceProvider.class.getName() + "\n");
+        Files.writeString(services.resolve(EventSourceProvider.class.getName()), UnavailableFanotify.class.getName() + "\n"
+                + ProcfsPollingSourceProvider.class.getName() + "\n");
         URL only = dir.resolve(SERVICE).toUri().toURL();
         ClassLoader loader = new ClassLoader(getClass().getClassLoader()) {
             @Override
@@ -87,29 +111,8 @@ class ProcfsGuardTest {
                 return name.equals(SERVICE) ? Collections.enumeration(List.of(only)) : super.getResources(name);
             }
         };
-        EventSourceProvider fanotify = new EventSourceProvider() {
-            @Override
-            public String name() {
-                return "fanotify";
-            }
-
-            @Override
-            public int priority() {
-                return 100;
-            }
-
-            @Override
-            public Availability availability() {
-                return Availability.unavailable("needs CAP_SYS_ADMIN");
-            }
-
-            @Override
-            public EventSource create(GuardConfig config) {
-                throw new AssertionError("never created");
-            }
-        };
         RecordingSink sink = new RecordingSink();
-        try (EnvironGuard g = guard(sink).classLoader(loader).addSourceProvider(fanotify).build().start()) {
+        try (EnvironGuard g = guard(sink).classLoader(loader).build().start()) {
             assertEquals("procfs", g.sourceName());
         }
     }
@@ -130,7 +133,7 @@ class ProcfsGuardTest {
     void aMissingProcRootFailsTheStartWithAClearMessage(@TempDir Path dir) {
         RecordingSink sink = new RecordingSink();
         GuardStartException e = assertThrows(GuardStartException.class, () -> guard(sink)
-                .set(EnvironGuard.SOURCE, "procfs").set(EnvironGuard.PROC_ROOT, dir.resolve("nothing").toString())
+                .set(EnvironGuard.SOURCE, "procfs").set(GuardConfig.PROC_ROOT, dir.resolve("nothing").toString())
                 .build().start());
         assertTrue(e.getMessage().contains("environguard.proc.root"), e.getMessage());
     }
@@ -143,7 +146,7 @@ class ProcfsGuardTest {
                 .set(ProcfsSettings.SCAN_BUDGET, "2s")
                 .set(ProcfsSettings.FULL_SCAN_INTERVAL, "0s")
                 .set(ProcfsSettings.COMMAND_LINES, "off")
-                .set(EnvironGuard.PROC_ROOT, "/host/proc")
+                .set(GuardConfig.PROC_ROOT, "/host/proc")
                 .build());
         assertEquals(new ProcfsSettings(Path.of("/host/proc"), Duration.ofMillis(250), 99, Duration.ofSeconds(2),
                 Duration.ZERO, false), s);

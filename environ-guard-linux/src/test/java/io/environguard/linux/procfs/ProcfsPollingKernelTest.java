@@ -55,7 +55,7 @@ class ProcfsPollingKernelTest {
         return EnvironGuard.builder()
                 .config(GuardConfig.empty())
                 .set(EnvironGuard.SOURCE, "procfs")
-                .set(EnvironGuard.PROC_ROOT, "/proc")
+                .set(GuardConfig.PROC_ROOT, "/proc")
                 .addSink("rec", sink)
                 .build().start();
     }

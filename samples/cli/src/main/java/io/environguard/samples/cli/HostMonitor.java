@@ -108,6 +108,11 @@ public final class HostMonitor implements Callable<Integer> {
             description = "Write the guard's counters to stderr this often (e.g. 30s).")
     private Duration statsInterval;
 
+    @Option(names = "--list-keys",
+            description = "List every configuration key (the library's, and each source's and sink's on the class path)"
+                    + " with its effective value and where it came from, secrets masked, on stdout; then exit 0.")
+    private boolean listKeys;
+
     private final OutputStream stdout;
     private final PrintStream stderr;
     private final List<EventSourceProvider> extraSources;
@@ -188,6 +193,16 @@ public final class HostMonitor implements Callable<Integer> {
         });
         EnvironGuard.Builder builder = EnvironGuard.builder().config(config).addSink("stdout", sink);
         extraSources.forEach(builder::addSourceProvider);
+        if (listKeys) {
+            try {
+                stdout.write(builder.build().describeConfiguration().toText().getBytes(StandardCharsets.UTF_8));
+                stdout.flush();
+                return EXIT_OK;
+            } catch (IOException e) {
+                say("cannot write to stdout (" + e.getClass().getSimpleName() + ")");
+                return EXIT_CANNOT_WATCH;
+            }
+        }
 
         if (readyFile != null) {
             try {

@@ -43,10 +43,27 @@ class HostMonitorTest {
         Run run = Run.of(List.of(), "--help");
         assertEquals(0, run.awaitExit());
         for (String option : List.of("--format", "--source", "--ready-file", "--duration", "--allow-exe", "--config",
-                "--stats-interval", "--help")) {
+                "--stats-interval", "--list-keys", "--help")) {
             assertTrue(run.stdout().contains(option), option + " missing from:\n" + run.stdout());
         }
         assertEquals("", run.stderr());
+    }
+
+    @Test
+    void listKeysPrintsEveryKeyWithItsValueAndOriginAndMasksSecrets(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("guard.properties");
+        Files.writeString(config, "environguard.source.procfs.interval=2s\nenvironguard.sink.jsonl.pth=/tmp/x\n");
+        Run run = Run.of(List.of(), "--config", config.toString(), "--list-keys");
+        assertEquals(0, run.awaitExit(), run.stderr());
+        String out = run.stdout();
+        for (String line : List.of("environguard.dispatch.queue.capacity", "environguard.policy.sweep.threshold",
+                "environguard.source.fanotify.ignore-marks-within", "environguard.source.targeted.pids",
+                "environguard.sink.jsonl.path")) {
+            assertTrue(out.contains(line), line + " missing from:\n" + out);
+        }
+        assertTrue(out.contains("= 2s  [file " + config + "]"), out);
+        assertTrue(out.contains("environguard.sink.jsonl.pth  [file " + config + "]"), "unknown keys are listed: " + out);
+        assertFalse(out.contains("/tmp/x"), "an unknown key's value is never shown");
     }
 
     @Test

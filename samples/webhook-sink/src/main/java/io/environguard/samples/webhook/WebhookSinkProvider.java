@@ -1,8 +1,10 @@
 package io.environguard.samples.webhook;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
+import java.util.List;
 
 /**
  * The {@code webhook} sink: POSTs each alert, as the one-line JSON of
@@ -49,6 +51,16 @@ public final class WebhookSinkProvider implements AlertSinkProvider {
     @Override
     public AlertSink create(GuardConfig config) {
         return new WebhookSink(WebhookSettings.from(config));
+    }
+
+    /** The keys, declared so that a misspelt one is warned about; the URL is secret (it often holds a token). */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(
+                ConfigKey.secret(URL, "http or https URL to POST to (required); only scheme://host:port is ever logged"),
+                ConfigKey.of(RETRIES, "3", "attempts after a failed first one (0-20)"),
+                ConfigKey.of(BACKOFF, "500ms", "wait before the first retry; doubled for each further retry, at most 30s"),
+                ConfigKey.of(TIMEOUT, "5s", "bound of one attempt, from connecting to the end of the response"));
     }
 
     /** On when a URL is configured: setting the URL is how a user asks for the webhook. */

@@ -122,7 +122,6 @@ class WebhookSinkTest {
             ScriptedEventSource source = ScriptedEventSource.ofAccesses(List.of(access(4242, 42)));
             RecordingSink recording = new RecordingSink();
             try (EnvironGuard guard = EnvironGuard.builder()
-                    .set(EnvironGuard.SOURCE, ScriptedEventSource.NAME)
                     .set(WebhookSinkProvider.URL, server.uri("").toString())
                     .set(WebhookSinkProvider.RETRIES, "2")
                     .set(WebhookSinkProvider.BACKOFF, "10ms")
@@ -144,7 +143,6 @@ class WebhookSinkTest {
             ScriptedEventSource source = ScriptedEventSource.of(List.of());
             RecordingSink recording = new RecordingSink();
             try (EnvironGuard guard = EnvironGuard.builder()
-                    .set(EnvironGuard.SOURCE, ScriptedEventSource.NAME)
                     .set(WebhookSinkProvider.URL, server.uri("").toString())
                     .set(WebhookSinkProvider.RETRIES, "0")
                     .set(WebhookSinkProvider.TIMEOUT, "2s")

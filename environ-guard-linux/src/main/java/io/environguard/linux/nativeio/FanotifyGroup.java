@@ -1,15 +1,24 @@
-package io.environguard.linux.fanotify;
+package io.environguard.linux.nativeio;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-import io.environguard.linux.nativeio.Fanotify;
-import io.environguard.linux.nativeio.LinuxLibC;
 
 /**
- * One fanotify group: the descriptor from {@code fanotify_init} and its marks. Closing it removes every
- * mark. Reading and closing belong to one thread; marking may come from another (the kernel serializes).
+ * One fanotify group, for every fanotify source: the descriptor from {@code fanotify_init}, its marks (filesystem
+ * marks and evictable ignore marks for the host source, pinned inode marks for the targeted source) and its
+ * reads. Closing it removes every mark. Reading and closing belong to one thread; marking may come from another
+ * (the kernel serializes).
+ *
+ * <pre>{@code
+ * try (FanotifyGroup group = FanotifyGroup.open(FanotifyGroup.NOTIFY_FLAGS | Fanotify.FAN_REPORT_FID)) {
+ *     int errno = group.markInodeOpen(pinningFd);   // 0 on success
+ * }
+ * }</pre>
  */
-final class FanotifyGroup implements AutoCloseable {
+public final class FanotifyGroup implements AutoCloseable {
+
+    /** The flags every group of this library has: notification only, close-on-exec, non-blocking reads. */
+    public static final int NOTIFY_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK;
 
     private final int fd;
     private final int flags;
@@ -25,16 +34,24 @@ final class FanotifyGroup implements AutoCloseable {
      *
      * @throws Fanotify.InitException with the errno, so callers can fall back to fewer flags
      */
-    static FanotifyGroup open(int flags) throws Fanotify.InitException {
+    public static FanotifyGroup open(int flags) throws Fanotify.InitException {
+        // With FID reporting the kernel opens no descriptor per event; the event flags are then unused.
         return new FanotifyGroup(Fanotify.init(flags, Fanotify.EVENT_FILE_FLAGS), flags);
     }
 
-    int fd() {
+    /** @return the group's descriptor, to poll */
+    public int fd() {
         return fd;
     }
 
-    int flags() {
+    /** @return the {@code fanotify_init} flags the group was created with */
+    public int flags() {
         return flags;
+    }
+
+    /** @return whether each event carries a pidfd of its reader ({@code FAN_REPORT_PIDFD}) */
+    public boolean reportsPidfd() {
+        return (flags & Fanotify.FAN_REPORT_PIDFD) != 0;
     }
 
     /**
@@ -42,7 +59,7 @@ final class FanotifyGroup implements AutoCloseable {
      *
      * @return 0, or the errno
      */
-    int markFilesystemOpen(String path) {
+    public int markFilesystemOpen(String path) {
         int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, Fanotify.FAN_OPEN,
                 LinuxLibC.AT_FDCWD, path);
         return r == 0 ? 0 : LinuxLibC.errno();
@@ -55,7 +72,7 @@ final class FanotifyGroup implements AutoCloseable {
      *
      * @return 0, or the errno
      */
-    int markFilesystemOpen(int fd) {
+    public int markFilesystemOpen(int fd) {
         int r = LinuxLibC.fanotify_mark(this.fd, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, Fanotify.FAN_OPEN,
                 fd, (Pointer) null);
         return r == 0 ? 0 : LinuxLibC.errno();
@@ -67,13 +84,13 @@ final class FanotifyGroup implements AutoCloseable {
      *
      * @return 0, or the errno
      */
-    int ignoreOpens(int fd) {
+    public int ignoreOpens(int fd) {
         int r = LinuxLibC.fanotify_mark(this.fd, IGNORE_FLAGS, Fanotify.FAN_OPEN, fd, (Pointer) null);
         return r == 0 ? 0 : LinuxLibC.errno();
     }
 
     /** As {@link #ignoreOpens(int)}, for the file at {@code path} (a path lookup; it opens nothing). */
-    int ignoreOpens(String path) {
+    public int ignoreOpens(String path) {
         int r = LinuxLibC.fanotify_mark(fd, IGNORE_FLAGS, Fanotify.FAN_OPEN, LinuxLibC.AT_FDCWD, path);
         return r == 0 ? 0 : LinuxLibC.errno();
     }
@@ -84,8 +101,31 @@ final class FanotifyGroup implements AutoCloseable {
      *
      * @return 0, or the errno
      */
-    int flushInodeMarks() {
+    public int flushInodeMarks() {
         int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_FLUSH, 0, LinuxLibC.AT_FDCWD, (Pointer) null);
+        return r == 0 ? 0 : LinuxLibC.errno();
+    }
+
+    /**
+     * Marks, for {@code FAN_OPEN}, the inode that {@code pinFd} (an {@code O_PATH} descriptor) refers to. The mark is
+     * placed through {@code /proc/self/fd/N}: an inode mark placed by path alone stops firing once the kernel
+     * reclaims the proc inode (KERNEL-FACTS.md, "Mark lifetime"), and {@code fanotify_mark} refuses an
+     * {@code O_PATH} descriptor as {@code dirfd} ({@code EBADF}), so the magic link is the way through.
+     *
+     * @return 0, or the errno
+     */
+    public int markInodeOpen(int pinFd) {
+        int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_ADD, Fanotify.FAN_OPEN, LinuxLibC.AT_FDCWD, "/proc/self/fd/" + pinFd);
+        return r == 0 ? 0 : LinuxLibC.errno();
+    }
+
+    /**
+     * Removes the inode mark of the inode {@code pinFd} refers to.
+     *
+     * @return 0, or the errno
+     */
+    public int unmarkInodeOpen(int pinFd) {
+        int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_REMOVE, Fanotify.FAN_OPEN, LinuxLibC.AT_FDCWD, "/proc/self/fd/" + pinFd);
         return r == 0 ? 0 : LinuxLibC.errno();
     }
 
@@ -93,7 +133,7 @@ final class FanotifyGroup implements AutoCloseable {
             | Fanotify.FAN_MARK_IGNORED_SURV_MODIFY | Fanotify.FAN_MARK_EVICTABLE;
 
     /** Reads pending records into {@code buffer}: the byte count, or {@code -errno} ({@code -EAGAIN} when none). */
-    int read(Memory buffer) {
+    public int read(Memory buffer) {
         return Fanotify.read(fd, buffer);
     }
 
