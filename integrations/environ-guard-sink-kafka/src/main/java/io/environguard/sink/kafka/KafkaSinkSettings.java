@@ -186,6 +186,13 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
                 }
             }
         }
+        String acks = settings.getOrDefault(ProducerConfig.ACKS_CONFIG, "all").trim();
+        String idempotence = settings.getOrDefault(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true").trim();
+        if (!(acks.equalsIgnoreCase("all") || acks.equals("-1")) && idempotence.equalsIgnoreCase("true")) {
+            throw new IllegalArgumentException(KafkaSinkProvider.PRODUCER_PREFIX + ProducerConfig.ACKS_CONFIG
+                    + ": an idempotent producer needs acks=all; to weaken acks, set " + KafkaSinkProvider.PRODUCER_PREFIX
+                    + ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG + "=false as well");
+        }
         String maxBlock = settings.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
         if (maxBlock != null && Long.parseLong(maxBlock.trim()) > MAX_BLOCK_MS_LIMIT) {
             throw new IllegalArgumentException(KafkaSinkProvider.PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG
