@@ -80,7 +80,9 @@ public final class KafkaSinkProvider implements AlertSinkProvider {
             throw new IllegalArgumentException("the Kafka producer could not be created from the settings under "
                     + PRODUCER_PREFIX + " (" + causes(e) + "; messages are not repeated here, as they may quote a secret)");
         }
-        return new KafkaAlertSink(settings, producer);
+        KafkaAlertSink sink = new KafkaAlertSink(settings, producer);
+        sink.fetchMetadataInBackground();
+        return sink;
     }
 
     /** On when brokers are configured: setting them is how a user asks for Kafka. */

@@ -205,7 +205,7 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
         d.put(ProducerConfig.ACKS_CONFIG, "all");
         d.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         d.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(8L * 1024 * 1024));
-        d.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
+        d.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
         d.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         d.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
         d.put(ProducerConfig.LINGER_MS_CONFIG, "5");

@@ -34,7 +34,7 @@ class KafkaSinkSettingsTest {
         assertEquals("all", p.get("acks"));
         assertEquals("true", p.get("enable.idempotence"));
         assertEquals("8388608", p.get("buffer.memory"));
-        assertEquals(1000, s.maxBlockMillis());
+        assertEquals(5000, s.maxBlockMillis());
         assertEquals(30_000, s.deliveryTimeoutMillis());
         assertEquals("127.0.0.1:9092", p.get("bootstrap.servers"));
         assertEquals(KafkaSinkSettings.DEFAULT_TOPIC, s.topic());

@@ -187,6 +187,7 @@ class KafkaSinkTest {
         int n = before + whileDown + after;
         SinkStats last;
         try (EnvironGuard guard = guard(source, recording, topic, broker.bootstrapServers())
+                .set(KafkaSinkProvider.PRODUCER_PREFIX + "max.block.ms", "1000")
                 .set(KafkaSinkProvider.PRODUCER_PREFIX + "delivery.timeout.ms", "20000")
                 .set(KafkaSinkProvider.PRODUCER_PREFIX + "request.timeout.ms", "2000")
                 .set(KafkaSinkProvider.PRODUCER_PREFIX + "linger.ms", "0")
