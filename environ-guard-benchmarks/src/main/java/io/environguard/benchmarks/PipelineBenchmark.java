@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -40,6 +41,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * each reader touches only a few targets, far below the sweep threshold, so that every access is judged in full
  * and becomes an {@link Alert}.
  *
+ * <p>{@code plugin}: {@code none} runs the no-op sink alone; {@code kafka-down} adds the Kafka sink plugin, pointed at
+ * a loopback port where no broker listens, so that its lane is stuck (each send waits {@code max.block.ms}) and its
+ * queue full: the caller's cost, and the no-op sink's deliveries, should not change.
+ *
  * <p>Run: {@code java -jar environ-guard-benchmarks/target/environ-guard-benchmarks.jar PipelineBenchmark -prof gc}
  */
 @BenchmarkMode(Mode.Throughput)
@@ -52,6 +57,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class PipelineBenchmark {
 
     private static final int DISTINCT = 4096;
+
+    @Param({"none", "kafka-down"})
+    public String plugin;
 
     private EnvironGuard guard;
     private AccessListener listener;
@@ -77,9 +85,15 @@ public class PipelineBenchmark {
         GuardConfig config = GuardConfig.of(Map.of(
                 "environguard.source", "bench",
                 "environguard.dispatch.queue.capacity", "65536",
+                "environguard.dispatch.close.timeout", "1s",
                 "environguard.policy.dedupe.window", "0ms",
                 "environguard.policy.sweep.threshold", "1024",
                 "environguard.policy.protect.self", "false"));
+        if (plugin.equals("kafka-down")) {
+            // Nothing listens on port 1: the Kafka sink's lane waits on metadata that never comes.
+            config = config.with("environguard.sink.kafka.bootstrap.servers", "127.0.0.1:1")
+                    .with("environguard.sink.kafka.close.timeout", "0s");
+        }
         CapturingSource source = new CapturingSource();
         AlertSink noop = alert -> { };
         guard = EnvironGuard.builder().config(config).addSourceProvider(source).addSink("noop", noop).build().start();
@@ -123,8 +137,8 @@ public class PipelineBenchmark {
         for (SinkStats s : stats.sinks()) {
             // Printed so that a reader of the run sees whether the no-op sink kept up (a dropped alert still cost
             // the policy and the enqueue attempt, which is what this measures).
-            System.out.printf("%nsink %s: delivered %d, dropped %d; alerts %d, suppressed %d%n",
-                    s.sink(), s.delivered(), s.dropped(), stats.alerts(), stats.suppressed());
+            System.out.printf("%nsink %s: delivered %d, dropped %d, failed %d; alerts %d, suppressed %d%n",
+                    s.sink(), s.delivered(), s.dropped(), s.failed(), stats.alerts(), stats.suppressed());
         }
     }
 }
