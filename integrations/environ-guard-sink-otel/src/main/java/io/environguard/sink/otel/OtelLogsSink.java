@@ -45,9 +45,12 @@ final class OtelLogsSink implements AsyncAlertSink {
         this.accounting = accounting;
         this.owned = owned;
         this.flushTimeout = flushTimeout;
-        this.logger = openTelemetry.getLogsBridge().loggerBuilder(SCOPE)
-                .setInstrumentationVersion(String.valueOf(OtelLogsSink.class.getPackage().getImplementationVersion()))
-                .build();
+        var builder = openTelemetry.getLogsBridge().loggerBuilder(SCOPE);
+        String version = OtelLogsSink.class.getPackage().getImplementationVersion();
+        if (version != null) {
+            builder.setInstrumentationVersion(version);
+        }
+        this.logger = builder.build();
     }
 
     @Override
@@ -91,7 +94,9 @@ final class OtelLogsSink implements AsyncAlertSink {
         long nanos = flushTimeout.toNanos();
         if (owned) {
             sdk.shutdown().join(nanos, TimeUnit.NANOSECONDS);
-            accounting.failUnexported();
+            if (accounting != null) {
+                accounting.failUnexported();
+            }
         } else {
             sdk.getSdkLoggerProvider().forceFlush().join(nanos, TimeUnit.NANOSECONDS);
         }

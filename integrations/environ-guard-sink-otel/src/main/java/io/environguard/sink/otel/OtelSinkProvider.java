@@ -5,7 +5,6 @@ import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
 import java.util.Objects;
 
 /**
@@ -84,15 +83,16 @@ public final class OtelSinkProvider implements AlertSinkProvider {
             return new OtelLogsSink(GlobalOpenTelemetry.get(), null, false, settings.flushTimeout());
         }
         ExportAccounting accounting = new ExportAccounting();
-        OpenTelemetrySdk sdk;
+        OwnOpenTelemetry.Built built;
         try {
-            sdk = OwnOpenTelemetry.build(settings, accounting);
+            built = OwnOpenTelemetry.build(settings, accounting);
         } catch (RuntimeException e) {
             // Autoconfigure's messages name the otel.* property and the value that was wrong; a header value may be a token.
             throw new IllegalArgumentException("the OpenTelemetry SDK could not be configured from the otel.* settings ("
                     + e.getClass().getSimpleName() + "; the message is not repeated here, as it may quote a secret)");
         }
-        return new OtelLogsSink(sdk, accounting, true, settings.flushTimeout());
+        // No exporter to account through (otel.logs.exporter=none): an alert counts as delivered once emitted.
+        return new OtelLogsSink(built.sdk(), built.accounted() ? accounting : null, true, settings.flushTimeout());
     }
 
     /** On when any of this sink's keys is set. */

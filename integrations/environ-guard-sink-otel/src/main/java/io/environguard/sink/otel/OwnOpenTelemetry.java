@@ -19,10 +19,16 @@ final class OwnOpenTelemetry {
     private OwnOpenTelemetry() {
     }
 
-    /** The SDK; the first log-record exporter it configures reports each record's outcome to {@code accounting}. */
-    static OpenTelemetrySdk build(OtelSinkSettings settings, ExportAccounting accounting) {
+    /**
+     * The SDK, and whether a log-record exporter reports outcomes to {@code accounting} (the first one configured
+     * does; with {@code otel.logs.exporter=none} there is none, and records cannot be accounted for).
+     */
+    record Built(OpenTelemetrySdk sdk, boolean accounted) {
+    }
+
+    static Built build(OtelSinkSettings settings, ExportAccounting accounting) {
         AtomicBoolean wrapped = new AtomicBoolean();
-        return AutoConfiguredOpenTelemetrySdk.builder()
+        OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
                 .setServiceClassLoader(OwnOpenTelemetry.class.getClassLoader())
                 .addPropertiesSupplier(settings::sdkDefaults)
                 .addResourceCustomizer((resource, config) -> resource.getAttribute(HOST_NAME) != null ? resource
@@ -32,5 +38,6 @@ final class OwnOpenTelemetry {
                 .disableShutdownHook()
                 .build()
                 .getOpenTelemetrySdk();
+        return new Built(sdk, wrapped.get());
     }
 }

@@ -76,6 +76,31 @@ class OtelSinkSettingsTest {
         assertTrue(otel.enabledByDefault(GuardConfig.of(Map.of("ENVIRONGUARD_SINK_OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"))));
     }
 
+    /** With no log exporter at all, nothing can report an outcome: an alert counts as delivered once emitted. */
+    @Test
+    void anOwnSdkWithoutALogExporterCountsAlertsWhenEmitted() throws Exception {
+        io.environguard.spi.AsyncAlertSink sink = (io.environguard.spi.AsyncAlertSink) new OtelSinkProvider()
+                .create(GuardConfig.of(Map.of("environguard.sink.otel.logs.exporter", "none")));
+        java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            sink.publish(GeneratedEnvironments.alertsCarrying(Map.of("DB_PASSWORD", "x"), 0).get(0),
+                    new io.environguard.spi.DeliveryReceipt() {
+                        @Override
+                        public void delivered() {
+                            delivered.incrementAndGet();
+                        }
+
+                        @Override
+                        public void failed(Throwable cause) {
+                            throw new AssertionError(cause);
+                        }
+                    });
+        } finally {
+            sink.close();
+        }
+        assertEquals(1, delivered.get());
+    }
+
     @Test
     void severitiesKeepTheirOrder() {
         io.environguard.api.Severity[] ours = io.environguard.api.Severity.values();
