@@ -20,17 +20,22 @@ final class Alerts {
     private Alerts() {
     }
 
-    /** {@code cat} (pid {@code readerPid}, start time {@code readerPid * 10}) opening {@code /proc/<targetPid>/environ}. */
+    /**
+     * {@code cat} (pid {@code readerPid}, start time {@code readerPid * 10}) opening {@code /proc/<targetPid>/environ}.
+     * Each reader has a parent of its own ({@code readerPid + 100000}), so that readers are never one family whose
+     * reads the policy folds into a family sweep.
+     */
     static EnvironAccess read(int readerPid, int targetPid) {
+        int parent = readerPid + 100_000;
         return EnvironAccess.builder()
                 .time(Instant.parse("2026-12-03T10:00:00.123456789Z").plusMillis(readerPid))
                 .source(ScriptedEventSource.NAME)
                 .path("/proc/" + targetPid + "/environ")
                 .alias(AliasKind.PROCESS)
-                .reader(ProcessInfo.builder(readerPid).tid(readerPid).ppid(812).uid(1000).gid(1000).comm("cat")
+                .reader(ProcessInfo.builder(readerPid).tid(readerPid).ppid(parent).uid(1000).gid(1000).comm("cat")
                         .exe("/usr/bin/cat").cmdline(List.of("cat", "/proc/" + targetPid + "/environ"))
                         .startTime(readerPid * 10L)
-                        .ancestors(List.of(new Ancestor(812, 90210, "bash", "/usr/bin/bash"))).build())
+                        .ancestors(List.of(new Ancestor(parent, parent * 10L, "bash", "/usr/bin/bash"))).build())
                 .target(ProcessInfo.builder(targetPid).uid(1000).comm("sleep").exe("/usr/bin/sleep")
                         .containerId("3f2a9c1b7d4e").startTime(5).build())
                 .build();

@@ -91,18 +91,24 @@ class KafkaSinkTest {
                 ScriptedEventSource.Step.loss(new LossReport("queue_overflow", 17, "test")));
         ScriptedEventSource source = ScriptedEventSource.of(script);
         RecordingSink recording = new RecordingSink();
-        List<Alert> alerts;
-        try (EnvironGuard guard = guard(source, recording, topic, broker.bootstrapServers()).build().start()) {
-            alerts = recording.awaitAlerts(6, WAIT);
-            SinkStats kafka = awaitSinkStats(guard, KafkaSinkProvider.NAME, s -> s.delivered() == 6, WAIT);
-            assertEquals(0, kafka.failed() + kafka.dropped(), kafka.toString());
+        EnvironGuard guard = guard(source, recording, topic, broker.bootstrapServers()).build().start();
+        try {
+            recording.awaitAlerts(6, WAIT);
+            awaitSinkStats(guard, KafkaSinkProvider.NAME, s -> s.delivered() == 6, WAIT);
+        } finally {
+            guard.close();
         }
+        // Closing may add alerts (the end of the sweep): every alert the other sink got was delivered to Kafka too.
+        List<Alert> alerts = recording.alerts();
+        SinkStats kafka = Alerts.sinkStats(guard, KafkaSinkProvider.NAME);
+        assertEquals(alerts.size(), kafka.delivered(), kafka.toString());
+        assertEquals(0, kafka.failed() + kafka.dropped() + kafka.undelivered(), kafka.toString());
         assertTrue(alerts.stream().anyMatch(a -> a.rule().equals(Rules.ENVIRON_SWEEP)), "a sweep: " + rules(alerts).toString());
         assertTrue(alerts.stream().anyMatch(a -> a.rule().equals(Rules.MEM_READ)), rules(alerts).toString());
         assertTrue(alerts.stream().anyMatch(a -> a.rule().equals(Rules.EVENTS_LOST)), rules(alerts).toString());
 
-        List<ConsumerRecord<byte[], byte[]>> records = broker.consume(topic, 6, WAIT);
-        assertEquals(6, records.size(), "one record per alert, no duplicates");
+        List<ConsumerRecord<byte[], byte[]>> records = broker.consume(topic, alerts.size(), WAIT);
+        assertEquals(alerts.size(), records.size(), "one record per alert, no duplicates");
         Map<String, ConsumerRecord<byte[], byte[]>> byValue = new HashMap<>();
         records.forEach(r -> byValue.put(text(r.value()), r));
         Map<String, Integer> partitionOfKey = new HashMap<>();
@@ -138,9 +144,11 @@ class KafkaSinkTest {
             Integer earlier = partitionOfKey.putIfAbsent(text(r.key()), r.partition());
             assertTrue(earlier == null || earlier == r.partition(), "key " + text(r.key()) + " spread over partitions");
         }
+        long ofSweeper = alerts.stream().filter(a -> a.hasAccess() && a.blamed().pid() == 7000).count();
         List<Long> offsetsOfSweeper = records.stream().filter(r -> text(r.key()).equals(HOST + "/7000:70000"))
                 .map(ConsumerRecord::offset).toList();
-        assertEquals(3, offsetsOfSweeper.size(), "reader 7000: two reads and the sweep");
+        assertTrue(ofSweeper >= 3, "reader 7000: two reads and the sweep, at least: " + rules(alerts));
+        assertEquals(ofSweeper, offsetsOfSweeper.size(), "all of reader 7000's alerts under its key");
     }
 
     @Test
