@@ -3,6 +3,8 @@ package io.environguard.internal;
 import io.environguard.api.Alert;
 import io.environguard.api.SinkStats;
 import io.environguard.spi.AlertSink;
+import io.environguard.spi.AsyncAlertSink;
+import io.environguard.spi.DeliveryReceipt;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -27,10 +30,13 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Every alert handed to {@link #dispatch} ends up in exactly one counter of each sink's
- * {@link SinkStats}: {@code delivered}, {@code failed} (the sink threw), {@code dropped} (the queue was
- * full, or the dispatcher was closed) or, once {@link #close} has returned, {@code undelivered} (still
- * queued, or held by a sink thread that close gave up on). A sink that close gave up on may still
- * return later; its in-flight alert then moves from undelivered to delivered.
+ * {@link SinkStats}: {@code delivered}, {@code failed} (the sink threw, or an {@link AsyncAlertSink} reported a
+ * failure), {@code dropped} (the queue was full, or the dispatcher was closed) or, once {@link #close} has
+ * returned, {@code undelivered} (still queued, held by a sink thread that close gave up on, or published to an
+ * asynchronous sink that had not reported its outcome). So, once close has returned,
+ * {@code delivered + dropped + failed + undelivered} is the number of alerts dispatched; before that the
+ * difference is what is queued or in flight. A sink that close gave up on may still return later, and an
+ * asynchronous sink may still report; such an alert then moves from undelivered to delivered or failed.
  */
 public final class Dispatcher implements AutoCloseable {
 
@@ -205,12 +211,15 @@ public final class Dispatcher implements AutoCloseable {
     private static final class Lane implements Runnable {
         final String name;
         final AlertSink sink;
+        /** The same sink when it reports outcomes through receipts; {@code null} for a synchronous sink. */
+        final AsyncAlertSink asyncSink;
         final ArrayBlockingQueue<Alert> queue;
         final Thread thread;
 
         // Written by producers.
         final LongAdder dropped = new LongAdder();
-        // Written only by this lane's thread (or by close() when the thread never started).
+        // taken: only by this lane's thread (or by close() when the thread never started); delivered and failed
+        // also by the receipts of an asynchronous sink, on whatever thread completes them.
         final LongAdder taken = new LongAdder();
         final LongAdder delivered = new LongAdder();
         final LongAdder failed = new LongAdder();
@@ -221,7 +230,7 @@ public final class Dispatcher implements AutoCloseable {
         /** Close ran out of time: stop publishing; whatever is left counts as undelivered. */
         volatile boolean abandoned;
 
-        // Failure-log rate limiting; touched only by this lane's thread.
+        // Failure-log rate limiting; guarded by this lane (receipts report failures from other threads).
         private long lastFailureLog;
         private long failuresNotLogged;
         private boolean anyFailureLogged;
@@ -229,6 +238,7 @@ public final class Dispatcher implements AutoCloseable {
         Lane(String name, AlertSink sink, int capacity) {
             this.name = name;
             this.sink = sink;
+            this.asyncSink = sink instanceof AsyncAlertSink ? (AsyncAlertSink) sink : null;
             this.queue = new ArrayBlockingQueue<>(capacity);
             this.thread = new Thread(this, "environ-guard-sink-" + name);
             this.thread.setDaemon(true);
@@ -266,10 +276,14 @@ public final class Dispatcher implements AutoCloseable {
                 }
             } finally {
                 batch.clear();
-                if (failuresNotLogged > 0) {
-                    log.warn("alert sink {} failed {} more times since its last reported failure", name, failuresNotLogged);
-                }
                 closeSink();
+                // After close: an asynchronous sink reports its last outcomes while it closes.
+                synchronized (this) {
+                    if (failuresNotLogged > 0) {
+                        log.warn("alert sink {} failed {} more times since its last reported failure", name, failuresNotLogged);
+                        failuresNotLogged = 0;
+                    }
+                }
             }
         }
 
@@ -304,6 +318,10 @@ public final class Dispatcher implements AutoCloseable {
 
         private void deliver(Alert alert) {
             clearStrayInterrupt();
+            if (asyncSink != null) {
+                deliverAsync(alert);
+                return;
+            }
             try {
                 sink.publish(alert);
                 delivered.increment();
@@ -317,7 +335,21 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
 
-        private void logFailure(Alert alert, Throwable t) {
+        private void deliverAsync(Alert alert) {
+            Receipt receipt = new Receipt(this, alert);
+            try {
+                asyncSink.publish(alert, receipt);
+            } catch (Throwable t) {
+                if (abandoned) {
+                    // Interrupted by close giving up: undelivered, as for a synchronous sink.
+                    receipt.discard();
+                } else {
+                    receipt.failed(t);
+                }
+            }
+        }
+
+        private synchronized void logFailure(Alert alert, Throwable t) {
             long now = System.nanoTime();
             if (anyFailureLogged && now - lastFailureLog < FAILURE_LOG_INTERVAL_NANOS) {
                 failuresNotLogged++;
@@ -359,6 +391,44 @@ public final class Dispatcher implements AutoCloseable {
                 undelivered = inHand + queue.size();
             }
             return new SinkStats(name, d, dropped.sum(), f, undelivered);
+        }
+    }
+
+    /**
+     * The outcome of one alert published to an asynchronous sink: the first completion counts, later ones are
+     * ignored, so an alert is counted once whether the sink completes the receipt, throws, or both.
+     */
+    private static final class Receipt implements DeliveryReceipt {
+        private static final AtomicIntegerFieldUpdater<Receipt> DONE =
+                AtomicIntegerFieldUpdater.newUpdater(Receipt.class, "done");
+
+        private final Lane lane;
+        private final Alert alert;
+        private volatile int done;
+
+        Receipt(Lane lane, Alert alert) {
+            this.lane = lane;
+            this.alert = alert;
+        }
+
+        @Override
+        public void delivered() {
+            if (DONE.compareAndSet(this, 0, 1)) {
+                lane.delivered.increment();
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            if (DONE.compareAndSet(this, 0, 1)) {
+                lane.failed.increment();
+                lane.logFailure(alert, cause == null ? new IllegalStateException("no cause given") : cause);
+            }
+        }
+
+        /** Completes without counting: the alert stays undelivered. */
+        void discard() {
+            DONE.compareAndSet(this, 0, 1);
         }
     }
 }

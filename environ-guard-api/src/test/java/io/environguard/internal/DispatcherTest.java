@@ -16,6 +16,8 @@ import io.environguard.api.Severity;
 import io.environguard.api.SinkStats;
 import io.environguard.sink.CapturedStderr;
 import io.environguard.spi.AlertSink;
+import io.environguard.spi.AsyncAlertSink;
+import io.environguard.spi.DeliveryReceipt;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -410,5 +412,89 @@ class DispatcherTest {
         empty.start();
         empty.close();
         assertTrue(empty.stats().isEmpty());
+    }
+
+    /** Keeps each receipt for the test to complete later, as a client library's I/O thread would. */
+    private static final class HeldReceiptsSink implements AsyncAlertSink {
+        final BlockingQueue<DeliveryReceipt> receipts = new LinkedBlockingQueue<>();
+        final CountDownLatch closed = new CountDownLatch(1);
+        volatile boolean throwAfterCompleting;
+
+        @Override
+        public void publish(Alert alert, DeliveryReceipt receipt) throws java.io.IOException {
+            receipts.add(receipt);
+            if (throwAfterCompleting) {
+                receipt.failed(new java.io.IOException("completed, then thrown"));
+                throw new java.io.IOException("completed, then thrown");
+            }
+        }
+
+        @Override
+        public void publish(Alert alert) {
+            throw new AssertionError("the dispatcher uses the receipt form");
+        }
+
+        @Override
+        public void close() {
+            closed.countDown();
+        }
+    }
+
+    @Test
+    void anAsynchronousSinkIsCountedWhenItsReceiptsComplete() throws Exception {
+        HeldReceiptsSink sink = new HeldReceiptsSink();
+        Dispatcher dispatcher = new Dispatcher(Map.of("async", sink), 64, PATIENCE);
+        dispatcher.start();
+        for (int i = 0; i < 4; i++) {
+            dispatcher.dispatch(alert(i));
+        }
+        await(() -> sink.receipts.size() == 4, "four publishes");
+        SinkStats inFlight = stats(dispatcher, "async");
+        assertEquals(0, inFlight.delivered() + inFlight.failed() + inFlight.undelivered(), "nothing reported yet: " + inFlight);
+
+        List<DeliveryReceipt> receipts = new ArrayList<>(sink.receipts);
+        Thread io = new Thread(() -> {
+            receipts.get(0).delivered();
+            receipts.get(0).failed(new IllegalStateException("too late: ignored"));
+            receipts.get(1).failed(new java.io.IOException("broker said no"));
+            receipts.get(2).delivered();
+        }, "client-io");
+        io.start();
+        io.join(PATIENCE.toMillis());
+        SinkStats reported = stats(dispatcher, "async");
+        assertEquals(2, reported.delivered(), reported.toString());
+        assertEquals(1, reported.failed(), reported.toString());
+
+        dispatcher.close();
+        SinkStats closed = stats(dispatcher, "async");
+        assertEquals(1, closed.undelivered(), "the receipt never completed: " + closed);
+        assertEquals(4, total(closed));
+        receipts.get(3).delivered();
+        SinkStats late = stats(dispatcher, "async");
+        assertEquals(3, late.delivered(), "a late outcome moves the alert out of undelivered: " + late);
+        assertEquals(0, late.undelivered());
+        assertEquals(4, total(late));
+    }
+
+    @Test
+    void anAsynchronousSinkThatCompletesAndThrowsIsCountedOnceAndLoggedWithoutTheAlertsStrings() throws Exception {
+        HeldReceiptsSink sink = new HeldReceiptsSink();
+        sink.throwAfterCompleting = true;
+        Dispatcher dispatcher = new Dispatcher(Map.of("async", sink), 64, PATIENCE);
+        String log;
+        try (CapturedStderr stderr = new CapturedStderr()) {
+            dispatcher.start();
+            for (int i = 0; i < 3; i++) {
+                dispatcher.dispatch(alert(i));
+            }
+            await(() -> stats(dispatcher, "async").failed() == 3, "three failures");
+            dispatcher.close();
+            log = stderr.text();
+        }
+        SinkStats s = stats(dispatcher, "async");
+        assertEquals(3, s.failed(), s.toString());
+        assertEquals(3, total(s), s.toString());
+        assertTrue(log.contains("alert sink async failed to publish an alert (rule environ_read_from_procfs, reader pid 4242"), log);
+        assertFalse(log.contains("hunter2"), log);
     }
 }

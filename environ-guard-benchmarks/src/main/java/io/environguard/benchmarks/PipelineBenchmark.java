@@ -27,6 +27,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -43,6 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * (each its own pid and start time, with a lineage) under one parent whose sweep already had its alert, so that
  * every access is folded into the sweep and listed (or, past the listing cap, counted) for its closing alert.
  *
+ * <p>{@code plugin}: {@code none} runs the no-op sink alone; {@code kafka-down} adds the Kafka sink plugin, pointed at
+ * a loopback port where no broker listens, so that its lane is stuck (each send waits {@code max.block.ms}) and its
+ * queue full: the caller's cost, and the no-op sink's deliveries, should not change.
+ *
  * <p>Run: {@code java -jar environ-guard-benchmarks/target/environ-guard-benchmarks.jar PipelineBenchmark -prof gc}
  */
 @BenchmarkMode(Mode.Throughput)
@@ -55,6 +60,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class PipelineBenchmark {
 
     private static final int DISTINCT = 4096;
+
+    @Param({"none", "kafka-down"})
+    public String plugin;
 
     private EnvironGuard guard;
     private AccessListener listener;
@@ -81,12 +89,18 @@ public class PipelineBenchmark {
         GuardConfig config = GuardConfig.of(Map.of(
                 "environguard.source", "bench",
                 "environguard.dispatch.queue.capacity", "65536",
+                "environguard.dispatch.close.timeout", "1s",
                 "environguard.policy.dedupe.window", "0ms",
                 "environguard.policy.sweep.threshold", "1024",
                 // every access carries the same time: with the default window the guard's ticker would see the
                 // family go quiet after 10 s of wall time and end its sweep mid-run
                 "environguard.policy.sweep.window", "1h",
                 "environguard.policy.protect.self", "false"));
+        if (plugin.equals("kafka-down")) {
+            // Nothing listens on port 1: the Kafka sink's lane waits on metadata that never comes.
+            config = config.with("environguard.sink.kafka.bootstrap.servers", "127.0.0.1:1")
+                    .with("environguard.sink.kafka.close.timeout", "0s");
+        }
         CapturingSource source = new CapturingSource();
         AlertSink noop = alert -> { };
         guard = EnvironGuard.builder().config(config).addSourceProvider(source).addSink("noop", noop).build().start();
@@ -146,8 +160,8 @@ public class PipelineBenchmark {
         for (SinkStats s : stats.sinks()) {
             // Printed so that a reader of the run sees whether the no-op sink kept up (a dropped alert still cost
             // the policy and the enqueue attempt, which is what this measures).
-            System.out.printf("%nsink %s: delivered %d, dropped %d; alerts %d, suppressed %d, outcomes %s%n",
-                    s.sink(), s.delivered(), s.dropped(), stats.alerts(), stats.suppressed(), stats.outcomes());
+            System.out.printf("%nsink %s: delivered %d, dropped %d, failed %d; alerts %d, suppressed %d, outcomes %s%n",
+                    s.sink(), s.delivered(), s.dropped(), s.failed(), stats.alerts(), stats.suppressed(), stats.outcomes());
         }
     }
 }

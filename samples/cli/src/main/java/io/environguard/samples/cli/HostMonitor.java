@@ -51,8 +51,9 @@ import picocli.CommandLine.Option;
  * <p>Configuration: the properties file of {@code --config} (else the one named by {@code environguard.config.file}),
  * then {@code ENVIRONGUARD_*} environment variables, then {@code -Denvironguard.*} system properties, then the
  * options, each layer winning over the one before. Sinks: the monitor's own stdout sink, plus the sinks that
- * {@code environguard.sinks} names (e.g. {@code webhook}, with its jar on the classpath); none by default, so that
- * alerts are not repeated on stderr by the {@code slf4j} sink.
+ * {@code --sink} (or {@code environguard.sinks}) names (e.g. {@code kafka}, with the plugin's jars on the class path:
+ * {@code java -cp environ-guard-cli.jar:environ-guard-sink-kafka.jar:lib/* io.environguard.samples.cli.HostMonitor
+ * --sink kafka}); none by default, so that alerts are not repeated on stderr by the {@code slf4j} sink.
  */
 @Command(name = "environ-guard-cli",
         mixinStandardHelpOptions = true,
@@ -98,6 +99,11 @@ public final class HostMonitor implements Callable<Integer> {
             description = "Never alert on reads by this executable (resolved path, e.g. /usr/bin/ps). Repeatable;"
                     + " replaces environguard.policy.allow.exe from the configuration.")
     private List<String> allowExe = new ArrayList<>();
+
+    @Option(names = "--sink", paramLabel = "NAME",
+            description = "Also deliver alerts to this sink (e.g. kafka, otel, webhook, jsonl: a plugin's jar must be on"
+                    + " the class path, see java -cp). Repeatable; replaces environguard.sinks. Alerts still go to stdout.")
+    private List<String> sinks = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "A properties file of environguard.* keys. Environment variables, system properties and"
@@ -278,6 +284,14 @@ public final class HostMonitor implements Callable<Integer> {
                 }
             }
             b.set(PolicyConfig.ALLOW_EXE, String.join(",", allowExe));
+        }
+        if (!sinks.isEmpty()) {
+            for (String sink : sinks) {
+                if (sink.indexOf(',') >= 0 || sink.isBlank()) {
+                    throw new IllegalArgumentException("--sink: expected one sink name without commas (repeat the option)");
+                }
+            }
+            b.set(EnvironGuard.SINKS, String.join(",", sinks));
         }
         GuardConfig config = b.build();
         // Alerts go to stdout; other sinks run only where environguard.sinks names them, so that the library's

@@ -218,6 +218,11 @@ class CliKernelTest {
                 }
                 Thread.sleep(20);
             }
+            // The start-up line was written before the ready file, but this test's stderr pump may not have read it
+            // yet on a busy machine: wait for it, bounded like the start-up.
+            while (!stderrText().contains("environ-guard: watching with source") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             assertTrue(stderrText().contains("environ-guard: watching with source fanotify."), stderrText());
         }
 

@@ -42,7 +42,7 @@ class HostMonitorTest {
     void helpListsEveryOptionOnStdout() {
         Run run = Run.of(List.of(), "--help");
         assertEquals(0, run.awaitExit());
-        for (String option : List.of("--format", "--source", "--ready-file", "--duration", "--allow-exe", "--config",
+        for (String option : List.of("--format", "--source", "--ready-file", "--duration", "--allow-exe", "--sink", "--config",
                 "--stats-interval", "--list-keys", "--help")) {
             assertTrue(run.stdout().contains(option), option + " missing from:\n" + run.stdout());
         }
@@ -90,6 +90,7 @@ class HostMonitorTest {
                 List.of("--duration", "0s"),
                 List.of("--stats-interval", "-5s"),
                 List.of("--allow-exe", "/usr/bin/a,/usr/bin/b"),
+                List.of("--sink", "kafka,otel"),
                 List.of("--config", "/nonexistent/environ-guard.properties"))) {
             Run run = Run.of(List.of(), args.toArray(new String[0]));
             assertEquals(2, run.awaitExit(), args.toString());
@@ -229,6 +230,34 @@ class HostMonitorTest {
         // The file chose the source; the option replaced the file's allow list.
         assertEquals(List.of(6002, 6003), readers);
         assertTrue(run.stderr().contains("3 accesses, 2 alerts, 1 suppressed"), run.stderr());
+    }
+
+    @Test
+    void sinkOptionsAddPluginSinksBesideStdout() throws Exception {
+        Path file = tmp.resolve("alerts.jsonl");
+        Path config = tmp.resolve("guard.properties");
+        Files.writeString(config, "environguard.sink.jsonl.path=" + file + "\n");
+        ScriptedEventSource source = ScriptedEventSource.ofAccesses(List.of(access(7001, "/usr/bin/cat", 71)));
+        Run run = Run.of(List.of(source), "--format", "jsonl", "--source", "scripted", "--config", config.toString(),
+                "--sink", "jsonl");
+        List<String> lines = run.awaitStdoutLines(1);
+        run.awaitStderr(s -> readOrEmpty(file).lines().count() == 1);
+        run.monitor.requestStop("test");
+        assertEquals(0, run.awaitExit());
+        assertEquals(lines.get(0), readOrEmpty(file).strip(), "the same alert on stdout and in the jsonl sink's file");
+        assertTrue(run.stderr().contains("sink stdout: 1 delivered") && run.stderr().contains("sink jsonl: 1 delivered"),
+                run.stderr());
+    }
+
+    @Test
+    void aSinkWhosePluginIsNotOnTheClassPathIsOneLineAndStatus1() {
+        Run run = Run.of(List.of(ScriptedEventSource.of(List.of())), "--source", "scripted", "--sink", "nosuch");
+        assertEquals(1, run.awaitExit());
+        List<String> lines = run.stderrLines();
+        assertEquals(1, lines.size(), run.stderr());
+        assertTrue(lines.get(0).startsWith("environ-guard: cannot watch: no sink named nosuch (environguard.sinks); known sinks:"),
+                lines.get(0));
+        assertTrue(lines.get(0).contains("a sink plugin is added by putting its jar on the classpath"), lines.get(0));
     }
 
     @Test
