@@ -129,6 +129,55 @@ class ConfigurationKeysTest {
         assertTrue(text.contains("environguard.sink.jsonl.pth  [code]"), text);
     }
 
+    /** A sink that passes its client's settings through: a family of keys, secret. */
+    static final class PassThroughSinkProvider implements AlertSinkProvider {
+        static final String CLIENT = "environguard.sink.pass.client.";
+        static final String TOPIC = "environguard.sink.pass.topic";
+
+        @Override
+        public String name() {
+            return "pass";
+        }
+
+        @Override
+        public AlertSink create(GuardConfig config) {
+            return new CollectingSink();
+        }
+
+        @Override
+        public List<ConfigKey> keys() {
+            return List.of(ConfigKey.of(TOPIC, "alerts", "topic"), ConfigKey.family(CLIENT, "client settings", true));
+        }
+    }
+
+    @Test
+    void membersOfAFamilyAreKnownListedAndMaskedWhileAMisspeltSiblingIsWarnedAbout() throws Exception {
+        GuardConfig config = GuardConfig.builder()
+                .set(PassThroughSinkProvider.CLIENT + "sasl.jaas.config", SECRET)
+                .set(PassThroughSinkProvider.CLIENT + "acks", "all")
+                .set("environguard.sink.pass.topik", "x")
+                .set("environguard.policy.protect.self", "false")
+                .build();
+        try (CapturedStderr err = new CapturedStderr();
+             EnvironGuard guard = EnvironGuard.builder().config(config).addSourceProvider(source())
+                     .addSinkProvider(new PassThroughSinkProvider()).addSink("mem", new CollectingSink()).build().start()) {
+            String log = err.text();
+            assertFalse(log.contains("client.acks") || log.contains("sasl.jaas.config"), log);
+            assertTrue(log.contains("unknown configuration key environguard.sink.pass.topik"), log);
+        }
+        ConfigDescription d = EnvironGuard.builder().config(config).addSourceProvider(source())
+                .addSinkProvider(new PassThroughSinkProvider()).build().describeConfiguration();
+        Map<String, ConfigSetting> byKey = d.settings().stream()
+                .collect(Collectors.toMap(s -> s.key().name(), s -> s));
+        assertEquals(ConfigSetting.MASK, byKey.get(PassThroughSinkProvider.CLIENT + "sasl.jaas.config").value());
+        assertEquals("sink pass", byKey.get(PassThroughSinkProvider.CLIENT + "acks").owner());
+        assertTrue(byKey.containsKey(PassThroughSinkProvider.CLIENT), "the family itself is listed");
+        assertEquals(Set.of("environguard.sink.pass.topik"), d.unknownKeys().keySet());
+        assertFalse(d.toText().contains("s3cr3t"), d.toText());
+        assertThrows(IllegalArgumentException.class, () -> ConfigKey.family("environguard.sink.pass.client", "x", false));
+        assertFalse(ConfigKey.family(PassThroughSinkProvider.CLIENT, "x", false).covers(PassThroughSinkProvider.CLIENT));
+    }
+
     @Test
     void thePolicysDeclaredKeysAreExactlyTheKeysItReads() {
         assertEquals(PolicyConfig.KEYS, PolicyKeys.KEYS.stream().map(ConfigKey::name).collect(Collectors.toSet()));

@@ -16,7 +16,10 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * @param name         the key, e.g. {@code environguard.sink.jsonl.path}
+ * <p>A name that ends with a dot declares a <em>family</em>: every key under that prefix (a sink that passes its
+ * client's own settings through, such as {@code environguard.sink.kafka.producer.}); see {@link #family}.
+ *
+ * @param name         the key, e.g. {@code environguard.sink.jsonl.path}, or a family's prefix ending with a dot
  * @param defaultValue the value used when the key is unset, as a person would write it (e.g. {@code 10s}); empty
  *                     when there is none
  * @param meaning      what the key does, one short sentence
@@ -63,6 +66,37 @@ public record ConfigKey(String name, String defaultValue, String meaning, boolea
      */
     public static ConfigKey secret(String name, String meaning) {
         return new ConfigKey(name, "", meaning, true);
+    }
+
+    /**
+     * Every key under {@code prefix}: for settings passed through to a client library, whose names the provider does
+     * not know in advance. Members of a family are never warned about as unknown; listings show each member set.
+     *
+     * @param prefix  the common prefix, ending with a dot, e.g. {@code environguard.sink.kafka.producer.}
+     * @param meaning what the keys under it do
+     * @param secret  whether a member's value may be a secret: listings then show {@code ****} for every member
+     * @return the declaration
+     */
+    public static ConfigKey family(String prefix, String meaning, boolean secret) {
+        if (!prefix.endsWith(".")) {
+            throw new IllegalArgumentException("a family of keys is a prefix ending with a dot: " + prefix);
+        }
+        return new ConfigKey(prefix, "", meaning, secret);
+    }
+
+    /** @return whether this declares every key under its name (which ends with a dot) rather than one key */
+    public boolean isFamily() {
+        return name.endsWith(".");
+    }
+
+    /**
+     * @param key a configured key
+     * @return whether {@code key} is this key or, for a family, a key under it
+     */
+    public boolean covers(String key) {
+        String norm = GuardConfig.normalize(key);
+        return isFamily() ? norm.startsWith(normalizedName()) && norm.length() > normalizedName().length()
+                : norm.equals(normalizedName());
     }
 
     /** @return the name in the form keys are compared in ({@link GuardConfig#normalize}) */

@@ -40,10 +40,23 @@ public final class KeyCatalog {
     /** normalized name -> declaration; the first declaration of a name wins. */
     private final Map<String, Declared> declared;
     private final List<Prefix> prefixes;
+    /** Declared families of keys ({@link ConfigKey#isFamily()}), also in {@link #declared}. */
+    private final List<Declared> families;
 
     private KeyCatalog(Map<String, Declared> declared, List<Prefix> prefixes) {
         this.declared = declared;
         this.prefixes = prefixes;
+        this.families = declared.values().stream().filter(d -> d.key().isFamily()).toList();
+    }
+
+    /** The family that {@code key} belongs to, or {@code null}. */
+    private Declared familyOf(String key) {
+        for (Declared f : families) {
+            if (f.key().covers(key)) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /**
@@ -89,7 +102,7 @@ public final class KeyCatalog {
         List<String> out = new ArrayList<>();
         for (String key : config.keys()) {
             String norm = GuardConfig.normalize(key);
-            if (declared.containsKey(norm)) {
+            if (declared.containsKey(norm) || familyOf(key) != null) {
                 continue;
             }
             String origin = config.origin(key).map(o -> " (from " + o + ")").orElse("");
@@ -117,6 +130,17 @@ public final class KeyCatalog {
         List<ConfigSetting> settings = new ArrayList<>();
         for (Declared d : declared.values()) {
             ConfigKey k = d.key();
+            if (k.isFamily()) {
+                settings.add(new ConfigSetting(k, d.owner(), "", ConfigSetting.DEFAULT));
+                for (String key : config.keys()) {
+                    if (k.covers(key)) {
+                        ConfigKey member = new ConfigKey(key, "", k.meaning(), k.secret());
+                        settings.add(new ConfigSetting(member, d.owner(), k.secret() ? ConfigSetting.MASK
+                                : config.getString(key, ""), config.origin(key).orElse(GuardConfig.FROM_CODE)));
+                    }
+                }
+                continue;
+            }
             String value;
             String origin;
             if (config.contains(k.name())) {
@@ -130,7 +154,7 @@ public final class KeyCatalog {
         }
         Map<String, String> unknown = new TreeMap<>();
         for (String key : config.keys()) {
-            if (!declared.containsKey(GuardConfig.normalize(key))) {
+            if (!declared.containsKey(GuardConfig.normalize(key)) && familyOf(key) == null) {
                 unknown.put(key, config.origin(key).orElse(GuardConfig.FROM_CODE));
             }
         }

@@ -1,5 +1,6 @@
 package io.environguard.sink.kafka;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
@@ -63,6 +64,17 @@ public final class KafkaSinkProvider implements AlertSinkProvider {
      *
      * @throws IllegalArgumentException naming the key (never the value) of a setting that is missing or wrong
      */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(
+                ConfigKey.of(BOOTSTRAP_SERVERS, "", "brokers to connect to first, host:port, comma-separated (required)"),
+                ConfigKey.of(TOPIC, KafkaSinkSettings.DEFAULT_TOPIC, "the topic every alert goes to"),
+                ConfigKey.of(FORMAT, "jsonl", "record value: jsonl or ocsf"),
+                ConfigKey.of(HOSTNAME, "", "host name in record keys and OCSF events; default: the kernel's host name"),
+                ConfigKey.of(CLOSE_TIMEOUT, "2s", "how long closing waits for outstanding records"),
+                ConfigKey.family(PRODUCER_PREFIX, "Kafka producer settings (TLS, SASL, acks...), passed through", true));
+    }
+
     @Override
     public AlertSink create(GuardConfig config) {
         KafkaSinkSettings settings = KafkaSinkSettings.from(config);

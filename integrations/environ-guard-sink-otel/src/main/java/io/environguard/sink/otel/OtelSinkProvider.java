@@ -1,10 +1,12 @@
 package io.environguard.sink.otel;
 
+import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -68,6 +70,15 @@ public final class OtelSinkProvider implements AlertSinkProvider {
      * @throws IllegalArgumentException naming the key when a setting is wrong, or when {@code global} is asked for
      *                                  and the application set no {@code GlobalOpenTelemetry}
      */
+    @Override
+    public List<ConfigKey> keys() {
+        return List.of(
+                ConfigKey.of(INSTANCE, "auto", "which OpenTelemetry: auto (the global one if set, else its own), global or own"),
+                ConfigKey.of(FLUSH_TIMEOUT, "2s", "how long closing waits for queued records to be exported"),
+                ConfigKey.family(PREFIX, "defaults for the SDK's otel.* settings of its own instance"
+                        + " (environguard.sink.otel.<rest> for otel.<rest>)", true));
+    }
+
     @Override
     public AlertSink create(GuardConfig config) {
         OtelSinkSettings settings = OtelSinkSettings.from(config);
