@@ -17,7 +17,8 @@ import io.environguard.spi.EventSourceProvider;
  *
  * <p>Configuration keys, under {@code environguard.source.fanotify.}: {@code unlimited-queue} (default
  * {@code true}), {@code resolver-queue} (default 16384), {@code rescan-interval} (default {@code 10s}),
- * {@code other-namespaces} (default {@code true}).
+ * {@code other-namespaces} (default {@code true}), {@code mount-events} (default {@code true}),
+ * {@code max-mount-namespaces} (default 1024); the rest are in {@link FanotifySettings}.
  */
 public final class FanotifyHostSourceProvider implements EventSourceProvider {
 
