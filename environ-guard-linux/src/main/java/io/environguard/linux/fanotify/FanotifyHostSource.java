@@ -261,7 +261,7 @@ public final class FanotifyHostSource implements EventSource {
         MountNamespaceWatch ns = namespaces;
         NamespaceAnnouncements a = announcements;
         if (t != null && ns != null && a != null) {
-            MountNamespaceWatch.describe(ns.state(), a.announced(), a.dropped(), settings, watching, blind);
+            MountNamespaceCoverage.describe(ns.state(), a.announced(), a.dropped(), settings, watching, blind);
         } else if (!settings.otherNamespaces()) {
             blind.add("procfs instances of other mount namespaces (containers) are not watched"
                     + " (" + FanotifySettings.OTHER_NAMESPACES + "=false)");

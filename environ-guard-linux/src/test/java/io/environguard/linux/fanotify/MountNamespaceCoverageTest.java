@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 /** What {@code coverage()} says about mount namespaces in each state, and the parsing of namespace links. */
-class MountNamespaceWatchTest {
+class MountNamespaceCoverageTest {
 
     private static final FanotifySettings DEFAULTS = FanotifySettings.defaults();
 
@@ -31,7 +31,7 @@ class MountNamespaceWatchTest {
     private static List<List<String>> describe(State s, long announced, long dropped, FanotifySettings settings) {
         List<String> watching = new ArrayList<>();
         List<String> blind = new ArrayList<>();
-        MountNamespaceWatch.describe(s, announced, dropped, settings, watching, blind);
+        MountNamespaceCoverage.describe(s, announced, dropped, settings, watching, blind);
         return List.of(watching, blind);
     }
 
@@ -89,9 +89,9 @@ class MountNamespaceWatchTest {
     @Test
     void everyMarkFailureIsExplained() {
         for (int errno : new int[] {Errno.EPERM, Errno.EINVAL, Errno.EOPNOTSUPP, Errno.ENOSPC, Errno.ENOMEM, 77}) {
-            assertTrue(!MountNamespaceWatch.explainMarkFailure(errno).isEmpty());
+            assertTrue(!MountNamespaceCoverage.explainMarkFailure(errno).isEmpty());
         }
-        assertTrue(MountNamespaceWatch.explainMarkFailure(Errno.ENOSPC).contains("max_user_marks"));
+        assertTrue(MountNamespaceCoverage.explainMarkFailure(Errno.ENOSPC).contains("max_user_marks"));
     }
 
     @Property
