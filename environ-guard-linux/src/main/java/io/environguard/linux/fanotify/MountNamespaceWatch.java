@@ -13,8 +13,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,6 +128,9 @@ final class MountNamespaceWatch implements AutoCloseable {
     private final Map<Long, Long> keyByInode = new HashMap<>();
     /** Namespaces turned away for lack of room, oldest first; at most {@code capacity} of them are remembered. */
     private final Map<Long, Watched> unwatched = new LinkedHashMap<>();
+    /** Namespaces a rescan met and that wait to be admitted (a process in it, the inode), oldest first. */
+    private final ArrayDeque<long[]> backlog = new ArrayDeque<>();
+    private final Set<Long> backlogged = new HashSet<>();
     /** This process's own namespace: its id, or minus its inode where the kernel has no ids. */
     private final long ownKey;
     private final Map<Integer, Refusal> refusals = new LinkedHashMap<>();
@@ -215,6 +220,7 @@ final class MountNamespaceWatch implements AutoCloseable {
             }
             long inode = fds.stat(nsFd) == 0 ? fds.inode() : -1;
             put(new Watched(id, inode, (int) ProcessHandle.current().pid(), true, true, false));
+            warmUp(nsFd, id);
             publish();
             return null;
         } finally {
@@ -234,6 +240,20 @@ final class MountNamespaceWatch implements AutoCloseable {
         } finally {
             LinuxLibC.close(nsFd);
         }
+    }
+
+    /**
+     * Runs once, on this process's own namespace, the calls a first announcement or attach event makes, so that
+     * loading and linking their code does not fall on the first new namespace (measured: tens of milliseconds on a
+     * loaded machine, the whole head start of a short-lived container).
+     */
+    private void warmUp(int nsFd, long id) {
+        ownedElsewhere(nsFd);
+        long root = queries.firstMount(id);
+        if (root > 0 && queries.stat(root, id, STAT_MASK) == 0) {
+            queries.lastStat().isProc();
+        }
+        namespaceOf((int) ProcessHandle.current().pid());
     }
 
     Mode mode() {
@@ -513,29 +533,29 @@ final class MountNamespaceWatch implements AutoCloseable {
     }
 
     /**
-     * Reads the mount table of {@code w} through {@code route} (a process in it), or through the last process
-     * known in it, and marks the procfs instances there. If neither is alive, the next rescan finds another.
+     * Reads the mount table of {@code w} and marks the procfs instances there: through the last process known to
+     * live in it, or, if that fails (the process has gone, before or while its table was read), through
+     * {@code other} (the process that made a mount there, often a short-lived {@code mount}). If neither works,
+     * the next rescan finds another way in.
      */
-    private void scan(Watched w, int route) {
+    private void scan(Watched w, int other) {
         if (w.own()) {
             scanOwn();
             return;
         }
-        try {
-            tracker.scanNamespace(route, w.name());
-            if (route != w.pid() && byKey.get(w.key()) == w) {
-                byKey.put(w.key(), w.withPid(route)); // a way in known to work lately
-            }
-            return;
-        } catch (IOException e) {
-            LOG.debug("cannot read the mount table of {} through process {}: {}", w.name(), route, e.getMessage());
-        }
-        if (w.pid() != route) {
+        int[] routes = other > 0 && other != w.pid() ? new int[] {w.pid(), other} : new int[] {w.pid()};
+        for (int route : routes) {
             try {
-                tracker.scanNamespace(w.pid(), w.name());
+                List<ProcInstance> placed = tracker.scanNamespace(route, w.name());
+                if (placed.stream().noneMatch(i -> i.markErrno() == Errno.ENOENT || i.markErrno() == Errno.ESRCH)) {
+                    if (route != w.pid() && byKey.get(w.key()) == w) {
+                        byKey.put(w.key(), w.withPid(route)); // the way in that works now
+                    }
+                    return;
+                }
+                LOG.debug("process {} left {} while its procfs was being marked", route, w.name());
             } catch (IOException e) {
-                LOG.debug("cannot read the mount table of {} through process {} either: {}", w.name(), w.pid(),
-                        e.getMessage());
+                LOG.debug("cannot read the mount table of {} through process {}: {}", w.name(), route, e.getMessage());
             }
         }
     }
@@ -559,16 +579,17 @@ final class MountNamespaceWatch implements AutoCloseable {
     }
 
     /**
-     * After a full rescan: admits each namespace it met that is not watched yet, and releases the watched ones
-     * that died.
+     * After a full rescan: releases the watched namespaces that died, and queues each namespace it met that is not
+     * watched yet for {@link #admitBacklog} (so that announcements, which wait on nothing else, need not wait for a
+     * host full of containers to be admitted first).
      */
     void afterRescan() {
         Map<String, Integer> seen = tracker.namespacesSeen();
         pruneDead();
         for (Map.Entry<String, Integer> ns : seen.entrySet()) {
             long inode = inodeOf(ns.getKey());
-            if (inode > 0 && !keyByInode.containsKey(inode)) {
-                admit(ns.getValue(), inode, true);
+            if (inode > 0 && !keyByInode.containsKey(inode) && backlogged.add(inode)) {
+                backlog.add(new long[] {ns.getValue(), inode});
             }
         }
         // Without a namespace id to ask listmount about, a namespace no process lives in any more is taken as gone.
@@ -584,6 +605,23 @@ final class MountNamespaceWatch implements AutoCloseable {
         unwatched.values().removeIf(w -> !live.contains(w.name()));
         promote();
         publish();
+    }
+
+    /**
+     * Admits up to {@code max} of the namespaces the rescans met and queued.
+     *
+     * @return whether more are queued
+     */
+    boolean admitBacklog(int max) {
+        for (int i = 0; i < max && !backlog.isEmpty(); i++) {
+            long[] next = backlog.poll();
+            backlogged.remove(next[1]);
+            if (!keyByInode.containsKey(next[1])) {
+                admit((int) next[0], next[1], true);
+            }
+        }
+        publish();
+        return !backlog.isEmpty();
     }
 
     static long inodeOf(String namespaceLink) {

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *       change of this process's own mount table (every kernel since 2.6.15);</li>
  *   <li>the periodic rescan of every mount table ({@code rescanInterval}, on a deadline that events do not
  *       push back), the fallback for namespaces nobody announced and, without mount events, for later mounts in
- *       other namespaces.</li>
+ *       other namespaces. The namespaces it meets are admitted a few at a time between looks at the above, so
+ *       that an announcement never waits for a host full of containers to be admitted.</li>
  * </ul>
  */
 final class MountWatcher implements Runnable {
@@ -29,6 +30,8 @@ final class MountWatcher implements Runnable {
     private static final int ANNOUNCED = 1;
     private static final int MOUNT_EVENTS = 2;
     private static final int OWN_TABLE = 3;
+    /** Namespaces met by a rescan admitted between two looks at announcements and mount events: one, so that an announcement waits for one admission at most. */
+    private static final int BACKLOG_BATCH = 1;
 
     private final ProcInstanceTracker tracker;
     private final MountNamespaceWatch namespaces;
@@ -63,11 +66,12 @@ final class MountWatcher implements Runnable {
         poll.watch(MOUNT_EVENTS, namespaces.fd(), LinuxLibC.POLLIN); // a negative fd is ignored by poll
         poll.watch(OWN_TABLE, ownTable, LinuxLibC.POLLPRI);
         try {
-            // The namespaces the source's first rescan met are watched from here on.
+            // The namespaces the source's first rescan met are queued, and admitted a few at a time below.
             namespaces.afterRescan();
+            boolean backlog = true;
             long nextRescan = System.nanoTime() + intervalNanos;
             while (true) {
-                long wait = Math.max(0, nextRescan - System.nanoTime());
+                long wait = backlog ? 0 : Math.max(0, nextRescan - System.nanoTime());
                 int ready = poll.await((int) Math.min(Integer.MAX_VALUE, (wait + 999_999) / 1_000_000));
                 if (ready == -Errno.EINTR) {
                     continue;
@@ -84,11 +88,22 @@ final class MountWatcher implements Runnable {
                     namespaces.rescanAll();
                     nextRescan = System.nanoTime() + intervalNanos;
                 }
+                // Announcements and mount events come first; the rescan's finds a few at a time in between.
+                backlog = admitBacklog();
             }
         } finally {
             if (ownTable >= 0) {
                 LinuxLibC.close(ownTable);
             }
+        }
+    }
+
+    private boolean admitBacklog() {
+        try {
+            return namespaces.admitBacklog(BACKLOG_BATCH);
+        } catch (RuntimeException e) {
+            LOG.warn("admitting the mount namespaces a rescan met failed; the next rescan will retry", e);
+            return false;
         }
     }
 

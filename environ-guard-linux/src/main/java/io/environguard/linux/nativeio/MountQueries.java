@@ -83,16 +83,27 @@ public final class MountQueries {
      * @return 1 if it does, 0 if it is gone ({@code ENOENT}), or {@code -errno} when the kernel cannot tell
      */
     public int namespaceExists(long namespaceId) {
+        long first = firstMount(namespaceId);
+        return first >= 0 ? 1 : first == -Errno.ENOENT ? 0 : (int) first;
+    }
+
+    /**
+     * The id of the first mount {@code listmount} lists under the root of the mount namespace with id
+     * {@code namespaceId}.
+     *
+     * @return the mount id (positive), 0 when the namespace has no mount but its root, or {@code -errno}
+     *         ({@code ENOENT} when the namespace is gone)
+     */
+    public long firstMount(long namespaceId) {
         request.clear();
         request.setInt(0, REQUEST_SIZE);
         request.setLong(8, LSMT_ROOT);
         request.setLong(24, namespaceId);
         long r = LinuxLibC.syscall(SYS_LISTMOUNT, Pointer.nativeValue(request), Pointer.nativeValue(ids), 1, 0);
-        if (r >= 0) {
-            return 1;
+        if (r < 0) {
+            return -LinuxLibC.errno();
         }
-        int errno = LinuxLibC.errno();
-        return errno == Errno.ENOENT ? 0 : -errno;
+        return r == 0 ? 0 : ids.getLong(0);
     }
 
     /**

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code statmount}, {@code listmount} and {@code NS_GET_MNTNS_ID} against the real kernel: this process's own
- * mount namespace has an id, exists, and among its mounts {@code statmount} finds {@code /proc} as a procfs on
- * the device {@code stat} gives; a namespace id that was never handed out does not exist.
+ * mount namespace has an id, exists, lists a first mount that statmount describes, and among its mounts {@code statmount} finds
+ * {@code /proc} as a procfs on the device {@code stat} gives; a namespace id that was never handed out does not
+ * exist.
  */
 @Tag("kernel")
 class MountQueriesKernelTest {
@@ -41,6 +42,10 @@ class MountQueriesKernelTest {
         assertTrue(id > 0, "NS_GET_MNTNS_ID: " + id);
         assertEquals(1, queries.namespaceExists(id));
         assertEquals(0, queries.namespaceExists(Long.MAX_VALUE - 7), "an id never handed out");
+        long first = queries.firstMount(id);
+        assertTrue(first > 0, "listmount: " + first);
+        assertEquals(0, queries.stat(first, id, MountStat.MNT_POINT));
+        assertTrue(queries.lastStat().mountPoint().startsWith("/"), queries.lastStat().toString());
 
         FdInspector fds = new FdInspector();
         assertEquals(0, fds.stat("/proc"));
