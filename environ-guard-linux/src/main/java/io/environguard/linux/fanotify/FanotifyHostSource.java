@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * those that appear after {@link #start}. Needs {@code CAP_SYS_ADMIN}.
  *
  * <p>Three threads: the kernel-read thread ({@link KernelReader}: decode, path filter, never blocks),
- * the resolver ({@link ResolverLoop}: reader, target, listener calls) and the mount watcher
- * ({@link MountWatcher}). Nothing is lost silently: overflow, fd errors and a full resolver queue reach the
- * listener as {@link io.environguard.api.LossReport}s.
+ * the resolver ({@link ResolverLoop}: reader, target, listener calls) and the mounts thread
+ * ({@link MountWatcher}: mount namespaces announced through {@link #watchMountNamespaceOf}, mount events of the
+ * watched ones, the periodic rescan). Nothing is lost silently: overflow, fd errors and a full resolver queue
+ * reach the listener as {@link io.environguard.api.LossReport}s.
  *
  * <pre>{@code
  * try (EventSource source = new FanotifyHostSourceProvider().create(GuardConfig.load())) {
@@ -74,6 +75,8 @@ public final class FanotifyHostSource implements EventSource {
     private RecentProcesses recent;
     private ResolverLoop resolver;
     private MountWatcher watcher;
+    private volatile NamespaceAnnouncements announcements;
+    private volatile MountNamespaceWatch namespaces;
     private final List<Thread> threads = new ArrayList<>(3);
 
     FanotifyHostSource(FanotifySettings settings) {
@@ -141,7 +144,11 @@ public final class FanotifyHostSource implements EventSource {
         resolver = new ResolverLoop(queue, new AccessResolver(tracker::snapshot, PROC, support.reportsPidfd(),
                 (pid, ppid, file) -> marks.beforeRead(pid, ppid, file.toString()), ContainerIds.forHost(PROC),
                 recent), listener);
-        watcher = new MountWatcher(tracker, PROC.toString(), wakeup.fd(), settings.rescanInterval());
+        announcements = NamespaceAnnouncements.create();
+        namespaces = MountNamespaceWatch.open(tracker, PROC, settings.mountEvents(), settings.otherNamespaces(),
+                settings.maxMountNamespaces());
+        watcher = new MountWatcher(tracker, namespaces, announcements, PROC.toString(), wakeup.fd(),
+                settings.rescanInterval());
         startThread(resolver, "fanotify-resolver (environguard)");
         startThread(reader, "fanotify-reader (environguard)");
         startThread(watcher, "fanotify-mounts (environguard)");
@@ -172,6 +179,38 @@ public final class FanotifyHostSource implements EventSource {
             return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
         } catch (IOException | UnsupportedOperationException e) {
             return null;
+        }
+    }
+
+    /**
+     * Tells the source that process {@code pid} lives in the mount namespace whose nsfs inode is
+     * {@code mountNamespaceInode} (what {@code stat /proc/<pid>/ns/mnt} gives, and {@code readlink} prints as
+     * {@code mnt:[inode]}), which may be new to it. The source then, on its own mounts thread: marks the
+     * namespace for mount events ({@code FAN_MNT_ATTACH}, where the kernel has them), reads its mount table
+     * through {@code /proc/<pid>/mountinfo}, and places a filesystem mark on each procfs instance there not yet
+     * marked (through {@code /proc/<pid>/root/<mount point>}), so that reads in a container's or an
+     * {@code unshare --mount-proc}'s {@code /proc} are seen from then on, without waiting for the periodic
+     * rescan. Later procfs mounts in that namespace are marked as their attach events arrive.
+     *
+     * <p>Meant for a process table that sees processes appear (fork, exec) and calls this the first time it meets
+     * a process in a mount namespace it had not met. Thread-safe, and it returns at once: it never waits on
+     * the mounts thread, and announcements that arrive in a burst are handled together (one per namespace, the
+     * latest pid kept). Announcing a namespace that is already watched costs the mounts thread four system
+     * calls and nothing else, so announcing too often is harmless. Ignored before {@link #start}, after
+     * {@link #close}, and when other namespaces are not watched ({@code other-namespaces=false}).
+     *
+     * <pre>{@code
+     * processTable.onNewMountNamespace((pid, inode) -> source.watchMountNamespaceOf(pid, inode));
+     * }</pre>
+     *
+     * @param pid                 a process living in that namespace, in this process's pid namespace
+     * @param mountNamespaceInode the inode of its {@code /proc/<pid>/ns/mnt}; the namespace the process is in
+     *                            when the mounts thread gets to it counts, if it has moved since
+     */
+    public void watchMountNamespaceOf(int pid, long mountNamespaceInode) {
+        NamespaceAnnouncements a = announcements;
+        if (a != null) {
+            a.announce(pid, mountNamespaceInode);
         }
     }
 
@@ -221,10 +260,11 @@ public final class FanotifyHostSource implements EventSource {
         blind.add("the kernel refuses fanotify permission events on procfs: reads are seen, never blocked");
         blind.add("an open whose target exits before the event is read has no path: it is reported as a"
                 + " target_exited loss, not as an access");
-        if (settings.otherNamespaces()) {
-            blind.add("procfs instances of other mount namespaces are found by a rescan every "
-                    + settings.rescanInterval().toMillis() + " ms: opens there before the mark is placed are not seen");
-        } else {
+        MountNamespaceWatch ns = namespaces;
+        NamespaceAnnouncements a = announcements;
+        if (t != null && ns != null && a != null) {
+            MountNamespaceCoverage.describe(ns.state(), a.announced(), a.dropped(), settings, watching, blind);
+        } else if (!settings.otherNamespaces()) {
             blind.add("procfs instances of other mount namespaces (containers) are not watched"
                     + " (" + FanotifySettings.OTHER_NAMESPACES + "=false)");
         }
@@ -263,6 +303,19 @@ public final class FanotifyHostSource implements EventSource {
         synchronized (lock) {
             return group == null || closed ? -1 : group.fd();
         }
+    }
+
+    /** The mount-event group's descriptor, or -1 before start, after close, or without mount events (for tests). */
+    int mountGroupFd() {
+        synchronized (lock) {
+            return namespaces == null || closed ? -1 : namespaces.fd();
+        }
+    }
+
+    /** The mount namespaces watched now (for tests), or {@code null} before start. */
+    MountNamespaceWatch.State mountNamespaces() {
+        MountNamespaceWatch ns = namespaces;
+        return ns == null ? null : ns.state();
     }
 
     /** The current procfs instances (for tests and coverage). */
@@ -316,6 +369,12 @@ public final class FanotifyHostSource implements EventSource {
         }
         if (group != null) {
             group.close();
+        }
+        if (namespaces != null) {
+            namespaces.close(); // the mounts thread has ended
+        }
+        if (announcements != null) {
+            announcements.close();
         }
         if (wakeup != null) {
             wakeup.close();

@@ -64,7 +64,12 @@ public final class FanotifyHostSourceProvider implements EventSourceProvider {
                 ConfigKey.of(FanotifySettings.PROCESS_CACHE_TTL, "1s",
                         "how long a process's inspected details serve again for that same live process; 0 reads afresh"),
                 ConfigKey.of(FanotifySettings.BATCH_WINDOW, "200us",
-                        "inside a burst of /proc opens, how long the kernel-read thread lets events gather; 0 reads at once"));
+                        "inside a burst of /proc opens, how long the kernel-read thread lets events gather; 0 reads at once"),
+                ConfigKey.of(FanotifySettings.MOUNT_EVENTS, "true",
+                        "watch mount namespaces for new procfs mounts with FAN_MARK_MNTNS (Linux 6.15+); false polls"
+                                + " this namespace's mountinfo and rescans the others"),
+                ConfigKey.of(FanotifySettings.MAX_MOUNT_NAMESPACES, "1024",
+                        "mount namespaces watched for later mounts (the guard's own included); beyond it, the rescan"));
     }
 
     @Override

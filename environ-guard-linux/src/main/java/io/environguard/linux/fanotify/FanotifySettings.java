@@ -17,8 +17,10 @@ import java.util.List;
  *                        {@code fs.fanotify.max_queued_events} (16384 by default)
  * @param resolverQueue   how many environ/mem opens may wait for resolution; beyond it they are counted as
  *                        {@code resolver_backlog} losses
- * @param rescanInterval  how often the mount tables of other mount namespaces are scanned for new procfs
- *                        instances (this process's own table is watched continuously)
+ * @param rescanInterval  how often every mount table on the host is scanned for new procfs instances: the fallback
+ *                        for mount namespaces nobody announced ({@link FanotifyHostSource#watchMountNamespaceOf}),
+ *                        and, without mount events, for later mounts in other namespaces (this process's own
+ *                        table is watched continuously)
  * @param otherNamespaces whether to look for procfs instances of other mount namespaces at all
  * @param ignoreMarks     how many evictable ignore marks (on {@code /proc} files that are neither environ nor mem)
  *                        may be placed before they are flushed and placing starts over; 0 places none
@@ -31,9 +33,16 @@ import java.util.List;
  * @param batchWindow     after a read of the kernel queue that found events, how long the kernel-read thread
  *                        lets more gather before it reads again (an event after a quiet spell is read at once);
  *                        0 reads again at once
+ * @param mountEvents     whether new mounts are learned of through fanotify mount events ({@code FAN_MNT_ATTACH} on
+ *                        each watched mount namespace, Linux 6.15+) where the kernel has them; {@code false} keeps
+ *                        to {@code POLLPRI} on this process's mount table and the periodic rescan for the others
+ * @param maxMountNamespaces how many mount namespaces may be watched for new mounts at once (see
+ *                        {@link MountNamespaceWatch}); the procfs instances of one beyond it are still marked when
+ *                        it is announced or rescanned, but its later mounts wait for the rescan
  */
 record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration rescanInterval, boolean otherNamespaces,
-                        int ignoreMarks, int ignoreMarksWithin, Duration processCacheTtl, Duration batchWindow) {
+                        int ignoreMarks, int ignoreMarksWithin, Duration processCacheTtl, Duration batchWindow,
+                        boolean mountEvents, int maxMountNamespaces) {
 
     static final String PREFIX = "environguard.source.fanotify.";
     static final String UNLIMITED_QUEUE = PREFIX + "unlimited-queue";
@@ -44,10 +53,12 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
     static final String IGNORE_MARKS_WITHIN = PREFIX + "ignore-marks-within";
     static final String PROCESS_CACHE_TTL = PREFIX + "process-cache-ttl";
     static final String BATCH_WINDOW = PREFIX + "batch-window";
+    static final String MOUNT_EVENTS = PREFIX + "mount-events";
+    static final String MAX_MOUNT_NAMESPACES = PREFIX + "max-mount-namespaces";
 
     /** Every key this source reads. */
     static final List<String> KEYS = List.of(UNLIMITED_QUEUE, RESOLVER_QUEUE, RESCAN_INTERVAL, OTHER_NAMESPACES,
-            IGNORE_MARKS, IGNORE_MARKS_WITHIN, PROCESS_CACHE_TTL, BATCH_WINDOW);
+            IGNORE_MARKS, IGNORE_MARKS_WITHIN, PROCESS_CACHE_TTL, BATCH_WINDOW, MOUNT_EVENTS, MAX_MOUNT_NAMESPACES);
 
     FanotifySettings {
         if (resolverQueue < 1) {
@@ -72,6 +83,10 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
             throw new IllegalArgumentException("configuration key " + BATCH_WINDOW
                     + ": expected a duration from 0 to 10ms");
         }
+        if (maxMountNamespaces < 1 || maxMountNamespaces > 65536) {
+            throw new IllegalArgumentException("configuration key " + MAX_MOUNT_NAMESPACES
+                    + ": expected a number from 1 to 65536");
+        }
     }
 
     static FanotifySettings defaults() {
@@ -87,6 +102,8 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
                 config.getInt(IGNORE_MARKS, 16384),
                 config.getInt(IGNORE_MARKS_WITHIN, 0),
                 config.getDuration(PROCESS_CACHE_TTL, Duration.ofSeconds(1)),
-                config.getDuration(BATCH_WINDOW, Duration.ofNanos(200_000)));
+                config.getDuration(BATCH_WINDOW, Duration.ofNanos(200_000)),
+                config.getBoolean(MOUNT_EVENTS, true),
+                config.getInt(MAX_MOUNT_NAMESPACES, 1024));
     }
 }

@@ -27,12 +27,21 @@ import org.slf4j.LoggerFactory;
  * Finds every procfs instance (superblock) this process can reach and places one fanotify filesystem mark
  * on each: those in this process's mount table, and those of other mount namespaces (containers), reached
  * through {@code /proc/<pid>/root/<mount point>} of one process per namespace. Each scan publishes an
- * immutable {@link Snapshot} that the resolver reads without locks.
+ * immutable {@link Snapshot} that the resolver reads without locks. Besides the full {@link #rescan}, one mount
+ * namespace can be scanned alone ({@link #scanNamespace}), as soon as it is announced or one of its mounts
+ * appears; such a scan only adds.
  *
  * <p>A mark is placed through a descriptor of the mount's root directory whose device is checked first, so
  * a mount point that something else was mounted over is never marked by mistake. (Not an {@code O_PATH}
  * descriptor: {@code fanotify_mark} refuses those with {@code EBADF}.) Marks need no removal: the kernel drops
  * a filesystem mark with its superblock.
+ *
+ * <p>A device number names one superblock only while it lives: the kernel hands a procfs's anonymous device
+ * number to the next one mounted after it is gone (lowest free number first), so a container started after
+ * another stopped usually gets the number the first one had. An instance met again is therefore taken as the one
+ * already marked only if the way to it still leads to a directory on that device (device numbers are unique
+ * among live superblocks); otherwise it is marked afresh and its details (namespace, pid namespace, way in)
+ * replaced.
  */
 final class ProcInstanceTracker {
 
@@ -76,6 +85,8 @@ final class ProcInstanceTracker {
     /** Instances seen by the previous scan: an instance missing from one scan is kept for one more. */
     private Map<String, ProcInstance> previous = Map.of();
     private volatile Snapshot snapshot = new Snapshot(Map.of(), 0);
+    /** The other mount namespaces the last full rescan met, each with one of its processes. */
+    private volatile Map<String, Integer> namespacesSeen = Map.of();
 
     ProcInstanceTracker(FanotifyGroup group, Path procRoot, boolean otherNamespaces) {
         this.group = group;
@@ -87,6 +98,14 @@ final class ProcInstanceTracker {
 
     Snapshot snapshot() {
         return snapshot;
+    }
+
+    /**
+     * The mount namespaces other than this process's that the last full {@link #rescan} met, with or without a
+     * procfs ({@code mnt:[4026532175]} to one process in it); empty when other namespaces are not watched.
+     */
+    Map<String, Integer> namespacesSeen() {
+        return namespacesSeen;
     }
 
     /**
@@ -118,7 +137,7 @@ final class ProcInstanceTracker {
             String device = e.getKey();
             Found f = e.getValue();
             ProcInstance known = previous.get(device);
-            if (known != null && known.marked()) {
+            if (known != null && known.marked() && stillThere(known)) {
                 current.put(device, known.withMountPoints(List.copyOf(f.mountPoints)));
             } else {
                 current.put(device, mark(device, f, device.equals(hostDevice), known));
@@ -133,6 +152,75 @@ final class ProcInstanceTracker {
         Snapshot s = new Snapshot(next, System.nanoTime());
         snapshot = s;
         return s;
+    }
+
+    /**
+     * Reads the mount table of one mount namespace and marks each procfs instance in it not marked yet. Nothing
+     * is dropped: an instance gone from the table leaves at the next full {@link #rescan}.
+     *
+     * @param pid       a process in that namespace, or 0 for this process's own
+     * @param namespace its name as {@code /proc/<pid>/ns/mnt} links to it ({@code mnt:[4026532175]}); ignored for 0
+     * @return the instances of that namespace this scan marked or failed to mark (not those already marked)
+     * @throws IOException if the table cannot be read (the process exited, or it is not ours to read)
+     */
+    synchronized List<ProcInstance> scanNamespace(int pid, String namespace) throws IOException {
+        List<ProcMount> table;
+        try {
+            table = pid <= 0 ? mounts.list() : mounts.list(pid);
+        } catch (ProcParseException e) {
+            throw new IOException("cannot parse the mount table of " + (pid <= 0 ? "this process" : "process " + pid)
+                    + ": " + e.getMessage(), e);
+        }
+        Map<String, Found> found = new LinkedHashMap<>();
+        String hostDevice = null;
+        for (ProcMount m : table) {
+            String access;
+            if (pid <= 0) {
+                access = m.mountPoint();
+                if (m.mountPoint().equals(procRoot.toString())) {
+                    hostDevice = m.device();
+                }
+            } else {
+                access = procRoot + "/" + pid + "/root" + (m.mountPoint().equals("/") ? "" : m.mountPoint());
+            }
+            String ns = pid <= 0 ? null : namespace;
+            found.computeIfAbsent(m.device(), d -> new Found(access, ns)).mountPoints.add(m.mountPoint());
+        }
+        Map<String, ProcInstance> known = snapshot.byDevice();
+        Map<String, ProcInstance> changed = new LinkedHashMap<>();
+        List<ProcInstance> placed = new ArrayList<>();
+        for (Map.Entry<String, Found> e : found.entrySet()) {
+            String device = e.getKey();
+            ProcInstance before = known.get(device);
+            if (before != null && before.marked() && stillThere(before)) {
+                ProcInstance after = before.withMountPoints(List.copyOf(e.getValue().mountPoints));
+                if (!after.equals(before)) {
+                    changed.put(device, after);
+                }
+            } else {
+                ProcInstance instance = mark(device, e.getValue(), device.equals(hostDevice), before);
+                changed.put(device, instance);
+                placed.add(instance);
+            }
+        }
+        if (!changed.isEmpty()) {
+            Map<String, ProcInstance> nextPrevious = new LinkedHashMap<>(previous);
+            nextPrevious.putAll(changed);
+            previous = nextPrevious;
+            Map<String, ProcInstance> next = new LinkedHashMap<>(known);
+            next.putAll(changed);
+            snapshot = new Snapshot(next, System.nanoTime());
+        }
+        return placed;
+    }
+
+    /**
+     * Whether the superblock {@code known} was marked on is still there: its way in still leads to a directory on
+     * its device. A {@code statx} (it opens nothing); it fails when the process it went through has exited, and
+     * then the instance is simply marked again (marking is idempotent) through a way that works.
+     */
+    private boolean stillThere(ProcInstance known) {
+        return fds.stat(known.accessPath()) == 0 && FdInspector.deviceString(fds.device()).equals(known.device());
     }
 
     private ProcInstance mark(String device, Found f, boolean hostInstance, ProcInstance failedBefore) {
@@ -194,6 +282,7 @@ final class ProcInstanceTracker {
             LOG.debug("cannot list {}: {}", procRoot, e.toString());
             return;
         }
+        namespacesSeen = Collections.unmodifiableMap(new LinkedHashMap<>(namespaces));
         for (Map.Entry<String, Integer> ns : namespaces.entrySet()) {
             int pid = ns.getValue();
             List<ProcMount> theirs;

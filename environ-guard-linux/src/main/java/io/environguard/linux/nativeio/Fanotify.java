@@ -16,6 +16,8 @@ public final class Fanotify {
     public static final int FAN_REPORT_PIDFD = 0x80;
     public static final int FAN_REPORT_FID = 0x200;
     public static final int FAN_REPORT_FD_ERROR = 0x2000;
+    /** Linux 6.15: mount events ({@code FAN_MNT_ATTACH}/{@code DETACH}) with the mount's id; no fd, no pidfd. */
+    public static final int FAN_REPORT_MNT = 0x4000;
 
     public static final int FAN_MARK_ADD = 0x1;
     public static final int FAN_MARK_REMOVE = 0x2;
@@ -25,14 +27,22 @@ public final class Fanotify {
     public static final int FAN_MARK_FILESYSTEM = 0x100;
     /** Linux 5.19: an inode mark that does not pin the inode; it goes when the kernel evicts the inode. */
     public static final int FAN_MARK_EVICTABLE = 0x200;
+    /** Linux 6.15: a mark on a mount namespace (an nsfs descriptor of it), for mount events in a {@code FAN_REPORT_MNT} group. */
+    public static final int FAN_MARK_MNTNS = 0x110;
 
     public static final long FAN_OPEN = 0x20;
     public static final long FAN_Q_OVERFLOW = 0x4000;
+    /** A mount was attached to a marked mount namespace (mounted, propagated into it, or moved: then with {@code FAN_MNT_DETACH}). */
+    public static final long FAN_MNT_ATTACH = 0x0100_0000L;
+    /** A mount was detached from a marked mount namespace. */
+    public static final long FAN_MNT_DETACH = 0x0200_0000L;
 
     public static final int FANOTIFY_METADATA_VERSION = 3;
     /** {@code sizeof(struct fanotify_event_metadata)}. */
     public static final int METADATA_LEN = 24;
     public static final int INFO_TYPE_PIDFD = 4;
+    /** {@code FAN_EVENT_INFO_TYPE_MNT}: a 4-byte header, 4 bytes of padding, the 64-bit mount id. */
+    public static final int INFO_TYPE_MNT = 7;
     /** {@code FAN_NOFD}: no descriptor (an overflow record, or any record of a FID group). */
     public static final int FAN_NOFD = -1;
     /** {@code FAN_NOPIDFD}: the reader had exited before the kernel could make a pidfd (same value as FAN_NOFD). */

@@ -79,6 +79,19 @@ public final class FanotifyGroup implements AutoCloseable {
     }
 
     /**
+     * Adds a mark for {@code FAN_MNT_ATTACH} on the mount namespace open on {@code nsFd} (a descriptor of
+     * {@code /proc/<pid>/ns/mnt}); the group must have {@code FAN_REPORT_MNT}. The mark holds no reference: the
+     * kernel drops it when the namespace dies, so the descriptor may be closed at once.
+     *
+     * @return 0, or the errno
+     */
+    int markMountNamespace(int nsFd) {
+        int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_MNTNS, Fanotify.FAN_MNT_ATTACH,
+                nsFd, (Pointer) null);
+        return r == 0 ? 0 : LinuxLibC.errno();
+    }
+
+    /**
      * Adds an evictable ignore mark for {@code FAN_OPEN} on the inode open on {@code fd}: the kernel stops
      * queueing opens of that file for this group (and only this group) until it evicts the inode.
      *

@@ -17,6 +17,7 @@ import java.io.IOException;
 public final class Wakeup implements AutoCloseable {
 
     private final int fd;
+    private final Memory drained = new Memory(8);
     private volatile boolean closed;
 
     private Wakeup(int fd) {
@@ -36,7 +37,7 @@ public final class Wakeup implements AutoCloseable {
         return fd;
     }
 
-    /** Makes the descriptor readable until closed; waiters stay woken (nobody drains it). */
+    /** Makes the descriptor readable until {@link #drain drained} or closed; waiters stay woken until then. */
     public void signal() {
         if (closed) {
             return;
@@ -44,6 +45,16 @@ public final class Wakeup implements AutoCloseable {
         Memory one = new Memory(8);
         one.setLong(0, 1);
         LinuxLibC.write(fd, one, 8);
+    }
+
+    /**
+     * Makes the descriptor unreadable again (a non-blocking read of the counter), for a waiter that uses it as a
+     * repeatable signal. Confined to the waiting thread.
+     */
+    public void drain() {
+        if (!closed) {
+            LinuxLibC.read(fd, drained, 8);
+        }
     }
 
     @Override

@@ -11,14 +11,33 @@ import java.util.regex.Pattern;
 
 /**
  * What a fanotify group of this JVM has marked, from {@code /proc/self/fdinfo/<fd>}: one line
- * {@code fanotify ino:<hex> sdev:<hex> mflags:<hex> mask:<hex> ignored_mask:<hex> ...} per inode mark.
+ * {@code fanotify ino:<hex> sdev:<hex> mflags:<hex> mask:<hex> ignored_mask:<hex> ...} per inode mark, and
+ * {@code fanotify mnt_ns:<inode> mflags:<hex> mask:<hex> ...} per mount namespace mark.
  */
 final class GroupMarks {
 
     private static final Pattern INODE_MARK = Pattern.compile(
             "^fanotify ino:([0-9a-f]+) sdev:[0-9a-f]+ mflags:([0-9a-f]+) mask:([0-9a-f]+) ignored_mask:([0-9a-f]+)");
 
+    private static final Pattern MOUNT_NAMESPACE_MARK = Pattern.compile("^fanotify mnt_ns:([0-9]+) ");
+
     private GroupMarks() {
+    }
+
+    /** The inodes of the mount namespaces group {@code fd} has a {@code FAN_MARK_MNTNS} mark on. */
+    static Set<Long> mountNamespaces(int fd) {
+        Set<Long> out = new HashSet<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+                Matcher m = MOUNT_NAMESPACE_MARK.matcher(line);
+                if (m.find()) {
+                    out.add(Long.parseLong(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
     }
 
     /** Inode numbers that carry an ignore mark for {@code FAN_OPEN} in group {@code fd}. */
