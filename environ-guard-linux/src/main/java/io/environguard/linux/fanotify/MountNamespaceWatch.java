@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import io.environguard.linux.fanotify.FanotifyEventDecoder.MalformedEventException;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.Fanotify;
+import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.MountQueries;

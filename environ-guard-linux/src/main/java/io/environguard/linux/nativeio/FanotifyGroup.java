@@ -85,7 +85,7 @@ public final class FanotifyGroup implements AutoCloseable {
      *
      * @return 0, or the errno
      */
-    int markMountNamespace(int nsFd) {
+    public int markMountNamespace(int nsFd) {
         int r = LinuxLibC.fanotify_mark(fd, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_MNTNS, Fanotify.FAN_MNT_ATTACH,
                 nsFd, (Pointer) null);
         return r == 0 ? 0 : LinuxLibC.errno();
