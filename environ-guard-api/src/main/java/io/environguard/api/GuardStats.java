@@ -17,6 +17,19 @@ import java.util.Map;
  */
 public record GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
                          Map<String, Long> lostByCause, List<SinkStats> sinks, Map<String, Long> source) {
+
+    /**
+     * Source counter: kernel records read (for the fanotify sources: every {@code /proc} open that reached the
+     * guard, of any file, overflow records included). Also {@link #kernelEventsRead()}.
+     */
+    public static final String KERNEL_EVENTS_READ = "kernel_events_read";
+    /** Source gauge: environ/mem opens read from the kernel and waiting for the resolver thread. */
+    public static final String RESOLVER_QUEUE_DEPTH = "resolver_queue_depth";
+    /** Source gauge: how many opens the resolver queue holds before further ones are lost ({@code resolver_backlog}). */
+    public static final String RESOLVER_QUEUE_CAPACITY = "resolver_queue_capacity";
+    /** Source gauge: live processes in the source's process table. */
+    public static final String PROCESS_TABLE_LIVE = "process_table_live";
+
     public GuardStats {
         lostByCause = Map.copyOf(lostByCause);
         sinks = List.copyOf(sinks);
@@ -27,6 +40,15 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
     public GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
                       Map<String, Long> lostByCause, List<SinkStats> sinks) {
         this(accesses, alerts, suppressed, lostEvents, lostByCause, sinks, Map.of());
+    }
+
+    /**
+     * Kernel records the source has read so far ({@link #KERNEL_EVENTS_READ} in {@link #source()}); 0 for a source
+     * that reads no kernel queue, such as procfs polling. Set against {@link #accesses()}, it shows how much of the
+     * host's {@code /proc} traffic reached the guard and how little of it was environ or mem.
+     */
+    public long kernelEventsRead() {
+        return source.getOrDefault(KERNEL_EVENTS_READ, 0L);
     }
 
     /** Kernel queue overflows reported (the {@code queue_overflow} cause). */

@@ -1,6 +1,7 @@
 package io.environguard.linux.fanotify;
 
 import io.environguard.api.Coverage;
+import io.environguard.api.GuardStats;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
@@ -66,7 +67,7 @@ public final class FanotifyHostSource implements EventSource {
     private FanotifyGroup group;
     private Wakeup wakeup;
     private volatile ProcInstanceTracker tracker;
-    private BlockingQueue<RawAccess> queue;
+    private volatile BlockingQueue<RawAccess> queue;
     private volatile KernelReader reader;
     private volatile IgnoreMarks ignoreMarks;
     private RecentProcesses recent;
@@ -254,6 +255,18 @@ public final class FanotifyHostSource implements EventSource {
     long eventsRead() {
         KernelReader r = reader;
         return r == null ? 0 : r.eventsRead();
+    }
+
+    /**
+     * {@code kernel_events_read} (every {@code /proc} open that reached the guard, overflow records included),
+     * {@code resolver_queue_depth} and {@code resolver_queue_capacity}. Lock-free: volatile reads and a queue size.
+     */
+    @Override
+    public Map<String, Long> metrics() {
+        BlockingQueue<RawAccess> q = queue;
+        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead(),
+                GuardStats.RESOLVER_QUEUE_DEPTH, q == null ? 0L : (long) q.size(),
+                GuardStats.RESOLVER_QUEUE_CAPACITY, (long) settings.resolverQueue());
     }
 
     /** The group's descriptor, or -1 before start (for tests: its fdinfo lists the marks). */

@@ -3,6 +3,7 @@ package io.environguard.linux.targeted;
 import com.sun.jna.Memory;
 import io.environguard.api.AccessKind;
 import io.environguard.api.Coverage;
+import io.environguard.api.GuardStats;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
@@ -643,6 +644,12 @@ public final class TargetedFanotifySource implements EventSource {
     /** Events decoded so far, overflow records included. */
     long eventsRead() {
         return eventsRead;
+    }
+
+    /** {@code kernel_events_read} (opens of marked aliases, overflow records included) and {@code marks}. */
+    @Override
+    public Map<String, Long> metrics() {
+        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead, "marks", (long) markCount);
     }
 
     @Override
