@@ -5,7 +5,6 @@ import io.environguard.GuardStartException;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
-import io.environguard.api.SinkStats;
 import io.environguard.policy.PolicyConfig;
 import io.environguard.spi.EventSourceProvider;
 import java.io.FileDescriptor;
@@ -106,6 +105,11 @@ public final class HostMonitor implements Callable<Integer> {
     @Option(names = "--stats-interval", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Write the guard's counters to stderr this often (e.g. 30s).")
     private Duration statsInterval;
+
+    @Option(names = "--verbose",
+            description = "After the start-up line, list on stderr what the source watches and what it cannot see,"
+                    + " one item per line.")
+    private boolean verbose;
 
     private final OutputStream stdout;
     private final PrintStream stderr;
@@ -209,7 +213,12 @@ public final class HostMonitor implements Callable<Integer> {
         ScheduledExecutorService statsTimer = null;
         int status = EXIT_OK;
         try {
-            say(startupLine(guard.sourceName(), guard.coverage()));
+            Coverage coverage = guard.coverage();
+            say(startupLine(guard.sourceName(), coverage, verbose));
+            if (verbose) {
+                coverage.watching().forEach(w -> say("watching: " + oneLine(w)));
+                coverage.blindSpots().forEach(b -> say("cannot see: " + oneLine(b)));
+            }
             if (readyFile != null) {
                 writeReadyFile(readyFile);
             }
@@ -277,32 +286,25 @@ public final class HostMonitor implements Callable<Integer> {
         return message.strip().replaceAll(":\\s*\\R\\s*", ": ").replaceAll("\\s*\\R\\s*", "; ");
     }
 
-    static String startupLine(String sourceName, Coverage coverage) {
-        return "watching with source " + sourceName
-                + ". Covers: " + (coverage.watching().isEmpty() ? "(not reported)" : oneLine(String.join("; ", coverage.watching())))
-                + ". Cannot see: " + (coverage.blindSpots().isEmpty() ? "(not reported)" : oneLine(String.join("; ", coverage.blindSpots())))
-                + ".";
+    /** The longest a source's name may take in the start-up line (a plugin could name itself at length). */
+    private static final int MAX_NAME = 48;
+
+    /**
+     * One line of at most 200 characters: {@code watching with source fanotify: 4 watched, 7 blind spots (--verbose
+     * lists them)}. The items are a {@code --verbose} away: they run to kilobytes.
+     */
+    static String startupLine(String sourceName, Coverage coverage, boolean verbose) {
+        String name = oneLine(sourceName);
+        if (name.length() > MAX_NAME) {
+            name = name.substring(0, MAX_NAME - 3) + "...";
+        }
+        return "watching with source " + name + ": " + coverage.watching().size() + " watched, "
+                + coverage.blindSpots().size() + (coverage.blindSpots().size() == 1 ? " blind spot" : " blind spots")
+                + (verbose ? " (listed below)" : " (--verbose lists them)");
     }
 
     static String statsLine(GuardStats s) {
-        StringBuilder b = new StringBuilder()
-                .append(s.accesses()).append(" accesses, ")
-                .append(s.alerts()).append(" alerts, ")
-                .append(s.suppressed()).append(" suppressed, ")
-                .append(s.lostEvents()).append(" events lost");
-        if (!s.lostByCause().isEmpty()) {
-            b.append(' ').append(s.lostByCause());
-        }
-        for (SinkStats k : s.sinks()) {
-            b.append("; sink ").append(k.sink()).append(": ")
-                    .append(k.delivered()).append(" delivered, ")
-                    .append(k.dropped()).append(" dropped, ")
-                    .append(k.failed()).append(" failed");
-            if (k.undelivered() > 0) {
-                b.append(", ").append(k.undelivered()).append(" undelivered");
-            }
-        }
-        return b.toString();
+        return s.toString();
     }
 
     /** Written to a temporary name and moved into place, so that whoever waits for it never sees it half-written. */

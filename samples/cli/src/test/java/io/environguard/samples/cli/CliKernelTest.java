@@ -218,7 +218,7 @@ class CliKernelTest {
                 }
                 Thread.sleep(20);
             }
-            assertTrue(stderrText().contains("environ-guard: watching with source fanotify."), stderrText());
+            assertTrue(stderrText().contains("environ-guard: watching with source fanotify:"), stderrText());
         }
 
         /** The first JSON line on stdout that matches; lines of other processes' reads are skipped. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.environguard.api.AliasKind;
+import io.environguard.api.Coverage;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
@@ -101,7 +102,7 @@ class HostMonitorTest {
         // The scripted source replays as soon as it starts, so alerts may come out before the ready file.
         // The stale file is removed at start; the new one is moved into place whole, holding the monitor's pid.
         run.awaitStderr(s -> readOrEmpty(ready).equals(ProcessHandle.current().pid() + "\n"));
-        assertTrue(run.stderr().contains("environ-guard: watching with source scripted."), "ready means watching");
+        assertTrue(run.stderr().contains("environ-guard: watching with source scripted:"), "ready means watching");
         List<String> lines = run.awaitStdoutLines(2);
         run.monitor.requestStop("test");
         assertEquals(0, run.awaitExit());
@@ -119,8 +120,9 @@ class HostMonitorTest {
         assertEquals(43, JSON.readTree(lines.get(1)).get("target").get("pid").asInt());
 
         String err = run.stderr();
-        assertTrue(err.contains("environ-guard: watching with source scripted. Covers: the accesses of its script."
-                + " Cannot see: everything else: it watches no kernel."), err);
+        assertTrue(err.contains("environ-guard: watching with source scripted: 1 watched, 1 blind spot (--verbose lists them)\n"),
+                err);
+        assertFalse(err.contains("the accesses of its script"), "the items are for --verbose: " + err);
         assertTrue(err.contains("environ-guard: stopped (test); 2 accesses, 2 alerts, 0 suppressed, 0 events lost;"
                 + " sink stdout: 2 delivered, 0 dropped, 0 failed"), err);
     }
@@ -211,6 +213,30 @@ class HostMonitorTest {
         // The file chose the source; the option replaced the file's allow list.
         assertEquals(List.of(6002, 6003), readers);
         assertTrue(run.stderr().contains("3 accesses, 2 alerts, 1 suppressed"), run.stderr());
+    }
+
+    @Test
+    void verboseListsWhatIsWatchedAndWhatIsNotOneItemPerLine() throws Exception {
+        Run run = Run.of(List.of(ScriptedEventSource.of(List.of())), "--source", "scripted", "--verbose");
+        run.awaitStderr(s -> s.contains("environ-guard: cannot see: "));
+        run.monitor.requestStop("test");
+        assertEquals(0, run.awaitExit());
+        List<String> lines = run.stderrLines();
+        assertEquals("environ-guard: watching with source scripted: 1 watched, 1 blind spot (listed below)", lines.get(0));
+        assertEquals("environ-guard: watching: the accesses of its script", lines.get(1));
+        assertEquals("environ-guard: cannot see: everything else: it watches no kernel", lines.get(2));
+    }
+
+    @Test
+    void theStartUpLineStaysUnder200CharactersWhateverTheCoverage() {
+        String longItem = "x".repeat(5_000);
+        Coverage huge = new Coverage("a-source-plugin-with-a-very-long-name-indeed-" + "y".repeat(300),
+                java.util.Collections.nCopies(1000, longItem), java.util.Collections.nCopies(1000, longItem));
+        for (boolean verbose : new boolean[] {false, true}) {
+            String line = "environ-guard: " + HostMonitor.startupLine(huge.source(), huge, verbose);
+            assertTrue(line.length() < 200, line.length() + ": " + line);
+            assertTrue(line.contains("1000 watched, 1000 blind spots"), line);
+        }
     }
 
     @Test
