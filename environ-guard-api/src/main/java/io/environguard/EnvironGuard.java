@@ -3,11 +3,13 @@ package io.environguard;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
+import io.environguard.internal.AlertObservers;
 import io.environguard.internal.Dispatcher;
 import io.environguard.internal.Pipeline;
 import io.environguard.internal.ProviderLoader;
 import io.environguard.policy.Policy;
 import io.environguard.policy.PolicyConfig;
+import io.environguard.spi.AlertObserver;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
 import io.environguard.spi.Availability;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -71,6 +74,7 @@ public final class EnvironGuard implements AutoCloseable {
     private final List<AlertSinkProvider> extraSinkProviders;
     private final Map<String, AlertSink> extraSinks;
     private final Policy explicitPolicy;
+    private final AlertObservers observers = new AlertObservers();
 
     private final Object lifecycle = new Object();
     private volatile State state = State.NEW;
@@ -136,7 +140,7 @@ public final class EnvironGuard implements AutoCloseable {
                         : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
                 d = new Dispatcher(sinks, queueCapacity, closeTimeout);
                 d.start();
-                Pipeline p = new Pipeline(policy::evaluate, d);
+                Pipeline p = new Pipeline(policy::evaluate, d, observers);
                 s.start(p);
                 this.pipeline = p;
             } catch (IOException | RuntimeException | LinkageError e) {
@@ -196,6 +200,44 @@ public final class EnvironGuard implements AutoCloseable {
 
     public boolean isRunning() {
         return state == State.RUNNING;
+    }
+
+    /**
+     * Why this guard is not watching, or empty while it watches: not started yet, closed, or its source failed
+     * ({@link EventSource#failure()}, e.g. {@code "the fanotify reader thread stopped (...)"}). Health checks call
+     * it; it never throws.
+     *
+     * <pre>{@code
+     * int status = guard.failure().isEmpty() ? 200 : 503;
+     * }</pre>
+     */
+    public Optional<String> failure() {
+        State s = state;
+        if (s == State.NEW) {
+            return Optional.of("the guard has not started");
+        }
+        if (s == State.CLOSED) {
+            return Optional.of("the guard is closed");
+        }
+        try {
+            Optional<String> f = source.failure();
+            return f == null ? Optional.empty() : f.map(why -> "source " + sourceName + " failed: " + why);
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of("source " + sourceName + " could not tell whether it is watching: " + e);
+        }
+    }
+
+    /**
+     * Tells {@code observer} of every alert from now on (with its latency from the access), and of every loss
+     * report; see {@link AlertObserver}. May be called before or after {@link #start()}, from any thread.
+     */
+    public void addAlertObserver(AlertObserver observer) {
+        observers.add(observer);
+    }
+
+    /** Stops telling {@code observer}; returns whether it was registered. */
+    public boolean removeAlertObserver(AlertObserver observer) {
+        return observers.remove(observer);
     }
 
     /** Stops the source, then delivers what is queued within the close timeout. Idempotent. */

@@ -35,14 +35,25 @@ public final class Pipeline implements AccessListener {
     private final LongAdder alerts = new LongAdder();
     private final LongAdder suppressed = new LongAdder();
     private final Map<String, LongAdder> lost = new ConcurrentHashMap<>();
+    private final AlertObservers observers;
 
     /**
      * @param policy     judges one access (normally {@code Policy::evaluate}); called under a lock, one at a time
      * @param dispatcher where alerts go
      */
     public Pipeline(Function<EnvironAccess, Optional<Alert>> policy, Dispatcher dispatcher) {
+        this(policy, dispatcher, new AlertObservers());
+    }
+
+    /**
+     * @param policy     judges one access (normally {@code Policy::evaluate}); called under a lock, one at a time
+     * @param dispatcher where alerts go
+     * @param observers  told of every alert after it is dispatched, and of every loss report
+     */
+    public Pipeline(Function<EnvironAccess, Optional<Alert>> policy, Dispatcher dispatcher, AlertObservers observers) {
         this.policy = policy;
         this.dispatcher = dispatcher;
+        this.observers = observers;
     }
 
     @Override
@@ -62,14 +73,27 @@ public final class Pipeline implements AccessListener {
         if (alert.isPresent()) {
             alerts.increment();
             dispatcher.dispatch(alert.get());
+            if (observers.any()) {
+                observers.alert(alert.get(), nanosSince(access.time()));
+            }
         } else {
             suppressed.increment();
         }
     }
 
+    /** Nanoseconds from {@code time} to now on the wall clock (access times are wall-clock instants); 0 if it stepped back. */
+    private static long nanosSince(Instant time) {
+        Instant now = Instant.now();
+        long nanos = (now.getEpochSecond() - time.getEpochSecond()) * 1_000_000_000L + (now.getNano() - time.getNano());
+        return Math.max(0, nanos);
+    }
+
     @Override
     public void onLoss(LossReport loss) {
         lost.computeIfAbsent(loss.cause(), k -> new LongAdder()).add(loss.count());
+        if (observers.any()) {
+            observers.loss(loss);
+        }
         String reason = loss.count() + " event(s) lost (" + loss.cause() + ")"
                 + (loss.detail().isEmpty() ? "" : ": " + loss.detail())
                 + "; environ reads in that time may have been missed";
@@ -77,6 +101,9 @@ public final class Pipeline implements AccessListener {
                 List.of(), loss.count(), Map.of(loss.cause(), loss.count()));
         alerts.increment();
         dispatcher.dispatch(alert);
+        if (observers.any()) {
+            observers.alert(alert, -1);
+        }
     }
 
     public long accesses() {

@@ -251,6 +251,35 @@ public final class FanotifyHostSource implements EventSource {
         }
     }
 
+    /**
+     * Failed when the kernel-read thread stopped on an error (nothing is read from the kernel any more), or when any
+     * of its three threads is no longer alive while the source is open; a closed source has stopped, too.
+     */
+    @Override
+    public Optional<String> failure() {
+        List<Thread> running;
+        synchronized (lock) {
+            if (closed) {
+                return Optional.of("the fanotify source is closed");
+            }
+            if (!started) {
+                return Optional.of("the fanotify source has not started");
+            }
+            running = List.copyOf(threads);
+        }
+        KernelReader r = reader;
+        if (r != null && r.failure() != null) {
+            return Optional.of("the fanotify reader thread stopped (" + r.failure() + "): nothing is seen any more");
+        }
+        for (Thread t : running) {
+            if (!t.isAlive()) {
+                return Optional.of("thread " + t.getName() + " has ended: opens are no longer read, resolved or"
+                        + " marked as they should be");
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Events decoded so far (every /proc open on the host, overflow records included). */
     long eventsRead() {
         KernelReader r = reader;

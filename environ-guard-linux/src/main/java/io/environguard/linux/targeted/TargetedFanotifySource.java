@@ -646,6 +646,14 @@ public final class TargetedFanotifySource implements EventSource {
         return eventsRead;
     }
 
+    /** Failed when its thread stopped on an error: reads of the guarded processes are no longer seen. */
+    @Override
+    public java.util.Optional<String> failure() {
+        Throwable f = failure;
+        return f == null ? java.util.Optional.empty()
+                : java.util.Optional.of("the targeted source thread stopped (" + f + "): nothing is seen any more");
+    }
+
     /** {@code kernel_events_read} (opens of marked aliases, overflow records included) and {@code marks}. */
     @Override
     public Map<String, Long> metrics() {
