@@ -1,0 +1,300 @@
+package io.environguard.micrometer;
+
+import io.environguard.EnvironGuard;
+import io.environguard.api.Alert;
+import io.environguard.api.GuardStats;
+import io.environguard.api.LossReport;
+import io.environguard.api.Rules;
+import io.environguard.api.Severity;
+import io.environguard.api.SinkStats;
+import io.environguard.spi.AlertObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Micrometer meters for a running {@link EnvironGuard}, in whatever registry the application already runs
+ * (Prometheus, OTLP, JMX, StatsD...).
+ *
+ * <pre>{@code
+ * EnvironGuard guard = EnvironGuard.builder().config(GuardConfig.load()).build().start();
+ * EnvironGuardMetrics metrics = new EnvironGuardMetrics(guard);
+ * metrics.bindTo(registry);                 // right after start: the alert counters count from here
+ * ...
+ * metrics.close();                          // stops observing the guard (the meters stay registered)
+ * }</pre>
+ *
+ * <p>Meters (Micrometer names; a Prometheus registry writes {@code environguard_accesses_total} and so on):
+ * <ul>
+ *   <li>{@code environguard.accesses} (function counter): accesses the source delivered;</li>
+ *   <li>{@code environguard.alerts} (counter) by {@code rule} and {@code severity}: alerts raised since the binder
+ *       was bound;</li>
+ *   <li>{@code environguard.suppressed} (function counter): accesses judged and not alerted;</li>
+ *   <li>{@code environguard.sink.alerts} (function counter) by {@code sink} and {@code result}
+ *       ({@code delivered}, {@code dropped}, {@code failed}, {@code undelivered});</li>
+ *   <li>{@code environguard.events.lost} (function counter) by {@code cause}, from the first loss of each cause;</li>
+ *   <li>{@code environguard.kernel.events.read} (function counter), {@code environguard.resolver.queue.depth},
+ *       {@code environguard.resolver.queue.capacity} and {@code environguard.process.table.size} (gauges): the
+ *       source's own counters, when it reports them; every other source counter as the gauge
+ *       {@code environguard.source.metric} by {@code name};</li>
+ *   <li>{@code environguard.alert.latency} (timer, with the 0.5, 0.9 and 0.99 percentiles): from an access's time
+ *       (for the fanotify source, when its kernel-read thread read the event) to the hand-off of its alert to the
+ *       sinks' queues;</li>
+ *   <li>{@code environguard.watching} (gauge): 1 while the guard watches, 0 once it is closed or its source failed.</li>
+ * </ul>
+ *
+ * <p>Tags are bounded: no pid, path, executable or user is ever a tag. {@code severity} has five values; {@code sink}
+ * the sinks configured at start; {@code rule} and {@code cause} take the built-in ids as they are, and at most
+ * {@value #MAX_OTHER_IDS} other ids each (a plugin's own rule ids or loss causes, if they look like ids:
+ * {@code [a-z][a-z0-9_]{0,63}}); anything past that is counted under {@code other}. The guard's counters are read
+ * through {@link EnvironGuard#stats()} when a registry polls them; alerts and latencies come from an
+ * {@link AlertObserver}, which costs the pipeline a clock read, a map look-up and a timer sample per alert.
+ */
+public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
+
+    /** Distinct rule ids, and loss causes, beyond the built-in ones that get a tag value of their own. */
+    public static final int MAX_OTHER_IDS = 32;
+
+    /** Loss causes the built-in sources and the pipeline report. */
+    static final Set<String> KNOWN_CAUSES = Set.of("queue_overflow", "target_exited", "fd_exhausted", "resolver_backlog",
+            "fd_error", "read_error", "source_failed", "pipeline_error", "fd_limit", "scan_cut_short", "scan_failed");
+
+    private static final Map<String, String> SOURCE_METERS = Map.of(
+            GuardStats.RESOLVER_QUEUE_DEPTH, "environguard.resolver.queue.depth",
+            GuardStats.RESOLVER_QUEUE_CAPACITY, "environguard.resolver.queue.capacity",
+            GuardStats.PROCESS_TABLE_LIVE, "environguard.process.table.size");
+    /** At most this many of the source's other counters become {@code environguard.source.metric} gauges. */
+    private static final int MAX_SOURCE_METRICS = 64;
+
+    private final EnvironGuard guard;
+    private final Tags tags;
+    private final BoundedTagValues rules = new BoundedTagValues(builtInRules(), MAX_OTHER_IDS);
+    private final BoundedTagValues causes = new BoundedTagValues(KNOWN_CAUSES, MAX_OTHER_IDS);
+    private final List<Bound> bound = new CopyOnWriteArrayList<>();
+    private final Observer observer = new Observer();
+    private final Object lock = new Object();
+    private boolean observing;
+    private boolean closed;
+
+    /** Meters for {@code guard}, which must have started. */
+    public EnvironGuardMetrics(EnvironGuard guard) {
+        this(guard, Tags.empty());
+    }
+
+    /**
+     * Meters for {@code guard}, which must have started, each with {@code tags} added (say, which guard of several).
+     *
+     * @throws IllegalStateException if the guard has not started
+     */
+    public EnvironGuardMetrics(EnvironGuard guard, Iterable<Tag> tags) {
+        this.guard = Objects.requireNonNull(guard, "guard");
+        this.tags = Tags.of(Objects.requireNonNull(tags, "tags"));
+        guard.stats(); // throws, naming the problem, if the guard has not started
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("these metrics are closed");
+            }
+            for (Bound b : bound) {
+                if (b.registry == registry) {
+                    return;
+                }
+            }
+            Bound b = new Bound(registry);
+            b.registerStatic();
+            bound.add(b);
+            if (!observing) {
+                guard.addAlertObserver(observer);
+                observing = true;
+            }
+        }
+    }
+
+    /** Stops observing the guard: the alert counters and the latency timer stop moving; the polled meters stay. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            if (observing) {
+                guard.removeAlertObserver(observer);
+                observing = false;
+            }
+        }
+    }
+
+    private static Set<String> builtInRules() {
+        Set<String> ids = new HashSet<>();
+        for (Field f : Rules.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+                try {
+                    ids.add((String) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException("Rules." + f.getName() + " is public yet not readable", e);
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static long sinkCount(EnvironGuard guard, String sink, String result) {
+        for (SinkStats s : guard.stats().sinks()) {
+            if (s.sink().equals(sink)) {
+                return switch (result) {
+                    case "delivered" -> s.delivered();
+                    case "dropped" -> s.dropped();
+                    case "failed" -> s.failed();
+                    default -> s.undelivered();
+                };
+            }
+        }
+        return 0;
+    }
+
+    private double lostUnder(String causeTag) {
+        long sum = 0;
+        for (Map.Entry<String, Long> e : guard.stats().lostByCause().entrySet()) {
+            if (causes.mapsTo(e.getKey(), causeTag)) {
+                sum += e.getValue();
+            }
+        }
+        return sum;
+    }
+
+    private static double sourceMetric(EnvironGuard guard, String name) {
+        Long v = guard.stats().source().get(name);
+        return v == null ? Double.NaN : v;
+    }
+
+    /** The meters of one registry. */
+    private final class Bound {
+        final MeterRegistry registry;
+        final Timer latency;
+        /** Counters by rule (as given by the alert), one per severity. */
+        final Map<String, Counter[]> alertCounters = new ConcurrentHashMap<>();
+        final Set<String> lostCauseTags = ConcurrentHashMap.newKeySet();
+
+        Bound(MeterRegistry registry) {
+            this.registry = registry;
+            this.latency = Timer.builder("environguard.alert.latency")
+                    .description("Time from an access (as the source saw it) to the hand-off of its alert to the sinks")
+                    .tags(tags)
+                    .publishPercentiles(0.5, 0.9, 0.99)
+                    .distributionStatisticExpiry(Duration.ofMinutes(2))
+                    .register(registry);
+        }
+
+        void registerStatic() {
+            FunctionCounter.builder("environguard.accesses", guard, g -> g.stats().accesses())
+                    .description("Accesses of environ or mem files the source delivered").tags(tags).register(registry);
+            FunctionCounter.builder("environguard.suppressed", guard, g -> g.stats().suppressed())
+                    .description("Accesses judged and not alerted (self-reads, allowed, deduplicated, folded into a sweep)")
+                    .tags(tags).register(registry);
+            Gauge.builder("environguard.watching", guard, g -> g.failure().isEmpty() ? 1 : 0)
+                    .description("1 while the guard watches, 0 once it is closed or its source failed")
+                    .tags(tags).strongReference(true).register(registry);
+            GuardStats stats = guard.stats();
+            for (SinkStats s : stats.sinks()) {
+                for (String result : List.of("delivered", "dropped", "failed", "undelivered")) {
+                    FunctionCounter.builder("environguard.sink.alerts", guard, g -> sinkCount(g, s.sink(), result))
+                            .description("Alerts per sink, by what became of them")
+                            .tags(tags).tag("sink", s.sink()).tag("result", result).register(registry);
+                }
+            }
+            stats.lostByCause().keySet().forEach(this::lostCause);
+            int others = 0;
+            for (String name : stats.source().keySet()) {
+                if (name.equals(GuardStats.KERNEL_EVENTS_READ)) {
+                    FunctionCounter.builder("environguard.kernel.events.read", guard,
+                                    g -> g.stats().kernelEventsRead())
+                            .description("Kernel records the source read (every /proc open that reached the guard)")
+                            .tags(tags).register(registry);
+                } else if (SOURCE_METERS.containsKey(name)) {
+                    Gauge.builder(SOURCE_METERS.get(name), guard, g -> sourceMetric(g, name))
+                            .tags(tags).strongReference(true).register(registry);
+                } else if (others++ < MAX_SOURCE_METRICS) {
+                    Gauge.builder("environguard.source.metric", guard, g -> sourceMetric(g, name))
+                            .description("The source's own counters and gauges, by name")
+                            .tags(tags).tag("name", name).strongReference(true).register(registry);
+                }
+            }
+            for (String rule : builtInRules()) {
+                counters(rule); // every built-in rule's series exists from the start, at zero
+            }
+        }
+
+        /** Registers the lost-events counter of a cause's tag value, once. */
+        void lostCause(String cause) {
+            String tag = causes.valueOf(cause);
+            if (lostCauseTags.add(tag)) {
+                FunctionCounter.builder("environguard.events.lost", EnvironGuardMetrics.this, m -> m.lostUnder(tag))
+                        .description("Events the source reported lost, by cause")
+                        .tags(tags).tag("cause", tag).register(registry);
+            }
+        }
+
+        Counter[] counters(String rule) {
+            Counter[] c = alertCounters.get(rule);
+            if (c != null) {
+                return c;
+            }
+            String tag = rules.valueOf(rule);
+            // Past the bound, raw ids are not kept as keys: they share the "other" counters and the map stays bounded.
+            String key = tag.equals(BoundedTagValues.OTHER) ? BoundedTagValues.OTHER : rule;
+            c = alertCounters.get(key);
+            if (c != null) {
+                return c;
+            }
+            Counter[] made = new Counter[Severity.values().length];
+            for (Severity s : Severity.values()) {
+                made[s.ordinal()] = Counter.builder("environguard.alerts").description("Alerts raised, by rule and severity")
+                        .tags(tags).tag("rule", tag).tag("severity", s.id()).register(registry);
+            }
+            Counter[] raced = alertCounters.putIfAbsent(key, made);
+            return raced != null ? raced : made;
+        }
+
+        void onAlert(Alert alert, long latencyNanos) {
+            counters(alert.rule())[alert.severity().ordinal()].increment();
+            if (latencyNanos >= 0) {
+                latency.record(latencyNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    /** The one observer registered on the guard, feeding every bound registry. */
+    private final class Observer implements AlertObserver {
+        @Override
+        public void onAlert(Alert alert, long latencyNanos) {
+            for (Bound b : bound) {
+                b.onAlert(alert, latencyNanos);
+            }
+        }
+
+        @Override
+        public void onLoss(LossReport loss) {
+            for (Bound b : bound) {
+                b.lostCause(loss.cause());
+            }
+        }
+    }
+}
