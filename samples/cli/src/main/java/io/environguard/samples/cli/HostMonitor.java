@@ -106,6 +106,12 @@ public final class HostMonitor implements Callable<Integer> {
             description = "Write the guard's counters to stderr this often (e.g. 30s).")
     private Duration statsInterval;
 
+    @Option(names = "--metrics-address", paramLabel = "[HOST:]PORT", converter = MetricsAddress.Converter.class,
+            description = "Serve GET /metrics (Prometheus text: the guard's and the JVM's meters) and GET /healthz"
+                    + " (200 while watching, 503 with the reason once not) over HTTP on this address. Loopback when"
+                    + " no host is given (e.g. 9464); 0.0.0.0:9464 for every interface; port 0 takes a free one.")
+    private MetricsAddress metricsAddress;
+
     @Option(names = "--verbose",
             description = "After the start-up line, list on stderr what the source watches and what it cannot see,"
                     + " one item per line.")
@@ -211,13 +217,29 @@ public final class HostMonitor implements Callable<Integer> {
             return EXIT_USAGE;
         }
         ScheduledExecutorService statsTimer = null;
+        MetricsServer metricsServer = null;
         int status = EXIT_OK;
         try {
+            if (metricsAddress != null) {
+                try {
+                    metricsServer = MetricsServer.start(guard, metricsAddress);
+                } catch (IOException e) {
+                    say("cannot serve metrics on " + metricsAddress.host() + ":" + metricsAddress.port() + ": "
+                            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + oneLine(e.getMessage())));
+                    stopReason.compareAndSet(null, "no metrics endpoint");
+                    return EXIT_CANNOT_WATCH;
+                }
+            }
             Coverage coverage = guard.coverage();
             say(startupLine(guard.sourceName(), coverage, verbose));
             if (verbose) {
                 coverage.watching().forEach(w -> say("watching: " + oneLine(w)));
                 coverage.blindSpots().forEach(b -> say("cannot see: " + oneLine(b)));
+            }
+            if (metricsServer != null) {
+                say("serving /metrics and /healthz on http://" + hostPort(metricsServer.address())
+                        + (metricsServer.address().getAddress().isLoopbackAddress() ? ""
+                        : " (not loopback: whoever reaches this host can read the counters)"));
             }
             if (readyFile != null) {
                 writeReadyFile(readyFile);
@@ -248,6 +270,9 @@ public final class HostMonitor implements Callable<Integer> {
                 statsTimer.shutdownNow();
             }
             guard.close();
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             say("stopped (" + (stopReason.get() == null ? "error" : stopReason.get()) + "); " + statsLine(guard.stats()));
         }
         return status;
@@ -305,6 +330,12 @@ public final class HostMonitor implements Callable<Integer> {
 
     static String statsLine(GuardStats s) {
         return s.toString();
+    }
+
+    /** {@code 127.0.0.1:9464} or {@code [::1]:9464}. */
+    static String hostPort(java.net.InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     /** Written to a temporary name and moved into place, so that whoever waits for it never sees it half-written. */

@@ -19,6 +19,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +48,7 @@ class HostMonitorTest {
         Run run = Run.of(List.of(), "--help");
         assertEquals(0, run.awaitExit());
         for (String option : List.of("--format", "--source", "--ready-file", "--duration", "--allow-exe", "--config",
-                "--stats-interval", "--help")) {
+                "--stats-interval", "--metrics-address", "--verbose", "--help")) {
             assertTrue(run.stdout().contains(option), option + " missing from:\n" + run.stdout());
         }
         assertEquals("", run.stderr());
@@ -269,6 +273,90 @@ class HostMonitorTest {
         assertEquals(1, run.awaitExit());
         assertTrue(run.stderr().contains("environ-guard: cannot write the ready file " + ready), run.stderr());
         assertFalse(Files.exists(ready));
+    }
+
+    @Test
+    void metricsAndHealthAreServedOverLoopback() throws Exception {
+        ScriptedEventSource source = ScriptedEventSource.of(List.of());
+        Run run = Run.of(List.of(source), "--format", "jsonl", "--source", "scripted", "--metrics-address", "0");
+        run.awaitStderr(s -> s.contains("serving /metrics and /healthz on http://"));
+        URI base = serving(run);
+        assertEquals("127.0.0.1", base.getHost(), "no host given: loopback");
+        try {
+            HttpResponse<String> health = get(base.resolve("/healthz"), "GET");
+            assertEquals(200, health.statusCode());
+            assertEquals("watching with source scripted\n", health.body());
+
+            source.emit(access(4242, "/usr/bin/cat", 42));
+            run.awaitStdoutLines(1);
+            HttpResponse<String> metrics = get(base.resolve("/metrics"), "GET");
+            assertEquals(200, metrics.statusCode());
+            assertEquals(MetricsServer.PROMETHEUS_TEXT, metrics.headers().firstValue("Content-Type").orElse(""));
+            for (String line : List.of("environguard_accesses_total 1.0",
+                    "environguard_alerts_total{rule=\"environ_read_from_procfs\",severity=\"high\"} 1.0",
+                    "environguard_sink_alerts_total{result=\"delivered\",sink=\"stdout\"} 1.0",
+                    "environguard_watching 1.0", "environguard_alert_latency_seconds_count 1", "jvm_threads_live_threads",
+                    "jvm_memory_used_bytes{area=\"heap\"")) {
+                assertTrue(metrics.body().contains(line), line + " missing from:\n" + metrics.body());
+            }
+
+            assertEquals(405, get(base.resolve("/metrics"), "POST").statusCode());
+            assertEquals(404, get(base.resolve("/nothing-here"), "GET").statusCode());
+
+            source.fail("the reader thread stopped (test)");
+            HttpResponse<String> failed = get(base.resolve("/healthz"), "GET");
+            assertEquals(503, failed.statusCode());
+            assertEquals("not watching: source scripted failed: the reader thread stopped (test)\n", failed.body());
+            assertTrue(get(base.resolve("/metrics"), "GET").body().contains("environguard_watching 0.0"));
+        } finally {
+            run.monitor.requestStop("test");
+        }
+        assertEquals(0, run.awaitExit());
+    }
+
+    @Test
+    void aMetricsAddressInUseIsOneLineAndStatus1() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run run = Run.of(List.of(ScriptedEventSource.of(List.of())), "--source", "scripted",
+                    "--metrics-address", "127.0.0.1:" + taken.getLocalPort());
+            assertEquals(1, run.awaitExit());
+            assertTrue(run.stderr().contains("environ-guard: cannot serve metrics on 127.0.0.1:" + taken.getLocalPort()
+                    + ": BindException"), run.stderr());
+        }
+    }
+
+    @Test
+    void invalidMetricsAddressesAreStatus2() {
+        for (String bad : List.of("nonsense", "127.0.0.1:70000", "::1:9464", "127.0.0.1:", "-1")) {
+            Run run = Run.of(List.of(), "--metrics-address", bad);
+            assertEquals(2, run.awaitExit(), bad);
+            assertEquals(1, run.stderrLines().size(), bad + ": " + run.stderr());
+            assertTrue(run.stderr().contains("--metrics-address"), run.stderr());
+        }
+    }
+
+    @Test
+    void metricsAddressesParse() {
+        assertEquals(new MetricsAddress("127.0.0.1", 9464), MetricsAddress.parse("9464"));
+        assertEquals(new MetricsAddress("127.0.0.1", 9464), MetricsAddress.parse(":9464"));
+        assertEquals(new MetricsAddress("::1", 9464), MetricsAddress.parse("[::1]:9464"));
+        assertEquals(new MetricsAddress("0.0.0.0", 0), MetricsAddress.parse("0.0.0.0:0"));
+        assertEquals(new MetricsAddress("localhost", 80), MetricsAddress.parse(" localhost:80 "));
+    }
+
+    /** The base URI the monitor said it serves on. */
+    private static URI serving(Run run) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("serving /metrics and /healthz on (http://\\S+)")
+                .matcher(run.stderr());
+        assertTrue(m.find(), run.stderr());
+        return URI.create(m.group(1));
+    }
+
+    private static HttpResponse<String> get(URI uri, String method) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(WAIT).build();
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(WAIT)
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
