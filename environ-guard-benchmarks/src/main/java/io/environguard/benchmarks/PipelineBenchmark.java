@@ -9,11 +9,16 @@ import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
 import io.environguard.api.ProcessInfo;
 import io.environguard.api.SinkStats;
+import io.environguard.micrometer.EnvironGuardMetrics;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +31,15 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * Events per second through the resolver-free part of the pipeline, driven through the public API exactly as
@@ -39,6 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * thread. {@code selfRead} never alerts; {@code alertingRead} alerts on every event: dedupe is off, and
  * each reader touches only a few targets, far below the sweep threshold, so that every access is judged in full
  * and becomes an {@link Alert}.
+ *
+ * <p>{@code metrics=true} binds {@link EnvironGuardMetrics} to a Prometheus registry (what the host monitor serves)
+ * before the run: every alert then also feeds the alert counters and the latency timer, on the producer's thread.
  *
  * <p>Run: {@code java -jar environ-guard-benchmarks/target/environ-guard-benchmarks.jar PipelineBenchmark -prof gc}
  */
@@ -52,6 +63,21 @@ import org.openjdk.jmh.annotations.Warmup;
 public class PipelineBenchmark {
 
     private static final int DISTINCT = 4096;
+
+    /** Whether the Micrometer binder is attached. */
+    @Param({"false", "true"})
+    public boolean metrics;
+
+    private EnvironGuardMetrics binder;
+    private PrometheusMeterRegistry registry;
+
+    /**
+     * CPU time of the benchmark thread per operation in each measured iteration, printed as {@code cpu-per-op NS}: on
+     * a shared machine whose other jobs take CPU away, throughput moves with the load, CPU time per alert much less.
+     */
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private long cpuAtStart;
+    private int opsAtStart;
 
     private EnvironGuard guard;
     private AccessListener listener;
@@ -84,9 +110,15 @@ public class PipelineBenchmark {
         AlertSink noop = alert -> { };
         guard = EnvironGuard.builder().config(config).addSourceProvider(source).addSink("noop", noop).build().start();
         listener = source.listener;
+        if (metrics) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            binder = new EnvironGuardMetrics(guard);
+            binder.bindTo(registry);
+        }
 
         SplittableRandom random = new SplittableRandom(42);
-        Instant now = Instant.parse("2026-11-26T12:00:00Z");
+        // Accesses stamped now, as a source stamps them: the latency timer then records realistic values.
+        Instant now = Instant.now();
         selfReads = new EnvironAccess[DISTINCT];
         crossReads = new EnvironAccess[DISTINCT];
         for (int i = 0; i < DISTINCT; i++) {
@@ -116,8 +148,28 @@ public class PipelineBenchmark {
         listener.onAccess(crossReads[next++ & (DISTINCT - 1)]);
     }
 
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        cpuAtStart = threads.getCurrentThreadCpuTime();
+        opsAtStart = next;
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration(IterationParams iteration) {
+        long cpu = threads.getCurrentThreadCpuTime() - cpuAtStart;
+        int ops = next - opsAtStart;
+        if (iteration.getType() == IterationType.MEASUREMENT && ops > 0) {
+            System.out.printf("%ncpu-per-op %.1f%n", (double) cpu / ops);
+        }
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (binder != null) {
+            binder.close();
+            System.out.printf("%nmetrics: %s alerts counted by the binder%n", registry.find("environguard.alerts").counters()
+                    .stream().mapToDouble(c -> c.count()).sum());
+        }
         guard.close();
         GuardStats stats = guard.stats();
         for (SinkStats s : stats.sinks()) {

@@ -8,7 +8,6 @@ import io.environguard.api.Rules;
 import io.environguard.api.Severity;
 import io.environguard.api.SinkStats;
 import io.environguard.spi.AlertObserver;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Micrometer meters for a running {@link EnvironGuard}, in whatever registry the application already runs
@@ -55,7 +55,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code environguard.source.metric} by {@code name};</li>
  *   <li>{@code environguard.alert.latency} (timer, with the 0.5, 0.9 and 0.99 percentiles): from an access's time
  *       (for the fanotify source, when its kernel-read thread read the event) to the hand-off of its alert to the
- *       sinks' queues;</li>
+ *       sinks' queues. Samples reach the timer through a ring drained every 50 ms by the thread
+ *       {@code environ-guard-metrics}, at most {@value #MAX_SAMPLES_PER_DRAIN} a drain; beyond that rate they are
+ *       skipped and counted in {@code environguard.alert.latency.skipped};</li>
  *   <li>{@code environguard.watching} (gauge): 1 while the guard watches, 0 once it is closed or its source failed.</li>
  * </ul>
  *
@@ -64,12 +66,17 @@ import java.util.concurrent.TimeUnit;
  * {@value #MAX_OTHER_IDS} other ids each (a plugin's own rule ids or loss causes, if they look like ids:
  * {@code [a-z][a-z0-9_]{0,63}}); anything past that is counted under {@code other}. The guard's counters are read
  * through {@link EnvironGuard#stats()} when a registry polls them; alerts and latencies come from an
- * {@link AlertObserver}, which costs the pipeline a clock read, a map look-up and a timer sample per alert.
+ * {@link AlertObserver}, which costs the alerting thread a clock read, a map look-up, a counter increment and a
+ * store into the latency ring per alert: the timer's own bookkeeping runs on the metrics thread.
  */
 public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
 
     /** Distinct rule ids, and loss causes, beyond the built-in ones that get a tag value of their own. */
     public static final int MAX_OTHER_IDS = 32;
+
+    /** Latency samples handed to the timers per drain (every {@link #DRAIN_MILLIS} ms). */
+    static final int MAX_SAMPLES_PER_DRAIN = 4096;
+    static final long DRAIN_MILLIS = 50;
 
     /** Loss causes the built-in sources and the pipeline report. */
     static final Set<String> KNOWN_CAUSES = Set.of("queue_overflow", "target_exited", "fd_exhausted", "resolver_backlog",
@@ -88,9 +95,13 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
     private final BoundedTagValues causes = new BoundedTagValues(KNOWN_CAUSES, MAX_OTHER_IDS);
     private final List<Bound> bound = new CopyOnWriteArrayList<>();
     private final Observer observer = new Observer();
+    private final LatencySamples samples = new LatencySamples(MAX_SAMPLES_PER_DRAIN);
+    /** Alert counts by rule (as the alerts give it), one per severity; read by the registries' function counters. */
+    private final Map<String, LongAdder[]> alertCounts = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private boolean observing;
     private boolean closed;
+    private Thread drainer;
 
     /** Meters for {@code guard}, which must have started. */
     public EnvironGuardMetrics(EnvironGuard guard) {
@@ -106,6 +117,9 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
         this.guard = Objects.requireNonNull(guard, "guard");
         this.tags = Tags.of(Objects.requireNonNull(tags, "tags"));
         guard.stats(); // throws, naming the problem, if the guard has not started
+        for (String rule : builtInRules()) {
+            counts(rule); // every built-in rule's series exists from the start, at zero
+        }
     }
 
     @Override
@@ -121,25 +135,93 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
                 }
             }
             Bound b = new Bound(registry);
-            b.registerStatic();
+            // Added first: a rule first seen meanwhile registers its counters here too (registering twice is harmless).
             bound.add(b);
+            b.registerStatic();
             if (!observing) {
                 guard.addAlertObserver(observer);
                 observing = true;
+                drainer = new Thread(this::drainLoop, "environ-guard-metrics");
+                drainer.setDaemon(true);
+                drainer.start();
             }
         }
     }
 
-    /** Stops observing the guard: the alert counters and the latency timer stop moving; the polled meters stay. */
+    /**
+     * Stops observing the guard and ends the metrics thread (after handing on the samples taken so far): the alert
+     * counters and the latency timer stop moving; the polled meters stay.
+     */
     @Override
     public void close() {
+        Thread t;
         synchronized (lock) {
             closed = true;
             if (observing) {
                 guard.removeAlertObserver(observer);
                 observing = false;
             }
+            t = drainer;
+            drainer = null;
         }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        drainOnce();
+    }
+
+    private void drainLoop() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(DRAIN_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            drainOnce();
+        }
+    }
+
+    /** Hands the samples taken so far to every bound registry's timer. */
+    void drainOnce() {
+        synchronized (samples) {
+            samples.drain(nanos -> {
+                for (Bound b : bound) {
+                    b.latency.record(nanos, TimeUnit.NANOSECONDS);
+                }
+            }, MAX_SAMPLES_PER_DRAIN);
+        }
+    }
+
+    /** The counters of {@code rule} (its tag value's, past the bound), one per severity. */
+    private LongAdder[] counts(String rule) {
+        LongAdder[] c = alertCounts.get(rule);
+        if (c != null) {
+            return c;
+        }
+        String tag = rules.valueOf(rule);
+        // Past the bound, raw ids are not kept as keys: they share the "other" counters and the map stays bounded.
+        String key = tag.equals(BoundedTagValues.OTHER) ? BoundedTagValues.OTHER : rule;
+        c = alertCounts.get(key);
+        if (c != null) {
+            return c;
+        }
+        LongAdder[] made = new LongAdder[Severity.values().length];
+        for (int i = 0; i < made.length; i++) {
+            made[i] = new LongAdder();
+        }
+        LongAdder[] raced = alertCounts.putIfAbsent(key, made);
+        if (raced != null) {
+            return raced;
+        }
+        for (Bound b : bound) {
+            b.registerAlertCounters(tag, made);
+        }
+        return made;
     }
 
     private static Set<String> builtInRules() {
@@ -189,8 +271,6 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
     private final class Bound {
         final MeterRegistry registry;
         final Timer latency;
-        /** Counters by rule (as given by the alert), one per severity. */
-        final Map<String, Counter[]> alertCounters = new ConcurrentHashMap<>();
         final Set<String> lostCauseTags = ConcurrentHashMap.newKeySet();
 
         Bound(MeterRegistry registry) {
@@ -201,6 +281,9 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
                     .publishPercentiles(0.5, 0.9, 0.99)
                     .distributionStatisticExpiry(Duration.ofMinutes(2))
                     .register(registry);
+            FunctionCounter.builder("environguard.alert.latency.skipped", samples, LatencySamples::skipped)
+                    .description("Latency samples not given to the timer because alerts came faster than they were drained")
+                    .tags(tags).register(registry);
         }
 
         void registerStatic() {
@@ -237,8 +320,15 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
                             .tags(tags).tag("name", name).strongReference(true).register(registry);
                 }
             }
-            for (String rule : builtInRules()) {
-                counters(rule); // every built-in rule's series exists from the start, at zero
+            alertCounts.forEach((rule, counts) -> registerAlertCounters(rules.valueOf(rule), counts));
+        }
+
+        void registerAlertCounters(String ruleTag, LongAdder[] counts) {
+            for (Severity s : Severity.values()) {
+                LongAdder count = counts[s.ordinal()];
+                FunctionCounter.builder("environguard.alerts", count, LongAdder::sum)
+                        .description("Alerts raised, by rule and severity")
+                        .tags(tags).tag("rule", ruleTag).tag("severity", s.id()).register(registry);
             }
         }
 
@@ -251,42 +341,15 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
                         .tags(tags).tag("cause", tag).register(registry);
             }
         }
-
-        Counter[] counters(String rule) {
-            Counter[] c = alertCounters.get(rule);
-            if (c != null) {
-                return c;
-            }
-            String tag = rules.valueOf(rule);
-            // Past the bound, raw ids are not kept as keys: they share the "other" counters and the map stays bounded.
-            String key = tag.equals(BoundedTagValues.OTHER) ? BoundedTagValues.OTHER : rule;
-            c = alertCounters.get(key);
-            if (c != null) {
-                return c;
-            }
-            Counter[] made = new Counter[Severity.values().length];
-            for (Severity s : Severity.values()) {
-                made[s.ordinal()] = Counter.builder("environguard.alerts").description("Alerts raised, by rule and severity")
-                        .tags(tags).tag("rule", tag).tag("severity", s.id()).register(registry);
-            }
-            Counter[] raced = alertCounters.putIfAbsent(key, made);
-            return raced != null ? raced : made;
-        }
-
-        void onAlert(Alert alert, long latencyNanos) {
-            counters(alert.rule())[alert.severity().ordinal()].increment();
-            if (latencyNanos >= 0) {
-                latency.record(latencyNanos, TimeUnit.NANOSECONDS);
-            }
-        }
     }
 
     /** The one observer registered on the guard, feeding every bound registry. */
     private final class Observer implements AlertObserver {
         @Override
         public void onAlert(Alert alert, long latencyNanos) {
-            for (Bound b : bound) {
-                b.onAlert(alert, latencyNanos);
+            counts(alert.rule())[alert.severity().ordinal()].increment();
+            if (latencyNanos >= 0) {
+                samples.add(latencyNanos);
             }
         }
 

@@ -98,6 +98,7 @@ class EnvironGuardMetricsTest {
                 assertEquals(9, counter(registry, "environguard.source.metric", "name", "process_table_tombstones"));
                 assertEquals(1, counter(registry, "environguard.watching"));
 
+                metrics.drainOnce();
                 Timer latency = registry.find("environguard.alert.latency").timer();
                 assertNotNull(latency);
                 assertEquals(2, latency.count(), "two alerts had an access; lost-events alerts have no latency");
@@ -121,6 +122,7 @@ class EnvironGuardMetricsTest {
                 Instant before = Instant.now();
                 source.emit(read(4242, 42, before.minusMillis(300)));
                 long upper = Duration.between(before.minusMillis(300), Instant.now()).toNanos();
+                metrics.drainOnce();
                 Timer latency = registry.find("environguard.alert.latency").timer();
                 assertEquals(1, latency.count());
                 double nanos = latency.totalTime(TimeUnit.NANOSECONDS);
@@ -204,6 +206,7 @@ class EnvironGuardMetricsTest {
                 source.emit(read(4242, 42, Instant.now()));
                 source.emitLoss(new LossReport("target_exited", 1, "test"));
                 sink.awaitAlerts(2, WAIT);
+                metrics.drainOnce();
                 String text = registry.scrape();
                 for (String line : List.of(
                         "environguard_accesses_total 1.0",
@@ -213,6 +216,7 @@ class EnvironGuardMetricsTest {
                         "environguard_kernel_events_read_total 7.0",
                         "environguard_watching 1.0",
                         "environguard_alert_latency_seconds_count 1",
+                        "environguard_alert_latency_skipped_total 0.0",
                         "environguard_alert_latency_seconds{quantile=\"0.99\"}")) {
                     assertTrue(text.contains(line), "missing: " + line + "\n" + text);
                 }

@@ -123,7 +123,13 @@ class CliKernelTest {
             try (Child sleep = Child.target(); Child cat = Child.readerOf(sleep)) {
                 cli.awaitJson(a -> a.path("reader").path("pid").asLong() == cat.pid()
                         && a.path("target").path("pid").asLong() == sleep.pid());
+                // Latency samples reach the timer within about 50 ms (the metrics thread drains them): poll, bounded.
                 Scrape after = Scrape.of(base.resolve("/metrics"));
+                long deadline = System.nanoTime() + ALERT.toNanos();
+                while (after.value("environguard_alert_latency_seconds_count") < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                    after = Scrape.of(base.resolve("/metrics"));
+                }
                 String read = "environguard_alerts_total{rule=\"environ_read_from_procfs\",severity=\"high\"}";
                 assertTrue(after.value(read) >= before.value(read) + 1, read + ": " + before.value(read) + " then " + after.value(read));
                 assertTrue(after.value("environguard_accesses_total") >= before.value("environguard_accesses_total") + 1);

@@ -289,7 +289,13 @@ class HostMonitorTest {
 
             source.emit(access(4242, "/usr/bin/cat", 42));
             run.awaitStdoutLines(1);
+            // Latency samples reach the timer within about 50 ms (the metrics thread drains them): poll, bounded.
             HttpResponse<String> metrics = get(base.resolve("/metrics"), "GET");
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!metrics.body().contains("environguard_alert_latency_seconds_count 1") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                metrics = get(base.resolve("/metrics"), "GET");
+            }
             assertEquals(200, metrics.statusCode());
             assertEquals(MetricsServer.PROMETHEUS_TEXT, metrics.headers().firstValue("Content-Type").orElse(""));
             for (String line : List.of("environguard_accesses_total 1.0",
