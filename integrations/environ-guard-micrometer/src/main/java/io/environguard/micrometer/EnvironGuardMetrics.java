@@ -79,7 +79,8 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
     static final long DRAIN_MILLIS = 50;
 
     /** Loss causes the built-in sources and the pipeline report. */
-    static final Set<String> KNOWN_CAUSES = Set.of("queue_overflow", "target_exited", "fd_exhausted", "resolver_backlog",
+    static final Set<String> KNOWN_CAUSES = Set.of("queue_overflow", "target_exited", "target_exited_guard_read",
+            "fd_exhausted", "resolver_backlog",
             "fd_error", "read_error", "source_failed", "pipeline_error", "fd_limit", "scan_cut_short", "scan_failed");
 
     private static final Map<String, String> SOURCE_METERS = Map.of(
