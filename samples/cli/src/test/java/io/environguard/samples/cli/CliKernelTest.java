@@ -280,7 +280,13 @@ class CliKernelTest {
                 }
                 Thread.sleep(20);
             }
-            assertTrue(stderrText().contains("environ-guard: watching with source fanotify:"), stderrText());
+            // The line is written before the ready file, but the stderr pump may not have read it yet: wait, bounded.
+            while (!stderrText().contains("environ-guard: watching with source fanotify:")) {
+                if (System.nanoTime() > deadline) {
+                    fail("ready, but no start-up line within " + STARTUP.toSeconds() + " s:\n" + stderrText());
+                }
+                Thread.sleep(20);
+            }
         }
 
         /** The first JSON line on stdout that matches; lines of other processes' reads are skipped. */
