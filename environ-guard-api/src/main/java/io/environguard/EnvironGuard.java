@@ -6,6 +6,7 @@ import io.environguard.api.GuardStats;
 import io.environguard.internal.AlertObservers;
 import io.environguard.internal.Dispatcher;
 import io.environguard.internal.Pipeline;
+import io.environguard.internal.PolicyTicker;
 import io.environguard.internal.ProviderLoader;
 import io.environguard.policy.Policy;
 import io.environguard.policy.PolicyConfig;
@@ -82,6 +83,7 @@ public final class EnvironGuard implements AutoCloseable {
     private String sourceName;
     private Dispatcher dispatcher;
     private Pipeline pipeline;
+    private PolicyTicker ticker;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -140,7 +142,7 @@ public final class EnvironGuard implements AutoCloseable {
                         : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
                 d = new Dispatcher(sinks, queueCapacity, closeTimeout);
                 d.start();
-                Pipeline p = new Pipeline(policy::evaluate, d, observers);
+                Pipeline p = new Pipeline(policy, d, observers);
                 s.start(p);
                 this.pipeline = p;
             } catch (IOException | RuntimeException | LinkageError e) {
@@ -158,6 +160,7 @@ public final class EnvironGuard implements AutoCloseable {
             this.source = s;
             this.sourceName = safeName(chosen);
             this.dispatcher = d;
+            this.ticker = PolicyTicker.start(pipeline, PolicyTicker.DEFAULT_INTERVAL);
             this.state = State.RUNNING;
             LOG.info("environ-guard watching with source {} and sinks {}", sourceName, sinks.keySet());
             return this;
@@ -184,7 +187,7 @@ public final class EnvironGuard implements AutoCloseable {
             }
             return new GuardStats(pipeline.accesses(), pipeline.alerts(), pipeline.suppressed(),
                     pipeline.lostByCause().values().stream().mapToLong(Long::longValue).sum(),
-                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics());
+                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics(), pipeline.outcomes());
         }
     }
 
@@ -240,7 +243,10 @@ public final class EnvironGuard implements AutoCloseable {
         return observers.remove(observer);
     }
 
-    /** Stops the source, then delivers what is queued within the close timeout. Idempotent. */
+    /**
+     * Stops the source, ends every open sweep (its {@code environ_sweep_ended} alert lists what was folded into it),
+     * then delivers what is queued within the close timeout. Idempotent.
+     */
     @Override
     public void close() {
         synchronized (lifecycle) {
@@ -252,7 +258,12 @@ public final class EnvironGuard implements AutoCloseable {
             try {
                 source.close();
             } finally {
-                dispatcher.close();
+                try {
+                    ticker.close();
+                    pipeline.flush();
+                } finally {
+                    dispatcher.close();
+                }
             }
             GuardStats s = stats();
             s.sinks().stream().filter(k -> k.undelivered() > 0).forEach(k ->

@@ -127,7 +127,8 @@ class HostMonitorTest {
         assertTrue(err.contains("environ-guard: watching with source scripted: 1 watched, 1 blind spot (--verbose lists them)\n"),
                 err);
         assertFalse(err.contains("the accesses of its script"), "the items are for --verbose: " + err);
-        assertTrue(err.contains("environ-guard: stopped (test); 2 accesses, 2 alerts, 0 suppressed, 0 events lost;"
+        assertTrue(err.contains("environ-guard: stopped (test); 2 accesses, 2 alerts, 0 suppressed (0 self-reads, 0 allowed,"
+                + " 0 repeats, 0 folded into sweeps), 0 events lost;"
                 + " sink stdout: 2 delivered, 0 dropped, 0 failed"), err);
     }
 
@@ -193,7 +194,7 @@ class HostMonitorTest {
         assertEquals(0, run.awaitExit());
         assertEquals(5002, only.get("reader").get("pid").asInt());
         assertEquals(1, run.stdoutLines().size(), run.stdout());
-        assertTrue(run.stderr().contains("2 accesses, 1 alerts, 1 suppressed"), run.stderr());
+        assertTrue(run.stderr().contains("2 accesses, 1 alerts, 1 suppressed (0 self-reads, 1 allowed,"), run.stderr());
     }
 
     @Test
