@@ -5,6 +5,7 @@ import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
 import io.environguard.internal.AlertObservers;
 import io.environguard.internal.Dispatcher;
+import io.environguard.internal.NoiseControl;
 import io.environguard.internal.Pipeline;
 import io.environguard.internal.PolicyTicker;
 import io.environguard.internal.ProviderLoader;
@@ -65,8 +66,13 @@ public final class EnvironGuard implements AutoCloseable {
     /** The procfs root that sources read ({@code /proc}); the testkit points it at simulated trees. */
     public static final String PROC_ROOT = "environguard.proc.root";
 
+    /** How long lost events of one cause are added up after an alert of that cause ({@code 60s}; {@code 0s}: none). */
+    public static final String LOSS_INTERVAL = NoiseControl.LOSS_INTERVAL;
+    /** Prefix of per-rule rate limits: {@code environguard.alerts.rate.<rule>=N/DURATION}, e.g. {@code 20/1m}. */
+    public static final String RATE_PREFIX = NoiseControl.RATE_PREFIX;
+
     private static final Set<String> CORE_KEYS =
-            Set.of(SOURCE, SINKS, QUEUE_CAPACITY, CLOSE_TIMEOUT, PROC_ROOT, GuardConfig.CONFIG_FILE);
+            Set.of(SOURCE, SINKS, QUEUE_CAPACITY, CLOSE_TIMEOUT, PROC_ROOT, GuardConfig.CONFIG_FILE, LOSS_INTERVAL);
     private static final Logger LOG = LoggerFactory.getLogger(EnvironGuard.class);
 
     private final GuardConfig config;
@@ -125,8 +131,10 @@ public final class EnvironGuard implements AutoCloseable {
             PolicyConfig policyConfig;
             int queueCapacity;
             Duration closeTimeout;
+            NoiseControl noise;
             try {
                 policyConfig = explicitPolicy != null ? null : PolicyConfig.from(config);
+                noise = NoiseControl.from(config, System::nanoTime);
                 queueCapacity = config.getInt(QUEUE_CAPACITY, 1024);
                 closeTimeout = config.getDuration(CLOSE_TIMEOUT, Duration.ofSeconds(5));
             } catch (IllegalArgumentException e) {
@@ -142,7 +150,7 @@ public final class EnvironGuard implements AutoCloseable {
                         : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
                 d = new Dispatcher(sinks, queueCapacity, closeTimeout);
                 d.start();
-                Pipeline p = new Pipeline(policy, d, observers);
+                Pipeline p = new Pipeline(policy, d, observers, noise);
                 s.start(p);
                 this.pipeline = p;
             } catch (IOException | RuntimeException | LinkageError e) {
@@ -187,7 +195,8 @@ public final class EnvironGuard implements AutoCloseable {
             }
             return new GuardStats(pipeline.accesses(), pipeline.alerts(), pipeline.suppressed(),
                     pipeline.lostByCause().values().stream().mapToLong(Long::longValue).sum(),
-                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics(), pipeline.outcomes());
+                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics(), pipeline.outcomes(),
+                    pipeline.rateLimitedByRule());
         }
     }
 
@@ -382,6 +391,7 @@ public final class EnvironGuard implements AutoCloseable {
         Set<String> known = new TreeSet<>(CORE_KEYS);
         known.addAll(PolicyConfig.KEYS);
         List<String> prefixes = new ArrayList<>();
+        prefixes.add(RATE_PREFIX);
         sources.forEach(p -> prefixes.add("environguard.source." + safeName(p) + "."));
         sinks.forEach(p -> prefixes.add("environguard.sink." + safeName(p) + "."));
         for (String key : config.unknownKeys(known, prefixes)) {

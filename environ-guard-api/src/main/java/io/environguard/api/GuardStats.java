@@ -23,10 +23,12 @@ import java.util.Map;
  *                   by stable snake_case name, e.g. {@code kernel_events_read}, {@code process_table_live}
  * @param outcomes   accesses by what the policy did with them, keyed by {@link AccessOutcome#id()}; every outcome
  *                   has an entry (0 when none) unless the stats were built without outcomes (then empty)
+ * @param rateLimitedByRule alerts held back by a rate limit ({@code environguard.alerts.rate.<rule>}), by rule; each
+ *                   is counted in its rule's {@link Rules#ALERTS_SUPPRESSED} summary
  */
 public record GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
                          Map<String, Long> lostByCause, List<SinkStats> sinks, Map<String, Long> source,
-                         Map<String, Long> outcomes) {
+                         Map<String, Long> outcomes, Map<String, Long> rateLimitedByRule) {
 
     /**
      * Source counter: kernel records read (for the fanotify sources: every {@code /proc} open that reached the
@@ -52,6 +54,14 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
             }
         }
         outcomes = Collections.unmodifiableMap(ordered);
+        rateLimitedByRule = rateLimitedByRule == null ? Map.of() : Map.copyOf(rateLimitedByRule);
+    }
+
+    /** Stats without rate limits (the form before alerts could be rate-limited). */
+    public GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
+                      Map<String, Long> lostByCause, List<SinkStats> sinks, Map<String, Long> source,
+                      Map<String, Long> outcomes) {
+        this(accesses, alerts, suppressed, lostEvents, lostByCause, sinks, source, outcomes, Map.of());
     }
 
     /** Stats without outcome counters (the form before the policy reported outcomes). */
@@ -91,7 +101,11 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
             b.append(" (").append(outcome(AccessOutcome.SELF_READ)).append(" self-reads, ")
                     .append(outcome(AccessOutcome.ALLOWED)).append(" allowed, ")
                     .append(outcome(AccessOutcome.DEDUPED)).append(" repeats, ")
-                    .append(outcome(AccessOutcome.FOLDED)).append(" folded into sweeps)");
+                    .append(outcome(AccessOutcome.FOLDED)).append(" folded into sweeps");
+            if (outcome(AccessOutcome.RATE_LIMITED) > 0) {
+                b.append(", ").append(outcome(AccessOutcome.RATE_LIMITED)).append(" rate-limited");
+            }
+            b.append(')');
         }
         b.append(", ").append(lostEvents).append(" events lost");
         if (!lostByCause.isEmpty()) {

@@ -104,7 +104,7 @@ final class LossTally {
         if (targetExitedGuardRead > 0) {
             reports.add(new LossReport(TARGET_EXITED_GUARD_READ, targetExitedGuardRead, targetExitedGuardRead
                     + " /proc open(s) by the guard itself whose process exited before the event was read (ESRCH): its"
-                    + " own reads of /proc (such as another process's mountinfo), never an environ or mem read"));
+                    + " own reads of /proc (such as another process's mountinfo), never an environ or mem read", true));
         }
         if (fdExhausted > 0) {
             reports.add(new LossReport(FD_EXHAUSTED, fdExhausted, fdExhausted + " event(s) dropped because this"

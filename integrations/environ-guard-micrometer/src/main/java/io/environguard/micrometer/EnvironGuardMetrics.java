@@ -1,6 +1,7 @@
 package io.environguard.micrometer;
 
 import io.environguard.EnvironGuard;
+import io.environguard.api.AccessOutcome;
 import io.environguard.api.Alert;
 import io.environguard.api.GuardStats;
 import io.environguard.api.LossReport;
@@ -45,7 +46,10 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@code environguard.accesses} (function counter): accesses the source delivered;</li>
  *   <li>{@code environguard.alerts} (counter) by {@code rule} and {@code severity}: alerts raised since the binder
  *       was bound;</li>
- *   <li>{@code environguard.suppressed} (function counter): accesses judged and not alerted;</li>
+ *   <li>{@code environguard.suppressed} (function counter) by {@code outcome} ({@code self_read}, {@code allowed},
+ *       {@code deduped}, {@code folded}, {@code rate_limited}): accesses judged and not alerted on their own;</li>
+ *   <li>{@code environguard.alerts.rate.limited} (function counter) by {@code rule}: alerts held back by a rate
+ *       limit (each is counted in its rule's summary alert);</li>
  *   <li>{@code environguard.sink.alerts} (function counter) by {@code sink} and {@code result}
  *       ({@code delivered}, {@code dropped}, {@code failed}, {@code undelivered});</li>
  *   <li>{@code environguard.events.lost} (function counter) by {@code cause}, from the first loss of each cause;</li>
@@ -87,6 +91,7 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
             GuardStats.RESOLVER_QUEUE_DEPTH, "environguard.resolver.queue.depth",
             GuardStats.RESOLVER_QUEUE_CAPACITY, "environguard.resolver.queue.capacity",
             GuardStats.PROCESS_TABLE_LIVE, "environguard.process.table.size");
+    private static final Set<String> BUILT_IN_RULES = builtInRules();
     /** At most this many of the source's other counters become {@code environguard.source.metric} gauges. */
     private static final int MAX_SOURCE_METRICS = 64;
 
@@ -263,6 +268,18 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
         return sum;
     }
 
+    /** Rate-limited alerts of a built-in rule, or of every other rule for {@code other}. */
+    private double rateLimitedUnder(EnvironGuard g, String ruleTag) {
+        long sum = 0;
+        for (Map.Entry<String, Long> e : g.stats().rateLimitedByRule().entrySet()) {
+            boolean builtIn = BUILT_IN_RULES.contains(e.getKey());
+            if (builtIn ? e.getKey().equals(ruleTag) : ruleTag.equals(BoundedTagValues.OTHER)) {
+                sum += e.getValue();
+            }
+        }
+        return sum;
+    }
+
     private static double sourceMetric(EnvironGuard guard, String name) {
         Long v = guard.stats().source().get(name);
         return v == null ? Double.NaN : v;
@@ -290,9 +307,20 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
         void registerStatic() {
             FunctionCounter.builder("environguard.accesses", guard, g -> g.stats().accesses())
                     .description("Accesses of environ or mem files the source delivered").tags(tags).register(registry);
-            FunctionCounter.builder("environguard.suppressed", guard, g -> g.stats().suppressed())
-                    .description("Accesses judged and not alerted (self-reads, allowed, deduplicated, folded into a sweep)")
-                    .tags(tags).register(registry);
+            for (AccessOutcome o : AccessOutcome.values()) {
+                if (o != AccessOutcome.ALERTED) {
+                    FunctionCounter.builder("environguard.suppressed", guard, g -> g.stats().outcome(o))
+                            .description("Accesses judged and not alerted, by what the guard did with them")
+                            .tags(tags).tag("outcome", o.id()).register(registry);
+                }
+            }
+            Set<String> limited = new java.util.TreeSet<>(builtInRules());
+            limited.add(BoundedTagValues.OTHER);
+            for (String rule : limited) {
+                FunctionCounter.builder("environguard.alerts.rate.limited", guard, g -> rateLimitedUnder(g, rule))
+                        .description("Alerts held back by their rule's rate limit, each counted in a summary alert")
+                        .tags(tags).tag("rule", rule).register(registry);
+            }
             Gauge.builder("environguard.watching", guard, g -> g.failure().isEmpty() ? 1 : 0)
                     .description("1 while the guard watches, 0 once it is closed or its source failed")
                     .tags(tags).strongReference(true).register(registry);

@@ -85,7 +85,9 @@ class EnvironGuardMetricsTest {
                 sink.awaitAlerts(4, WAIT);
 
                 assertEquals(3, counter(registry, "environguard.accesses", "guard", "test"));
-                assertEquals(1, counter(registry, "environguard.suppressed"));
+                assertEquals(1, counter(registry, "environguard.suppressed", "outcome", "self_read"));
+                assertEquals(0, counter(registry, "environguard.suppressed", "outcome", "rate_limited"));
+                assertEquals(0, counter(registry, "environguard.alerts.rate.limited", "rule", Rules.ENVIRON_READ));
                 assertEquals(2, counter(registry, "environguard.alerts", "rule", Rules.ENVIRON_READ, "severity", "high"));
                 assertEquals(2, counter(registry, "environguard.alerts", "rule", Rules.EVENTS_LOST, "severity", "high"));
                 assertEquals(2, counter(registry, "environguard.events.lost", "cause", "target_exited"));
