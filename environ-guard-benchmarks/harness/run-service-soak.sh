@@ -82,6 +82,15 @@ show('heap used', 'heap_used_bytes', 1 << 20, 'MiB')
 show('heap live after GC', 'heap_live_after_gc_bytes', 1 << 20, 'MiB')
 show('live threads', 'threads', 1, '')
 show('open files', 'open_files', 1, '')
+# Per window: the heap's lowest value is its floor after a collection (live data); its highest, the sawtooth's top.
+step = 600 if minutes >= 30 else max(60, minutes * 20)
+for lo in range(0, int(rows[-1]['t_s']) + 1, int(step)):
+    w = [r for r in rows if lo <= r['t_s'] < lo + step and r['threads'] > 0]
+    if w:
+        print(f"  {lo // 60:3.0f}-{(lo + step) // 60:3.0f} min: RSS {min(r['rss_kb'] for r in w) / 1024:.0f}-{max(r['rss_kb'] for r in w) / 1024:.0f} MiB,"
+              f" heap {min(r['heap_used_bytes'] for r in w) / 2**20:.0f}-{max(r['heap_used_bytes'] for r in w) / 2**20:.0f} MiB,"
+              f" threads {min(r['threads'] for r in w):.0f}-{max(r['threads'] for r in w):.0f},"
+              f" open files {min(r['open_files'] for r in w):.0f}-{max(r['open_files'] for r in w):.0f}")
 print(f"  alerts {rows[-1]['alerts_total']:.0f}, accesses {rows[-1]['accesses_total']:.0f}, kernel events {rows[-1]['kernel_events']:.0f} (last scrape)")
 readers = [int(l) for l in open(out + '/readers.txt') if l.strip()]
 alerted = set()
