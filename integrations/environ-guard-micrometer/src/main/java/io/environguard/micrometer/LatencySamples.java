@@ -18,8 +18,16 @@ import java.util.function.LongConsumer;
  */
 final class LatencySamples {
 
+    /** Bits of a slot that hold the sample; the rest hold the lap it was written in. */
+    private static final int VALUE_BITS = 40;
+    /** The largest sample kept (about 18 minutes); longer ones are stored as this. */
+    static final long MAX_NANOS = (1L << VALUE_BITS) - 1;
+    /** Laps are stored as 1..LAPS (0 marks a slot never written). */
+    private static final long LAPS = (1L << (Long.SIZE - VALUE_BITS)) - 1;
+
     private final AtomicLongArray slots;
     private final int mask;
+    private final int shift;
     private final AtomicLong claimed = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     /** The next position to drain; touched by the draining thread only. */
@@ -32,19 +40,25 @@ final class LatencySamples {
         }
         this.slots = new AtomicLongArray(capacity);
         this.mask = capacity - 1;
+        this.shift = Integer.numberOfTrailingZeros(capacity);
     }
 
-    /** Adds a sample of {@code nanos} (0 or more). Thread-safe, never blocks. */
+    /** The tag of the lap of {@code position}: 1..LAPS. */
+    private long tagOf(long position) {
+        return (position >>> shift) % LAPS + 1;
+    }
+
+    /** Adds a sample of {@code nanos} (0 or more; above {@link #MAX_NANOS} it is kept as that). Thread-safe, never blocks. */
     void add(long nanos) {
         long position = claimed.getAndIncrement();
-        // 0 marks an empty slot, so a sample is stored plus one.
-        slots.lazySet((int) (position & mask), nanos + 1);
+        // One word holds the sample and its lap, so that the drainer knows which position a slot's value is for.
+        slots.lazySet((int) (position & mask), tagOf(position) << VALUE_BITS | Math.min(Math.max(nanos, 0), MAX_NANOS));
     }
 
     /**
-     * Hands at most {@code max} samples to {@code sink}, oldest first, and empties their slots. Samples overwritten
-     * before they were drained, and those past {@code max} in a backlog larger than the ring, are skipped and counted.
-     * One thread at a time. Returns how many were handed on.
+     * Hands at most {@code max} samples to {@code sink}, oldest first. Samples overwritten before they were drained
+     * (the producers went a lap ahead) are skipped and counted; a claimed slot not yet written ends this drain (the
+     * next one takes it). One thread at a time. Returns how many were handed on.
      */
     int drain(LongConsumer sink, int max) {
         long end = claimed.get();
@@ -55,13 +69,19 @@ final class LatencySamples {
         }
         int handed = 0;
         while (next < end && handed < max) {
-            long v = slots.getAndSet((int) (next & mask), 0);
-            if (v == 0) {
+            long v = slots.get((int) (next & mask));
+            long tag = v >>> VALUE_BITS;
+            long expected = tagOf(next);
+            if (tag == expected) {
+                sink.accept(v & MAX_NANOS);
+                handed++;
+                next++;
+            } else if (v != 0 && tag == tagOf(next + capacity)) {
+                skipped.incrementAndGet(); // a later lap wrote over it before it was drained
+                next++;
+            } else {
                 break; // claimed, not yet written: the next drain takes it
             }
-            sink.accept(v - 1);
-            next++;
-            handed++;
         }
         return handed;
     }

@@ -41,6 +41,28 @@ class LatencySamplesTest {
     }
 
     @Test
+    void samplesOverwrittenBeforeTheyAreDrainedAreCountedNotHandedTwice() {
+        LatencySamples s = new LatencySamples(4);
+        s.add(1);
+        s.add(2);
+        s.add(3);
+        s.add(4);
+        s.add(5);   // position 4 takes slot 0, which held position 0
+        List<Long> out = new ArrayList<>();
+        s.drain(out::add, 100);
+        assertEquals(List.of(2L, 3L, 4L, 5L), out);
+        assertEquals(1, s.skipped());
+        assertEquals(LatencySamples.MAX_NANOS, drainOne(s, Long.MAX_VALUE), "longer than the slot holds: kept as the most");
+    }
+
+    private static long drainOne(LatencySamples s, long nanos) {
+        s.add(nanos);
+        List<Long> out = new ArrayList<>();
+        s.drain(out::add, 1);
+        return out.get(0);
+    }
+
+    @org.junit.jupiter.api.RepeatedTest(20)
     void concurrentProducersLoseNothingUncounted() throws Exception {
         LatencySamples s = new LatencySamples(1024);
         int threads = 4;
