@@ -5,9 +5,11 @@ import io.environguard.api.ConfigException;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
+import io.environguard.internal.AlertObservers;
 import io.environguard.internal.CoreSettings;
 import io.environguard.internal.Dispatcher;
 import io.environguard.internal.KeyCatalog;
+import io.environguard.internal.NoiseControl;
 import io.environguard.internal.Pipeline;
 import io.environguard.internal.PolicyTicker;
 import io.environguard.internal.ProviderLoader;
@@ -16,6 +18,7 @@ import io.environguard.internal.SourceSelection;
 import io.environguard.internal.StartFailure;
 import io.environguard.policy.Policy;
 import io.environguard.policy.PolicyConfig;
+import io.environguard.spi.AlertObserver;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
 import io.environguard.spi.EventSource;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -72,6 +76,11 @@ public final class EnvironGuard implements AutoCloseable {
     @Deprecated
     public static final String PROC_ROOT = GuardConfig.PROC_ROOT;
 
+    /** How long lost events of one cause are added up after an alert of that cause ({@code 60s}; {@code 0s}: none). */
+    public static final String LOSS_INTERVAL = NoiseControl.LOSS_INTERVAL;
+    /** Prefix of per-rule rate limits: {@code environguard.alerts.rate.<rule>=N/DURATION}, e.g. {@code 20/1m}. */
+    public static final String RATE_PREFIX = NoiseControl.RATE_PREFIX;
+
     private static final Logger LOG = LoggerFactory.getLogger(EnvironGuard.class);
 
     private final GuardConfig config;
@@ -80,6 +89,7 @@ public final class EnvironGuard implements AutoCloseable {
     private final List<AlertSinkProvider> extraSinkProviders;
     private final Map<String, AlertSink> extraSinks;
     private final Policy explicitPolicy;
+    private final AlertObservers observers = new AlertObservers();
 
     private final Object lifecycle = new Object();
     private volatile State state = State.NEW;
@@ -128,12 +138,14 @@ public final class EnvironGuard implements AutoCloseable {
             SourceSelection.Choice chosen;
             CoreSettings core;
             PolicyConfig policyConfig;
+            NoiseControl noise;
             try {
                 // The guard's own keys are checked before any source or sink exists, so that a bad value is
                 // reported against its key, never blamed on the source.
                 core = CoreSettings.from(config);
                 policyConfig = explicitPolicy != null ? null : PolicyConfig.from(config);
                 chosen = SourceSelection.choose(config, extraSources, sources.providers(), sources.failures());
+                noise = NoiseControl.from(config, System::nanoTime);
             } catch (IllegalArgumentException e) {
                 String why = describe(e);
                 throw new GuardStartException(why.startsWith("invalid configuration: ") ? why : "invalid configuration: " + why, e);
@@ -155,7 +167,7 @@ public final class EnvironGuard implements AutoCloseable {
                         : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
                 d = new Dispatcher(sinks, core.queueCapacity(), core.closeTimeout());
                 d.start();
-                Pipeline p = new Pipeline(policy, d);
+                Pipeline p = new Pipeline(policy, d, observers, noise);
                 s.start(p);
                 this.pipeline = p;
             } catch (IOException | RuntimeException | LinkageError e) {
@@ -218,7 +230,8 @@ public final class EnvironGuard implements AutoCloseable {
             }
             return new GuardStats(pipeline.accesses(), pipeline.alerts(), pipeline.suppressed(),
                     pipeline.lostByCause().values().stream().mapToLong(Long::longValue).sum(),
-                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics(), pipeline.outcomes());
+                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics(), pipeline.outcomes(),
+                    pipeline.rateLimitedByRule());
         }
     }
 
@@ -235,6 +248,44 @@ public final class EnvironGuard implements AutoCloseable {
     /** @return whether {@link #start()} succeeded and {@link #close()} has not been called */
     public boolean isRunning() {
         return state == State.RUNNING;
+    }
+
+    /**
+     * Why this guard is not watching, or empty while it watches: not started yet, closed, or its source failed
+     * ({@link EventSource#failure()}, e.g. {@code "the fanotify reader thread stopped (...)"}). Health checks call
+     * it; it never throws.
+     *
+     * <pre>{@code
+     * int status = guard.failure().isEmpty() ? 200 : 503;
+     * }</pre>
+     */
+    public Optional<String> failure() {
+        State s = state;
+        if (s == State.NEW) {
+            return Optional.of("the guard has not started");
+        }
+        if (s == State.CLOSED) {
+            return Optional.of("the guard is closed");
+        }
+        try {
+            Optional<String> f = source.failure();
+            return f == null ? Optional.empty() : f.map(why -> "source " + sourceName + " failed: " + why);
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of("source " + sourceName + " could not tell whether it is watching: " + e);
+        }
+    }
+
+    /**
+     * Tells {@code observer} of every alert from now on (with its latency from the access), and of every loss
+     * report; see {@link AlertObserver}. May be called before or after {@link #start()}, from any thread.
+     */
+    public void addAlertObserver(AlertObserver observer) {
+        observers.add(observer);
+    }
+
+    /** Stops telling {@code observer}; returns whether it was registered. */
+    public boolean removeAlertObserver(AlertObserver observer) {
+        return observers.remove(observer);
     }
 
     /**

@@ -27,6 +27,13 @@ class ArchitectureTest {
     }
 
     @Test
+    void theApiNeverSeesMicrometer() {
+        // Metrics live in environ-guard-micrometer, on top of AlertObserver and stats(): the API stays dependency-free.
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "io.prometheus..")
+                .check(classes);
+    }
+
+    @Test
     void packagesAreFreeOfCycles() {
         slices().matching("io.environguard.(*)..").should().beFreeOfCycles().check(classes);
     }

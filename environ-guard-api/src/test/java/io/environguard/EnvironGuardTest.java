@@ -186,7 +186,7 @@ class EnvironGuardTest {
         assertEquals(6, ended.targets().size());
         assertEquals(7, ended.count());
         GuardStats stats = guard.stats();
-        assertEquals(Map.of("alerted", 3L, "self_read", 0L, "allowed", 0L, "deduped", 0L, "folded", 4L), stats.outcomes());
+        assertEquals(Map.of("alerted", 3L, "self_read", 0L, "allowed", 0L, "deduped", 0L, "folded", 4L, "rate_limited", 0L), stats.outcomes());
         assertEquals(stats.accesses(), stats.outcomes().values().stream().mapToLong(Long::longValue).sum());
         assertEquals(4, stats.alerts());
     }
@@ -197,7 +197,7 @@ class EnvironGuardTest {
         assertEquals(Map.of(), old.outcomes());
         assertEquals(0, old.outcome(AccessOutcome.FOLDED));
         assertEquals(Map.of(), new GuardStats(1, 2, 3, 4, Map.of(), List.of(), Map.of("x", 1L)).outcomes());
-        assertEquals(List.of("alerted", "self_read", "allowed", "deduped", "folded"), List.copyOf(new GuardStats(1, 2, 3, 4,
+        assertEquals(List.of("alerted", "self_read", "allowed", "deduped", "folded", "rate_limited"), List.copyOf(new GuardStats(1, 2, 3, 4,
                 Map.of(), List.of(), Map.of(), Map.of("folded", 5L)).outcomes().keySet()), "every outcome, in order");
     }
 

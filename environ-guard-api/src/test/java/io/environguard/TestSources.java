@@ -26,6 +26,8 @@ final class TestSources {
         final Availability availability;
         final AtomicReference<AccessListener> listener = new AtomicReference<>();
         volatile boolean closed;
+        /** What the source's {@code failure()} reports; null while it watches. */
+        volatile String failure;
 
         ManualSourceProvider(String name, int priority, Availability availability) {
             this.name = name;
@@ -59,6 +61,11 @@ final class TestSources {
                 @Override
                 public Coverage coverage() {
                     return new Coverage(name, List.of("everything the test sends"), List.of());
+                }
+
+                @Override
+                public java.util.Optional<String> failure() {
+                    return java.util.Optional.ofNullable(failure);
                 }
 
                 @Override

@@ -25,7 +25,13 @@ public enum AccessOutcome {
      * The access belongs to a sweep that already had its alert: no alert of its own; its target and reader are
      * listed, and it is counted, in that sweep's {@link Rules#ENVIRON_SWEEP_ENDED} alert.
      */
-    FOLDED;
+    FOLDED,
+    /**
+     * The access raised an alert, but its rule's rate limit ({@code environguard.alerts.rate.<rule>}) was reached:
+     * no alert of its own; it is counted, and its reader and target listed, in that rule's
+     * {@link Rules#ALERTS_SUPPRESSED} summary at the end of the limit's window.
+     */
+    RATE_LIMITED;
 
     /** The lower-case name used as a key in {@link GuardStats#outcomes()} ({@code "self_read"}). */
     public String id() {

@@ -14,4 +14,14 @@ public record Coverage(String source, List<String> watching, List<String> blindS
         watching = watching == null ? List.of() : List.copyOf(watching);
         blindSpots = blindSpots == null ? List.of() : List.copyOf(blindSpots);
     }
+
+    /**
+     * One short line for a log: {@code fanotify: 4 watched, 7 blind spots}. The items themselves are in
+     * {@link #watching()} and {@link #blindSpots()}.
+     */
+    @Override
+    public String toString() {
+        return source + ": " + watching.size() + " watched, " + blindSpots.size() + " blind spot"
+                + (blindSpots.size() == 1 ? "" : "s");
+    }
 }

@@ -17,6 +17,11 @@ public final class Rules {
     public static final String KNOWN_READER = "environ_read_known_reader";
     /** An open of another process's {@code /proc/P/mem}: the same secrets, read from memory. */
     public static final String MEM_READ = "proc_mem_read";
+    /**
+     * Alerts of one rule were held back by its rate limit ({@code environguard.alerts.rate.<rule>}): one summary per
+     * window, with how many, their readers and targets; the summary's severity is the highest of those held back.
+     */
+    public static final String ALERTS_SUPPRESSED = "environ_alerts_suppressed";
     /** Events were lost (kernel queue overflow, fd errors, a source's own drops). */
     public static final String EVENTS_LOST = "environ_events_lost";
 

@@ -35,7 +35,11 @@ public record CoreSettings(int queueCapacity, Duration closeTimeout) {
             ConfigKey.of(QUEUE_CAPACITY, String.valueOf(DEFAULT_QUEUE_CAPACITY), "alerts queued per sink before drops are counted"),
             ConfigKey.of(CLOSE_TIMEOUT, "5s", "how long close() waits for sinks to drain"),
             ConfigKey.of(GuardConfig.PROC_ROOT, "/proc", "the procfs root sources read (the testkit points it at simulated trees)"),
-            ConfigKey.of(GuardConfig.CONFIG_FILE, "", "a properties file read first"));
+            ConfigKey.of(GuardConfig.CONFIG_FILE, "", "a properties file read first"),
+            ConfigKey.of(NoiseControl.LOSS_INTERVAL, "60s",
+                    "lost events of one cause are added up this long after an alert of that cause; 0s: every report alerts"),
+            ConfigKey.family(NoiseControl.RATE_PREFIX, "per-rule rate limit, environguard.alerts.rate.<rule>=N/DURATION;"
+                    + " suppressed alerts are counted and summarised once per window", false));
 
     /**
      * Reads and checks the keys.

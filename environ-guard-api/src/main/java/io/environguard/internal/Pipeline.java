@@ -60,6 +60,10 @@ public final class Pipeline implements AccessListener {
     private final LongAdder suppressed = new LongAdder();
     private final LongAdder[] outcomes = new LongAdder[OUTCOMES.length];
     private final Map<String, LongAdder> lost = new ConcurrentHashMap<>();
+    private final AlertObservers observers;
+    private final NoiseControl noise;
+    /** For latencies: renewed every tick, so that a wall-clock step shows within a second. */
+    private volatile WallClock wallClock = WallClock.now();
     /** The latest access time seen (epoch nanos) and the monotonic time it was seen at; under the policy lock. */
     private long latestAccessNanos = Long.MIN_VALUE;
     private long latestSeenAtNanoTime;
@@ -72,9 +76,35 @@ public final class Pipeline implements AccessListener {
         this(judge(policy), dispatcher);
     }
 
+    /**
+     * @param policy     judges each access; called under a lock, one at a time
+     * @param dispatcher where alerts go
+     * @param observers  told of every alert after it is dispatched, and of every loss report
+     */
+    public Pipeline(Policy policy, Dispatcher dispatcher, AlertObservers observers) {
+        this(judge(policy), dispatcher, observers, NoiseControl.none());
+    }
+
+    /**
+     * @param policy     judges each access; called under a lock, one at a time
+     * @param dispatcher where alerts go
+     * @param observers  told of every alert after it is dispatched, and of every loss report
+     * @param noise      aggregates loss alerts and applies rate limits; what it holds back it hands over on
+     *                   {@link #tick()} and {@link #flush()}
+     */
+    public Pipeline(Policy policy, Dispatcher dispatcher, AlertObservers observers, NoiseControl noise) {
+        this(judge(policy), dispatcher, observers, noise);
+    }
+
     Pipeline(Judge policy, Dispatcher dispatcher) {
+        this(policy, dispatcher, new AlertObservers(), NoiseControl.none());
+    }
+
+    Pipeline(Judge policy, Dispatcher dispatcher, AlertObservers observers, NoiseControl noise) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+        this.observers = Objects.requireNonNull(observers, "observers");
+        this.noise = Objects.requireNonNull(noise, "noise");
         for (int i = 0; i < outcomes.length; i++) {
             outcomes[i] = new LongAdder();
         }
@@ -126,25 +156,54 @@ public final class Pipeline implements AccessListener {
             onLoss(new LossReport(PIPELINE_ERROR, 1, "the policy failed on an access: " + e.getClass().getSimpleName()));
             return;
         }
+        if (alert.isPresent() && noise.limitsAny()) {
+            NoiseControl.Decision d = noise.admit(alert.get());
+            dispatchAll(d.due());
+            if (!d.pass()) {
+                // Held back by its rule's rate limit: counted here, listed in that rule's summary at the window's end.
+                outcome = AccessOutcome.RATE_LIMITED;
+                alert = Optional.empty();
+            }
+        }
         outcomes[outcome.ordinal()].increment();
         if (alert.isPresent()) {
             alerts.increment();
             dispatcher.dispatch(alert.get());
+            if (observers.any()) {
+                observers.alert(alert.get(), nanosSince(access.time()));
+            }
         } else {
             suppressed.increment();
+        }
+    }
+
+    /**
+     * Nanoseconds from {@code time} to now on the wall clock (access times are wall-clock instants); 0 if it stepped
+     * back. "Now" is the wall clock read at the last {@link #tick()} plus the monotonic time since: one
+     * {@code System.nanoTime()} per alert instead of a wall-clock read, which costs several times more.
+     */
+    private long nanosSince(Instant time) {
+        WallClock c = wallClock;
+        long now = c.wallNanos + (System.nanoTime() - c.monoNanos);
+        return Math.max(0, now - epochNanos(time));
+    }
+
+    /** The wall clock (epoch nanos) and the monotonic clock read together; renewed on every tick. */
+    private record WallClock(long wallNanos, long monoNanos) {
+        static WallClock now() {
+            Instant w = Instant.now();
+            return new WallClock(epochNanos(w), System.nanoTime());
         }
     }
 
     @Override
     public void onLoss(LossReport loss) {
         lost.computeIfAbsent(loss.cause(), k -> new LongAdder()).add(loss.count());
-        String reason = loss.count() + " event(s) lost (" + loss.cause() + ")"
-                + (loss.detail().isEmpty() ? "" : ": " + loss.detail())
-                + "; environ reads in that time may have been missed";
-        Alert alert = new Alert(Instant.now(), Rules.EVENTS_LOST, Severity.HIGH, List.of(reason), null, null,
-                List.of(), loss.count(), Map.of(loss.cause(), loss.count()));
-        alerts.increment();
-        dispatcher.dispatch(alert);
+        if (observers.any()) {
+            observers.loss(loss);
+        }
+        // Aggregated per cause (the first at once, the rest once per interval); certainly-no-read reports only counted.
+        dispatchAll(noise.onLoss(loss));
     }
 
     /**
@@ -152,6 +211,8 @@ public final class Pipeline implements AccessListener {
      * alerts. The guard's ticker calls it about once a second; safe from any thread.
      */
     public void tick() {
+        wallClock = WallClock.now();
+        dispatchAll(noise.tick());
         List<Alert> ended;
         try {
             synchronized (policyLock) {
@@ -178,15 +239,25 @@ public final class Pipeline implements AccessListener {
         } catch (RuntimeException e) {
             LOG.error("policy failed to end its sweeps at close; counted as lost ({})", PIPELINE_ERROR, e);
             onLoss(new LossReport(PIPELINE_ERROR, 1, "the policy failed to end its sweeps: " + e.getClass().getSimpleName()));
-            return;
+            ended = List.of();
         }
         dispatchAll(ended);
+        // Last: whatever rate limits and loss aggregation still hold, so that nothing held back goes unseen.
+        dispatchAll(noise.flush());
+    }
+
+    /** Alerts held back by rate limits so far, by rule. */
+    public Map<String, Long> rateLimitedByRule() {
+        return noise.rateLimitedByRule();
     }
 
     private void dispatchAll(List<Alert> ended) {
         for (Alert a : ended) {
             alerts.increment();
             dispatcher.dispatch(a);
+            if (observers.any()) {
+                observers.alert(a, -1); // raised by the clock, not by an access: no latency to measure
+            }
         }
     }
 

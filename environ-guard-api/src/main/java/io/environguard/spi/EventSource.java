@@ -61,6 +61,17 @@ public interface EventSource extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * Why this source has stopped watching, or empty while it watches. A source fails when what it watches with is
+     * gone for good (its kernel-read thread died, its descriptor broke) and it cannot recover without a restart:
+     * health checks report it (the host monitor's {@code /healthz} answers 503 with this text). Passing trouble that
+     * the source recovers from (a lost event, a failed scan) is a {@link io.environguard.api.LossReport}, not a
+     * failure. Cheap and thread-safe. The default never fails.
+     */
+    default java.util.Optional<String> failure() {
+        return java.util.Optional.empty();
+    }
+
     /** Stops watching. Idempotent; never throws. */
     @Override
     void close();

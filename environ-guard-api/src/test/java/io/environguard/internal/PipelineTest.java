@@ -100,9 +100,9 @@ class PipelineTest {
                 .target(ProcessInfo.builder(2).build()).build());           // allowed
         dispatcher.close();
 
-        assertEquals(Map.of("alerted", 2L, "self_read", 1L, "allowed", 1L, "deduped", 1L, "folded", 1L),
+        assertEquals(Map.of("alerted", 2L, "self_read", 1L, "allowed", 1L, "deduped", 1L, "folded", 1L, "rate_limited", 0L),
                 pipeline.outcomes());
-        assertEquals(List.of("alerted", "self_read", "allowed", "deduped", "folded"),
+        assertEquals(List.of("alerted", "self_read", "allowed", "deduped", "folded", "rate_limited"),
                 List.copyOf(pipeline.outcomes().keySet()), "in the enum's order");
         assertEquals(6, pipeline.accesses());
         assertEquals(2, pipeline.alerts());

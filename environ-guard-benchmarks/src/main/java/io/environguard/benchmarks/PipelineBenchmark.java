@@ -10,11 +10,16 @@ import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
 import io.environguard.api.ProcessInfo;
 import io.environguard.api.SinkStats;
+import io.environguard.micrometer.EnvironGuardMetrics;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +39,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * Events per second through the resolver-free part of the pipeline, driven through the public API exactly as
@@ -47,6 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code plugin}: {@code none} runs the no-op sink alone; {@code kafka-down} adds the Kafka sink plugin, pointed at
  * a loopback port where no broker listens, so that its lane is stuck (each send waits {@code max.block.ms}) and its
  * queue full: the caller's cost, and the no-op sink's deliveries, should not change.
+ *
+ * <p>{@code metrics=true} binds {@link EnvironGuardMetrics} to a Prometheus registry (what the host monitor serves)
+ * before the run: every alert then also feeds the alert counters and the latency timer, on the producer's thread.
  *
  * <p>Run: {@code java -jar environ-guard-benchmarks/target/environ-guard-benchmarks.jar PipelineBenchmark -prof gc}
  */
@@ -63,6 +73,20 @@ public class PipelineBenchmark {
 
     @Param({"none", "kafka-down"})
     public String plugin;
+    /** Whether the Micrometer binder is attached. */
+    @Param({"false", "true"})
+    public boolean metrics;
+
+    private EnvironGuardMetrics binder;
+    private PrometheusMeterRegistry registry;
+
+    /**
+     * CPU time of the benchmark thread per operation in each measured iteration, printed as {@code cpu-per-op NS}: on
+     * a shared machine whose other jobs take CPU away, throughput moves with the load, CPU time per alert much less.
+     */
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private long cpuAtStart;
+    private int opsAtStart;
 
     private EnvironGuard guard;
     private AccessListener listener;
@@ -105,9 +129,15 @@ public class PipelineBenchmark {
         AlertSink noop = alert -> { };
         guard = EnvironGuard.builder().config(config).addSourceProvider(source).addSink("noop", noop).build().start();
         listener = source.listener;
+        if (metrics) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            binder = new EnvironGuardMetrics(guard);
+            binder.bindTo(registry);
+        }
 
         SplittableRandom random = new SplittableRandom(42);
-        Instant now = Instant.parse("2026-11-26T12:00:00Z");
+        // Accesses stamped now, as a source stamps them: the latency timer then records realistic values.
+        Instant now = Instant.now();
         selfReads = new EnvironAccess[DISTINCT];
         crossReads = new EnvironAccess[DISTINCT];
         familyReads = new EnvironAccess[DISTINCT];
@@ -153,8 +183,28 @@ public class PipelineBenchmark {
         listener.onAccess(familyReads[next++ & (DISTINCT - 1)]);
     }
 
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        cpuAtStart = threads.getCurrentThreadCpuTime();
+        opsAtStart = next;
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration(IterationParams iteration) {
+        long cpu = threads.getCurrentThreadCpuTime() - cpuAtStart;
+        int ops = next - opsAtStart;
+        if (iteration.getType() == IterationType.MEASUREMENT && ops > 0) {
+            System.out.printf("%ncpu-per-op %.1f%n", (double) cpu / ops);
+        }
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (binder != null) {
+            binder.close();
+            System.out.printf("%nmetrics: %s alerts counted by the binder%n", registry.find("environguard.alerts").counters()
+                    .stream().mapToDouble(c -> c.count()).sum());
+        }
         guard.close();
         GuardStats stats = guard.stats();
         for (SinkStats s : stats.sinks()) {

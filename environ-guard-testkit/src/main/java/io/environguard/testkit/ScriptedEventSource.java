@@ -69,6 +69,8 @@ public final class ScriptedEventSource implements EventSourceProvider {
     private final CountDownLatch replayed = new CountDownLatch(1);
     private volatile AccessListener listener;
     private volatile Thread replayer;
+    private volatile String failure;
+    private final java.util.Map<String, Long> metrics = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ScriptedEventSource(List<Step> script) {
         this.script = List.copyOf(script);
@@ -123,6 +125,16 @@ public final class ScriptedEventSource implements EventSourceProvider {
             }
 
             @Override
+            public java.util.Optional<String> failure() {
+                return java.util.Optional.ofNullable(failure);
+            }
+
+            @Override
+            public java.util.Map<String, Long> metrics() {
+                return java.util.Map.copyOf(metrics);
+            }
+
+            @Override
             public void close() {
                 Thread t = replayer;
                 if (t != null) {
@@ -168,6 +180,19 @@ public final class ScriptedEventSource implements EventSourceProvider {
     /** Delivers a loss report now, on the caller's thread. */
     public void emitLoss(LossReport loss) {
         requireStarted().onLoss(loss);
+    }
+
+    /**
+     * Makes the running source report that it stopped watching ({@link EventSource#failure()}), as a source whose
+     * kernel-read thread died would: for tests of health checks.
+     */
+    public void fail(String why) {
+        failure = Objects.requireNonNull(why, "why");
+    }
+
+    /** Sets one of the source's own counters or gauges ({@link EventSource#metrics()}), e.g. {@code kernel_events_read}. */
+    public void setMetric(String name, long value) {
+        metrics.put(Objects.requireNonNull(name, "name"), value);
     }
 
     private AccessListener requireStarted() {

@@ -97,7 +97,7 @@ class FamilySweepPipelinePropertyTest {
 
         GuardStats stats = guard.stats();
         assertEquals(n, stats.accesses());
-        assertEquals(Map.of("alerted", 10L, "self_read", 0L, "allowed", 0L, "deduped", 0L, "folded", (long) n - 10),
+        assertEquals(Map.of("alerted", 10L, "self_read", 0L, "allowed", 0L, "deduped", 0L, "folded", (long) n - 10, "rate_limited", 0L),
                 stats.outcomes());
         assertEquals(11, stats.alerts());
 

@@ -3,27 +3,21 @@ package io.environguard.benchmarks.fanotify;
 import io.environguard.api.Coverage;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.GuardConfig;
+import io.environguard.api.GuardStats;
 import io.environguard.api.LossReport;
-import io.environguard.linux.fanotify.FanotifyHostSource;
 import io.environguard.linux.fanotify.FanotifyHostSourceProvider;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.reflect.Method;
 
 /**
  * The real fanotify host source, unchanged, with two taps for the benchmark: each access and each loss
  * report is stamped and recorded as it leaves the source (before the policy), and the source's count of kernel records read
- * (every {@code /proc} open on the host, not only environ) can be asked for.
- *
- * <p>That count is package-private in {@link FanotifyHostSource} (it is not part of the API), so it is read
- * through a method handle obtained once by reflection; the benchmark jar runs on the class path, where
- * this is allowed. If the method is renamed, the benchmark fails at once with the reason.
+ * (every {@code /proc} open on the host, not only environ) can be asked for: the public
+ * {@link GuardStats#KERNEL_EVENTS_READ} counter of {@link EventSource#metrics()}, which
+ * {@code EnvironGuard.stats().kernelEventsRead()} reports too.
  *
  * <pre>{@code
  * InstrumentedFanotifyProvider provider = new InstrumentedFanotifyProvider(recorder);
@@ -37,26 +31,12 @@ final class InstrumentedFanotifyProvider implements EventSourceProvider {
     /** The name to choose with {@code environguard.source}. */
     static final String NAME = "fanotify-instrumented";
 
-    private static final MethodHandle EVENTS_READ = eventsReadHandle();
-
     private final FanotifyHostSourceProvider delegate = new FanotifyHostSourceProvider();
     private final Recorder recorder;
     private volatile EventSource current;
 
     InstrumentedFanotifyProvider(Recorder recorder) {
         this.recorder = recorder;
-    }
-
-    private static MethodHandle eventsReadHandle() {
-        try {
-            Method m = FanotifyHostSource.class.getDeclaredMethod("eventsRead");
-            m.setAccessible(true);
-            MethodHandle h = MethodHandles.lookup().unreflect(m);
-            return h.asType(MethodType.methodType(long.class, EventSource.class));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("FanotifyHostSource.eventsRead() is not there any more; the benchmark"
-                    + " needs the source's count of kernel records read: " + e, e);
-        }
     }
 
     @Override
@@ -87,13 +67,12 @@ final class InstrumentedFanotifyProvider implements EventSourceProvider {
         if (source == null) {
             return 0;
         }
-        try {
-            return (long) EVENTS_READ.invokeExact(source);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
+        Long n = source.metrics().get(GuardStats.KERNEL_EVENTS_READ);
+        if (n == null) {
+            throw new IllegalStateException("the fanotify source no longer reports " + GuardStats.KERNEL_EVENTS_READ
+                    + "; the benchmark needs its count of kernel records read");
         }
+        return n;
     }
 
     private final class Tapped implements EventSource {
@@ -128,6 +107,11 @@ final class InstrumentedFanotifyProvider implements EventSourceProvider {
         @Override
         public Coverage coverage() {
             return source.coverage();
+        }
+
+        @Override
+        public java.util.Map<String, Long> metrics() {
+            return source.metrics();
         }
 
         @Override

@@ -1,6 +1,7 @@
 package io.environguard.linux.fanotify;
 
 import io.environguard.api.Coverage;
+import io.environguard.api.GuardStats;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.internal.Threads;
 import io.environguard.linux.nativeio.Fanotify;
@@ -69,7 +70,7 @@ public final class FanotifyHostSource implements EventSource {
     private FanotifyGroup group;
     private Wakeup wakeup;
     private volatile ProcInstanceTracker tracker;
-    private BlockingQueue<RawAccess> queue;
+    private volatile BlockingQueue<RawAccess> queue;
     private volatile KernelReader reader;
     private volatile IgnoreMarks ignoreMarks;
     private RecentProcesses recent;
@@ -292,10 +293,51 @@ public final class FanotifyHostSource implements EventSource {
         }
     }
 
+    /**
+     * Failed when the kernel-read thread stopped on an error (nothing is read from the kernel any more), or when any
+     * of its three threads is no longer alive while the source is open; a closed source has stopped, too.
+     */
+    @Override
+    public Optional<String> failure() {
+        List<Thread> running;
+        synchronized (lock) {
+            if (closed) {
+                return Optional.of("the fanotify source is closed");
+            }
+            if (!started) {
+                return Optional.of("the fanotify source has not started");
+            }
+            running = List.copyOf(threads);
+        }
+        KernelReader r = reader;
+        if (r != null && r.failure() != null) {
+            return Optional.of("the fanotify reader thread stopped (" + r.failure() + "): nothing is seen any more");
+        }
+        for (Thread t : running) {
+            if (!t.isAlive()) {
+                return Optional.of("thread " + t.getName() + " has ended: opens are no longer read, resolved or"
+                        + " marked as they should be");
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Events decoded so far (every /proc open on the host, overflow records included). */
     long eventsRead() {
         KernelReader r = reader;
         return r == null ? 0 : r.eventsRead();
+    }
+
+    /**
+     * {@code kernel_events_read} (every {@code /proc} open that reached the guard, overflow records included),
+     * {@code resolver_queue_depth} and {@code resolver_queue_capacity}. Lock-free: volatile reads and a queue size.
+     */
+    @Override
+    public Map<String, Long> metrics() {
+        BlockingQueue<RawAccess> q = queue;
+        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead(),
+                GuardStats.RESOLVER_QUEUE_DEPTH, q == null ? 0L : (long) q.size(),
+                GuardStats.RESOLVER_QUEUE_CAPACITY, (long) settings.resolverQueue());
     }
 
     /** The group's descriptor, or -1 before start (for tests: its fdinfo lists the marks). */

@@ -75,6 +75,8 @@ final class KernelReader implements Runnable {
     private long lastFound;
     private boolean foundBefore;
 
+    /** This process: its own opens that fail with ESRCH are its own /proc reads, never environ or mem. */
+    private final int selfPid;
     private volatile long eventsRead;
     private volatile long lossesCounted;
     private volatile Throwable failure;
@@ -89,6 +91,14 @@ final class KernelReader implements Runnable {
      */
     KernelReader(FanotifyGroup group, int wakeupFd, BlockingQueue<RawAccess> queue, int queueCapacity,
                  IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos) {
+        this(group, wakeupFd, queue, queueCapacity, ignoreMarks, procRoot, batchWindowNanos,
+                (int) ProcessHandle.current().pid());
+    }
+
+    /** @param selfPid the guard's own process, whose failed opens are counted apart (for tests: any pid) */
+    KernelReader(FanotifyGroup group, int wakeupFd, BlockingQueue<RawAccess> queue, int queueCapacity,
+                 IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos, int selfPid) {
+        this.selfPid = selfPid;
         this.batchWindowNanos = batchWindowNanos;
         this.group = group;
         this.wakeupFd = wakeupFd;
@@ -215,7 +225,15 @@ final class KernelReader implements Runnable {
         }
         if (fd < 0) {
             closeIfOpen(pidfd);
-            if (fd == -Errno.ESRCH) {
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("an open by pid {} could not be reopened ({}){}", pid, Errno.name(-fd),
+                        pid == selfPid ? " (this process)" : "");
+            }
+            if (fd == -Errno.ESRCH && pid == selfPid) {
+                // This process opens no other process's environ or mem (it reads stat, cmdline, cgroup, mountinfo):
+                // its own opens of files whose process has gone are no lost environ reads, and are counted apart.
+                batch.targetExitedGuardRead();
+            } else if (fd == -Errno.ESRCH) {
                 batch.targetExited();
             } else if (fd == -Errno.EMFILE || fd == -Errno.ENFILE) {
                 batch.fdExhausted();

@@ -13,6 +13,11 @@ final class LossTally {
 
     static final String QUEUE_OVERFLOW = "queue_overflow";
     static final String TARGET_EXITED = "target_exited";
+    /**
+     * A {@code target_exited} open made by the guard's own process: its own reads of {@code /proc} (the procfs
+     * instance rescans read {@code /proc/PID/mountinfo}), never an environ or mem read.
+     */
+    static final String TARGET_EXITED_GUARD_READ = "target_exited_guard_read";
     static final String FD_EXHAUSTED = "fd_exhausted";
     static final String RESOLVER_BACKLOG = "resolver_backlog";
     static final String FD_ERROR = "fd_error";
@@ -21,6 +26,7 @@ final class LossTally {
 
     private long queueOverflow;
     private long targetExited;
+    private long targetExitedGuardRead;
     private long fdExhausted;
     private long resolverBacklog;
     private long fdError;
@@ -40,6 +46,11 @@ final class LossTally {
 
     void targetExited() {
         targetExited++;
+    }
+
+    /** A {@code target_exited} open whose opener was the guard's own process. */
+    void targetExitedGuardRead() {
+        targetExitedGuardRead++;
     }
 
     void fdExhausted() {
@@ -66,13 +77,13 @@ final class LossTally {
     }
 
     boolean isEmpty() {
-        return queueOverflow == 0 && targetExited == 0 && fdExhausted == 0 && resolverBacklog == 0
+        return queueOverflow == 0 && targetExited == 0 && targetExitedGuardRead == 0 && fdExhausted == 0 && resolverBacklog == 0
                 && fdError == 0 && readError == 0 && failure == null;
     }
 
     /** Total events counted (overflow records count one each, though each stands for many). */
     long total() {
-        return queueOverflow + targetExited + fdExhausted + resolverBacklog + fdError + readError
+        return queueOverflow + targetExited + targetExitedGuardRead + fdExhausted + resolverBacklog + fdError + readError
                 + (failure == null ? 0 : 1);
     }
 
@@ -89,6 +100,11 @@ final class LossTally {
             reports.add(new LossReport(TARGET_EXITED, targetExited, targetExited + " /proc open(s) whose process"
                     + " exited before the event was read (ESRCH): the kernel could not open the file, so its path"
                     + " is unknown and some may have been environ or mem reads"));
+        }
+        if (targetExitedGuardRead > 0) {
+            reports.add(new LossReport(TARGET_EXITED_GUARD_READ, targetExitedGuardRead, targetExitedGuardRead
+                    + " /proc open(s) by the guard itself whose process exited before the event was read (ESRCH): its"
+                    + " own reads of /proc (such as another process's mountinfo), never an environ or mem read", true));
         }
         if (fdExhausted > 0) {
             reports.add(new LossReport(FD_EXHAUSTED, fdExhausted, fdExhausted + " event(s) dropped because this"
@@ -119,6 +135,7 @@ final class LossTally {
     void addAll(LossTally other) {
         queueOverflow += other.queueOverflow;
         targetExited += other.targetExited;
+        targetExitedGuardRead += other.targetExitedGuardRead;
         fdExhausted += other.fdExhausted;
         resolverBacklog += other.resolverBacklog;
         fdError += other.fdError;
@@ -137,6 +154,7 @@ final class LossTally {
     void clear() {
         queueOverflow = 0;
         targetExited = 0;
+        targetExitedGuardRead = 0;
         fdExhausted = 0;
         resolverBacklog = 0;
         fdError = 0;

@@ -45,9 +45,11 @@ public final class Pidfds {
     /**
      * Whether the process behind {@code pidfd} has not been reaped yet (signal 0 to it; a zombie still
      * counts). While it holds, its pid has not been reused, so {@code /proc/<pid>} still shows it.
+     * {@code EPERM} means alive: the process is there, but this one may not signal it (another user's process,
+     * and no {@code CAP_KILL}, as under a service's bounded capability set); only {@code ESRCH} means reaped.
      */
     public static boolean isAlive(int pidfd) {
-        return LinuxLibC.syscall(LinuxLibC.SYS_PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0) == 0;
+        return LinuxLibC.syscall(LinuxLibC.SYS_PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0) == 0 || LinuxLibC.errno() == Errno.EPERM;
     }
 
     /**

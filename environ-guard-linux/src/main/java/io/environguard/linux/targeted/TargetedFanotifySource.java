@@ -3,6 +3,7 @@ package io.environguard.linux.targeted;
 import com.sun.jna.Memory;
 import io.environguard.api.AccessKind;
 import io.environguard.api.Coverage;
+import io.environguard.api.GuardStats;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
@@ -645,6 +646,20 @@ public final class TargetedFanotifySource implements EventSource {
     /** Events decoded so far, overflow records included. */
     long eventsRead() {
         return eventsRead;
+    }
+
+    /** Failed when its thread stopped on an error: reads of the guarded processes are no longer seen. */
+    @Override
+    public java.util.Optional<String> failure() {
+        Throwable f = failure;
+        return f == null ? java.util.Optional.empty()
+                : java.util.Optional.of("the targeted source thread stopped (" + f + "): nothing is seen any more");
+    }
+
+    /** {@code kernel_events_read} (opens of marked aliases, overflow records included) and {@code marks}. */
+    @Override
+    public Map<String, Long> metrics() {
+        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead, "marks", (long) markCount);
     }
 
     @Override

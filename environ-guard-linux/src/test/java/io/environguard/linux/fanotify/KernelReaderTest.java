@@ -42,6 +42,25 @@ class KernelReaderTest {
         assertEquals(6, reader.lossesCounted());
     }
 
+    /** The guard's own opens of files whose process has gone are its own /proc reads: counted apart, never lost. */
+    @Test
+    void theGuardsOwnOpensOfExitedProcessesAreCountedApart() {
+        ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(8);
+        KernelReader reader = new KernelReader(null, -1, queue, 8, null, null, 0, 123);
+        var records = FanotifyEventDecoderTest.encode(List.of(
+                new FanotifyEventDecoderTest.Event(Fanotify.FAN_OPEN, -Errno.ESRCH, 123, -Errno.ESRCH, 0),
+                new FanotifyEventDecoderTest.Event(Fanotify.FAN_OPEN, -Errno.ESRCH, 123, -Errno.ESRCH, 0),
+                new FanotifyEventDecoderTest.Event(Fanotify.FAN_OPEN, -Errno.ESRCH, 124, -Errno.ESRCH, 0),
+                new FanotifyEventDecoderTest.Event(Fanotify.FAN_OPEN, -Errno.EINVAL, 123, -Errno.ESRCH, 0)));
+        reader.process(records, records.limit());
+        List<LossReport> reports = assertInstanceOf(RawAccess.Losses.class, queue.poll()).reports();
+        assertEquals(List.of("target_exited", "target_exited_guard_read", "fd_error"),
+                reports.stream().map(LossReport::cause).toList());
+        assertEquals(List.of(1L, 2L, 1L), reports.stream().map(LossReport::count).toList());
+        assertTrue(reports.get(1).detail().contains("never an environ or mem read"), reports.get(1).detail());
+        assertEquals(4, reader.lossesCounted());
+    }
+
     @Test
     void lossesWaitForRoomInAFullQueueAndAreNeverDropped() {
         ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(1);

@@ -90,7 +90,7 @@ public final class SelfGuardProbeMain {
                         System.out.println("nondumpable dumpable=" + Hardening.isDumpable());
                         break;
                     case "coverage":
-                        System.out.println("coverage " + (source == null ? "none" : source.coverage()));
+                        System.out.println("coverage " + (source == null ? "none" : source.coverage().watching() + " " + source.coverage().blindSpots()));
                         break;
                     case "exit":
                         if (source != null) {

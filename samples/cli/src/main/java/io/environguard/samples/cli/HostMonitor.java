@@ -4,9 +4,7 @@ import io.environguard.EnvironGuard;
 import io.environguard.GuardStartException;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
-import io.environguard.api.AccessOutcome;
 import io.environguard.api.GuardStats;
-import io.environguard.api.SinkStats;
 import io.environguard.policy.PolicyConfig;
 import io.environguard.spi.EventSourceProvider;
 import java.io.FileDescriptor;
@@ -118,6 +116,16 @@ public final class HostMonitor implements Callable<Integer> {
             description = "List every configuration key (the library's, and each source's and sink's on the class path)"
                     + " with its effective value and where it came from, secrets masked, on stdout; then exit 0.")
     private boolean listKeys;
+    @Option(names = "--metrics-address", paramLabel = "[HOST:]PORT", converter = MetricsAddress.Converter.class,
+            description = "Serve GET /metrics (Prometheus text: the guard's and the JVM's meters) and GET /healthz"
+                    + " (200 while watching, 503 with the reason once not) over HTTP on this address. Loopback when"
+                    + " no host is given (e.g. 9464); 0.0.0.0:9464 for every interface; port 0 takes a free one.")
+    private MetricsAddress metricsAddress;
+
+    @Option(names = "--verbose",
+            description = "After the start-up line, list on stderr what the source watches and what it cannot see,"
+                    + " one item per line.")
+    private boolean verbose;
 
     private final OutputStream stdout;
     private final PrintStream stderr;
@@ -229,9 +237,30 @@ public final class HostMonitor implements Callable<Integer> {
             return EXIT_USAGE;
         }
         ScheduledExecutorService statsTimer = null;
+        MetricsServer metricsServer = null;
         int status = EXIT_OK;
         try {
-            say(startupLine(guard.sourceName(), guard.coverage()));
+            if (metricsAddress != null) {
+                try {
+                    metricsServer = MetricsServer.start(guard, metricsAddress);
+                } catch (IOException e) {
+                    say("cannot serve metrics on " + metricsAddress.host() + ":" + metricsAddress.port() + ": "
+                            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + oneLine(e.getMessage())));
+                    stopReason.compareAndSet(null, "no metrics endpoint");
+                    return EXIT_CANNOT_WATCH;
+                }
+            }
+            Coverage coverage = guard.coverage();
+            say(startupLine(guard.sourceName(), coverage, verbose));
+            if (verbose) {
+                coverage.watching().forEach(w -> say("watching: " + oneLine(w)));
+                coverage.blindSpots().forEach(b -> say("cannot see: " + oneLine(b)));
+            }
+            if (metricsServer != null) {
+                say("serving /metrics and /healthz on http://" + hostPort(metricsServer.address())
+                        + (metricsServer.address().getAddress().isLoopbackAddress() ? ""
+                        : " (not loopback: whoever reaches this host can read the counters)"));
+            }
             if (readyFile != null) {
                 writeReadyFile(readyFile);
             }
@@ -261,6 +290,9 @@ public final class HostMonitor implements Callable<Integer> {
                 statsTimer.shutdownNow();
             }
             guard.close();
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             say("stopped (" + (stopReason.get() == null ? "error" : stopReason.get()) + "); " + statsLine(guard.stats()));
         }
         return status;
@@ -307,39 +339,31 @@ public final class HostMonitor implements Callable<Integer> {
         return message.strip().replaceAll(":\\s*\\R\\s*", ": ").replaceAll("\\s*\\R\\s*", "; ");
     }
 
-    static String startupLine(String sourceName, Coverage coverage) {
-        return "watching with source " + sourceName
-                + ". Covers: " + (coverage.watching().isEmpty() ? "(not reported)" : oneLine(String.join("; ", coverage.watching())))
-                + ". Cannot see: " + (coverage.blindSpots().isEmpty() ? "(not reported)" : oneLine(String.join("; ", coverage.blindSpots())))
-                + ".";
+    /** The longest a source's name may take in the start-up line (a plugin could name itself at length). */
+    private static final int MAX_NAME = 48;
+
+    /**
+     * One line of at most 200 characters: {@code watching with source fanotify: 4 watched, 7 blind spots (--verbose
+     * lists them)}. The items are a {@code --verbose} away: they run to kilobytes.
+     */
+    static String startupLine(String sourceName, Coverage coverage, boolean verbose) {
+        String name = oneLine(sourceName);
+        if (name.length() > MAX_NAME) {
+            name = name.substring(0, MAX_NAME - 3) + "...";
+        }
+        return "watching with source " + name + ": " + coverage.watching().size() + " watched, "
+                + coverage.blindSpots().size() + (coverage.blindSpots().size() == 1 ? " blind spot" : " blind spots")
+                + (verbose ? " (listed below)" : " (--verbose lists them)");
     }
 
     static String statsLine(GuardStats s) {
-        StringBuilder b = new StringBuilder()
-                .append(s.accesses()).append(" accesses, ")
-                .append(s.alerts()).append(" alerts, ")
-                .append(s.suppressed()).append(" suppressed");
-        if (!s.outcomes().isEmpty()) {
-            b.append(" (").append(s.outcome(AccessOutcome.SELF_READ)).append(" self-reads, ")
-                    .append(s.outcome(AccessOutcome.ALLOWED)).append(" allowed, ")
-                    .append(s.outcome(AccessOutcome.DEDUPED)).append(" repeats, ")
-                    .append(s.outcome(AccessOutcome.FOLDED)).append(" folded into sweeps)");
-        }
-        b.append(", ")
-                .append(s.lostEvents()).append(" events lost");
-        if (!s.lostByCause().isEmpty()) {
-            b.append(' ').append(s.lostByCause());
-        }
-        for (SinkStats k : s.sinks()) {
-            b.append("; sink ").append(k.sink()).append(": ")
-                    .append(k.delivered()).append(" delivered, ")
-                    .append(k.dropped()).append(" dropped, ")
-                    .append(k.failed()).append(" failed");
-            if (k.undelivered() > 0) {
-                b.append(", ").append(k.undelivered()).append(" undelivered");
-            }
-        }
-        return b.toString();
+        return s.toString();
+    }
+
+    /** {@code 127.0.0.1:9464} or {@code [::1]:9464}. */
+    static String hostPort(java.net.InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     /** Written to a temporary name and moved into place, so that whoever waits for it never sees it half-written. */

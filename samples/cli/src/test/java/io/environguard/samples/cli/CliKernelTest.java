@@ -101,6 +101,68 @@ class CliKernelTest {
         }
     }
 
+    /**
+     * The monitor as a service: /healthz says it watches, and /metrics, scraped over loopback before and after our
+     * cat reads our sleep's environ, shows the counters moved (other readers on the machine can only move them more).
+     */
+    @Test
+    void metricsAndHealthOverLoopbackWhileAReadIsAlerted() throws Exception {
+        Path ready = tmp.resolve("ready");
+        try (Cli cli = Cli.start(List.of("-jar", JAR.toString(), "--format", "jsonl", "--ready-file", ready.toString(),
+                "--metrics-address", "127.0.0.1:0"))) {
+            cli.awaitReady(ready);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("serving /metrics and /healthz on (http://127\\.0\\.0\\.1:\\d+)")
+                    .matcher(cli.stderrText());
+            assertTrue(m.find(), cli.stderrText());
+            java.net.URI base = java.net.URI.create(m.group(1));
+            Scrape health = Scrape.of(base.resolve("/healthz"));
+            assertEquals(200, health.status(), health.body());
+            assertEquals("watching with source fanotify\n", health.body());
+            Scrape before = Scrape.of(base.resolve("/metrics"));
+            assertEquals(200, before.status());
+            try (Child sleep = Child.target(); Child cat = Child.readerOf(sleep)) {
+                cli.awaitJson(a -> a.path("reader").path("pid").asLong() == cat.pid()
+                        && a.path("target").path("pid").asLong() == sleep.pid());
+                // Latency samples reach the timer within about 50 ms (the metrics thread drains them): poll, bounded.
+                Scrape after = Scrape.of(base.resolve("/metrics"));
+                long deadline = System.nanoTime() + ALERT.toNanos();
+                while (after.value("environguard_alert_latency_seconds_count") < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                    after = Scrape.of(base.resolve("/metrics"));
+                }
+                String read = "environguard_alerts_total{rule=\"environ_read_from_procfs\",severity=\"high\"}";
+                assertTrue(after.value(read) >= before.value(read) + 1, read + ": " + before.value(read) + " then " + after.value(read));
+                assertTrue(after.value("environguard_accesses_total") >= before.value("environguard_accesses_total") + 1);
+                assertTrue(after.value("environguard_kernel_events_read_total") > before.value("environguard_kernel_events_read_total"));
+                assertTrue(after.value("environguard_sink_alerts_total{result=\"delivered\",sink=\"stdout\"}") >= 1);
+                assertTrue(after.value("environguard_alert_latency_seconds_count") >= 1);
+                assertEquals(1.0, after.value("environguard_watching"));
+                assertTrue(after.body().contains("environguard_resolver_queue_depth "), after.body());
+                cli.stopWithSigterm(cat.pid());
+            }
+        }
+    }
+
+    /** One GET over loopback. */
+    private record Scrape(int status, String body) {
+        static Scrape of(java.net.URI uri) throws Exception {
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(ALERT).build();
+            java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(uri).timeout(ALERT).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new Scrape(r.statusCode(), r.body());
+        }
+
+        /** The value of the sample whose name and labels are {@code series}; 0 if there is none yet. */
+        double value(String series) {
+            for (String line : body.split("\n")) {
+                if (line.startsWith(series + " ")) {
+                    return Double.parseDouble(line.substring(series.length() + 1).trim());
+                }
+            }
+            return 0;
+        }
+    }
+
     @Test
     void anUnknownOptionIsOneLineAndStatus2() throws Exception {
         try (Cli cli = Cli.start(List.of("-jar", JAR.toString(), "--bogus"))) {
@@ -218,12 +280,13 @@ class CliKernelTest {
                 }
                 Thread.sleep(20);
             }
-            // The start-up line was written before the ready file, but this test's stderr pump may not have read it
-            // yet on a busy machine: wait for it, bounded like the start-up.
-            while (!stderrText().contains("environ-guard: watching with source") && System.nanoTime() < deadline) {
+            // The line is written before the ready file, but the stderr pump may not have read it yet: wait, bounded.
+            while (!stderrText().contains("environ-guard: watching with source fanotify:")) {
+                if (System.nanoTime() > deadline) {
+                    fail("ready, but no start-up line within " + STARTUP.toSeconds() + " s:\n" + stderrText());
+                }
                 Thread.sleep(20);
             }
-            assertTrue(stderrText().contains("environ-guard: watching with source fanotify."), stderrText());
         }
 
         /** The first JSON line on stdout that matches; lines of other processes' reads are skipped. */

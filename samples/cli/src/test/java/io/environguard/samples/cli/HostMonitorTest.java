@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.environguard.api.AliasKind;
+import io.environguard.api.Coverage;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
@@ -18,6 +19,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +48,7 @@ class HostMonitorTest {
         Run run = Run.of(List.of(), "--help");
         assertEquals(0, run.awaitExit());
         for (String option : List.of("--format", "--source", "--ready-file", "--duration", "--allow-exe", "--sink", "--config",
-                "--stats-interval", "--list-keys", "--help")) {
+                "--stats-interval", "--list-keys", "--metrics-address", "--verbose", "--help")) {
             assertTrue(run.stdout().contains(option), option + " missing from:\n" + run.stdout());
         }
         assertEquals("", run.stderr());
@@ -119,7 +124,7 @@ class HostMonitorTest {
         // The scripted source replays as soon as it starts, so alerts may come out before the ready file.
         // The stale file is removed at start; the new one is moved into place whole, holding the monitor's pid.
         run.awaitStderr(s -> readOrEmpty(ready).equals(ProcessHandle.current().pid() + "\n"));
-        assertTrue(run.stderr().contains("environ-guard: watching with source scripted."), "ready means watching");
+        assertTrue(run.stderr().contains("environ-guard: watching with source scripted:"), "ready means watching");
         List<String> lines = run.awaitStdoutLines(2);
         run.monitor.requestStop("test");
         assertEquals(0, run.awaitExit());
@@ -137,8 +142,9 @@ class HostMonitorTest {
         assertEquals(43, JSON.readTree(lines.get(1)).get("target").get("pid").asInt());
 
         String err = run.stderr();
-        assertTrue(err.contains("environ-guard: watching with source scripted. Covers: the accesses of its script."
-                + " Cannot see: everything else: it watches no kernel."), err);
+        assertTrue(err.contains("environ-guard: watching with source scripted: 1 watched, 1 blind spot (--verbose lists them)\n"),
+                err);
+        assertFalse(err.contains("the accesses of its script"), "the items are for --verbose: " + err);
         assertTrue(err.contains("environ-guard: stopped (test); 2 accesses, 2 alerts, 0 suppressed (0 self-reads, 0 allowed,"
                 + " 0 repeats, 0 folded into sweeps), 0 events lost;"
                 + " sink stdout: 2 delivered, 0 dropped, 0 failed"), err);
@@ -261,6 +267,30 @@ class HostMonitorTest {
     }
 
     @Test
+    void verboseListsWhatIsWatchedAndWhatIsNotOneItemPerLine() throws Exception {
+        Run run = Run.of(List.of(ScriptedEventSource.of(List.of())), "--source", "scripted", "--verbose");
+        run.awaitStderr(s -> s.contains("environ-guard: cannot see: "));
+        run.monitor.requestStop("test");
+        assertEquals(0, run.awaitExit());
+        List<String> lines = run.stderrLines();
+        assertEquals("environ-guard: watching with source scripted: 1 watched, 1 blind spot (listed below)", lines.get(0));
+        assertEquals("environ-guard: watching: the accesses of its script", lines.get(1));
+        assertEquals("environ-guard: cannot see: everything else: it watches no kernel", lines.get(2));
+    }
+
+    @Test
+    void theStartUpLineStaysUnder200CharactersWhateverTheCoverage() {
+        String longItem = "x".repeat(5_000);
+        Coverage huge = new Coverage("a-source-plugin-with-a-very-long-name-indeed-" + "y".repeat(300),
+                java.util.Collections.nCopies(1000, longItem), java.util.Collections.nCopies(1000, longItem));
+        for (boolean verbose : new boolean[] {false, true}) {
+            String line = "environ-guard: " + HostMonitor.startupLine(huge.source(), huge, verbose);
+            assertTrue(line.length() < 200, line.length() + ": " + line);
+            assertTrue(line.contains("1000 watched, 1000 blind spots"), line);
+        }
+    }
+
+    @Test
     void statsAreWrittenToStderrAtTheInterval() throws Exception {
         Run run = Run.of(List.of(ScriptedEventSource.of(List.of())), "--source", "scripted", "--stats-interval", "20ms");
         run.awaitStderr(s -> s.contains("environ-guard: stats: 0 accesses, 0 alerts"));
@@ -290,6 +320,96 @@ class HostMonitorTest {
         assertEquals(1, run.awaitExit());
         assertTrue(run.stderr().contains("environ-guard: cannot write the ready file " + ready), run.stderr());
         assertFalse(Files.exists(ready));
+    }
+
+    @Test
+    void metricsAndHealthAreServedOverLoopback() throws Exception {
+        ScriptedEventSource source = ScriptedEventSource.of(List.of());
+        Run run = Run.of(List.of(source), "--format", "jsonl", "--source", "scripted", "--metrics-address", "0");
+        run.awaitStderr(s -> s.contains("serving /metrics and /healthz on http://"));
+        URI base = serving(run);
+        assertEquals("127.0.0.1", base.getHost(), "no host given: loopback");
+        try {
+            HttpResponse<String> health = get(base.resolve("/healthz"), "GET");
+            assertEquals(200, health.statusCode());
+            assertEquals("watching with source scripted\n", health.body());
+
+            source.emit(access(4242, "/usr/bin/cat", 42));
+            run.awaitStdoutLines(1);
+            // Latency samples reach the timer within about 50 ms (the metrics thread drains them): poll, bounded.
+            HttpResponse<String> metrics = get(base.resolve("/metrics"), "GET");
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!metrics.body().contains("environguard_alert_latency_seconds_count 1") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                metrics = get(base.resolve("/metrics"), "GET");
+            }
+            assertEquals(200, metrics.statusCode());
+            assertEquals(MetricsServer.PROMETHEUS_TEXT, metrics.headers().firstValue("Content-Type").orElse(""));
+            for (String line : List.of("environguard_accesses_total 1.0",
+                    "environguard_alerts_total{rule=\"environ_read_from_procfs\",severity=\"high\"} 1.0",
+                    "environguard_sink_alerts_total{result=\"delivered\",sink=\"stdout\"} 1.0",
+                    "environguard_watching 1.0", "environguard_alert_latency_seconds_count 1", "jvm_threads_live_threads",
+                    "jvm_memory_used_bytes{area=\"heap\"")) {
+                assertTrue(metrics.body().contains(line), line + " missing from:\n" + metrics.body());
+            }
+
+            assertEquals(405, get(base.resolve("/metrics"), "POST").statusCode());
+            assertEquals(404, get(base.resolve("/nothing-here"), "GET").statusCode());
+
+            source.fail("the reader thread stopped (test)");
+            HttpResponse<String> failed = get(base.resolve("/healthz"), "GET");
+            assertEquals(503, failed.statusCode());
+            assertEquals("not watching: source scripted failed: the reader thread stopped (test)\n", failed.body());
+            assertTrue(get(base.resolve("/metrics"), "GET").body().contains("environguard_watching 0.0"));
+        } finally {
+            run.monitor.requestStop("test");
+        }
+        assertEquals(0, run.awaitExit());
+    }
+
+    @Test
+    void aMetricsAddressInUseIsOneLineAndStatus1() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run run = Run.of(List.of(ScriptedEventSource.of(List.of())), "--source", "scripted",
+                    "--metrics-address", "127.0.0.1:" + taken.getLocalPort());
+            assertEquals(1, run.awaitExit());
+            assertTrue(run.stderr().contains("environ-guard: cannot serve metrics on 127.0.0.1:" + taken.getLocalPort()
+                    + ": BindException"), run.stderr());
+        }
+    }
+
+    @Test
+    void invalidMetricsAddressesAreStatus2() {
+        for (String bad : List.of("nonsense", "127.0.0.1:70000", "::1:9464", "127.0.0.1:", "-1")) {
+            Run run = Run.of(List.of(), "--metrics-address", bad);
+            assertEquals(2, run.awaitExit(), bad);
+            assertEquals(1, run.stderrLines().size(), bad + ": " + run.stderr());
+            assertTrue(run.stderr().contains("--metrics-address"), run.stderr());
+        }
+    }
+
+    @Test
+    void metricsAddressesParse() {
+        assertEquals(new MetricsAddress("127.0.0.1", 9464), MetricsAddress.parse("9464"));
+        assertEquals(new MetricsAddress("127.0.0.1", 9464), MetricsAddress.parse(":9464"));
+        assertEquals(new MetricsAddress("::1", 9464), MetricsAddress.parse("[::1]:9464"));
+        assertEquals(new MetricsAddress("0.0.0.0", 0), MetricsAddress.parse("0.0.0.0:0"));
+        assertEquals(new MetricsAddress("localhost", 80), MetricsAddress.parse(" localhost:80 "));
+    }
+
+    /** The base URI the monitor said it serves on. */
+    private static URI serving(Run run) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("serving /metrics and /healthz on (http://\\S+)")
+                .matcher(run.stderr());
+        assertTrue(m.find(), run.stderr());
+        return URI.create(m.group(1));
+    }
+
+    private static HttpResponse<String> get(URI uri, String method) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(WAIT).build();
+        HttpRequest request = HttpRequest.newBuilder(uri).timeout(WAIT)
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

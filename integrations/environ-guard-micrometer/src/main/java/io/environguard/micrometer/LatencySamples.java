@@ -1,0 +1,93 @@
+package io.environguard.micrometer;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongConsumer;
+
+/**
+ * A bounded, lock-free ring of latency samples: any thread adds one in a few nanoseconds (a fetch-and-add and an
+ * ordered store), and one draining thread hands them on (to a Micrometer timer, whose percentile histograms cost
+ * far more than the alert path can spare). When samples come faster than they are drained, the oldest are skipped
+ * and counted: the timer's samples are then a subset of the alerts, its percentiles still those of what it saw.
+ *
+ * <pre>{@code
+ * LatencySamples samples = new LatencySamples(4096);
+ * samples.add(250_000);                          // on the alerting thread
+ * samples.drain(timerRecorder, 4096);            // on the draining thread
+ * }</pre>
+ */
+final class LatencySamples {
+
+    /** Bits of a slot that hold the sample; the rest hold the lap it was written in. */
+    private static final int VALUE_BITS = 40;
+    /** The largest sample kept (about 18 minutes); longer ones are stored as this. */
+    static final long MAX_NANOS = (1L << VALUE_BITS) - 1;
+    /** Laps are stored as 1..LAPS (0 marks a slot never written). */
+    private static final long LAPS = (1L << (Long.SIZE - VALUE_BITS)) - 1;
+
+    private final AtomicLongArray slots;
+    private final int mask;
+    private final int shift;
+    private final AtomicLong claimed = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    /** The next position to drain; touched by the draining thread only. */
+    private long next;
+
+    /** @param capacity a power of two */
+    LatencySamples(int capacity) {
+        if (capacity < 2 || Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("capacity must be a power of two of at least 2");
+        }
+        this.slots = new AtomicLongArray(capacity);
+        this.mask = capacity - 1;
+        this.shift = Integer.numberOfTrailingZeros(capacity);
+    }
+
+    /** The tag of the lap of {@code position}: 1..LAPS. */
+    private long tagOf(long position) {
+        return (position >>> shift) % LAPS + 1;
+    }
+
+    /** Adds a sample of {@code nanos} (0 or more; above {@link #MAX_NANOS} it is kept as that). Thread-safe, never blocks. */
+    void add(long nanos) {
+        long position = claimed.getAndIncrement();
+        // One word holds the sample and its lap, so that the drainer knows which position a slot's value is for.
+        slots.lazySet((int) (position & mask), tagOf(position) << VALUE_BITS | Math.min(Math.max(nanos, 0), MAX_NANOS));
+    }
+
+    /**
+     * Hands at most {@code max} samples to {@code sink}, oldest first. Samples overwritten before they were drained
+     * (the producers went a lap ahead) are skipped and counted; a claimed slot not yet written ends this drain (the
+     * next one takes it). One thread at a time. Returns how many were handed on.
+     */
+    int drain(LongConsumer sink, int max) {
+        long end = claimed.get();
+        long capacity = mask + 1L;
+        if (end - next > capacity) {
+            skipped.addAndGet(end - next - capacity);
+            next = end - capacity;
+        }
+        int handed = 0;
+        while (next < end && handed < max) {
+            long v = slots.get((int) (next & mask));
+            long tag = v >>> VALUE_BITS;
+            long expected = tagOf(next);
+            if (tag == expected) {
+                sink.accept(v & MAX_NANOS);
+                handed++;
+                next++;
+            } else if (v != 0 && tag == tagOf(next + capacity)) {
+                skipped.incrementAndGet(); // a later lap wrote over it before it was drained
+                next++;
+            } else {
+                break; // claimed, not yet written: the next drain takes it
+            }
+        }
+        return handed;
+    }
+
+    /** Samples skipped so far because they came faster than they were drained. */
+    long skipped() {
+        return skipped.get();
+    }
+}
