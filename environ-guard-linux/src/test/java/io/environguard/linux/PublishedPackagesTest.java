@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class PublishedPackagesTest {
 
     private static final List<String> PUBLISHED = List.of("environ-guard-api", "environ-guard-linux", "environ-guard-testkit",
-            "integrations/environ-guard-sink-kafka", "integrations/environ-guard-sink-otel");
+            "integrations/environ-guard-sink-kafka", "integrations/environ-guard-sink-otel", "integrations/environ-guard-micrometer");
     /** Not for public use: public only so that other packages of the same module can share them. */
     private static final Set<String> INTERNAL = Set.of("io.environguard.internal", "io.environguard.linux.internal",
             "io.environguard.linux.nativeio");
