@@ -254,6 +254,6 @@ class ConfigurationKeysTest {
         Set<String> core = EnvironGuard.builder().config(GuardConfig.empty()).build().describeConfiguration().settings()
                 .stream().filter(s -> s.owner().equals("core")).map(s -> s.key().name()).collect(Collectors.toSet());
         assertEquals(Set.of(EnvironGuard.SOURCE, EnvironGuard.SINKS, EnvironGuard.QUEUE_CAPACITY, EnvironGuard.CLOSE_TIMEOUT,
-                GuardConfig.PROC_ROOT, GuardConfig.CONFIG_FILE), core);
+                GuardConfig.PROC_ROOT, GuardConfig.CONFIG_FILE, EnvironGuard.LOSS_INTERVAL, EnvironGuard.RATE_PREFIX), core);
     }
 }
