@@ -11,6 +11,8 @@ import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;
 import io.environguard.linux.nativeio.Pidfds;
 import io.environguard.linux.proc.PidNamespaceMapper;
+import io.environguard.linux.process.ContainerIds;
+import io.environguard.linux.process.NativeProcReads;
 import io.environguard.linux.proc.ProcPath;
 import io.environguard.linux.proc.ProcPaths;
 import io.environguard.linux.proc.ProcessInspector;

@@ -8,6 +8,7 @@ import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.OpenFileLimit;
 import io.environguard.linux.nativeio.Wakeup;
+import io.environguard.linux.process.ContainerIds;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import java.io.FileInputStream;
