@@ -268,6 +268,15 @@ public final class ProcessTable implements AutoCloseable {
         return out;
     }
 
+    /** Hands every record held, live and exited, to {@code action} (a weakly consistent snapshot). */
+    public void forEach(java.util.function.Consumer<ProcessRecord> action) {
+        byPid.values().forEach(v -> {
+            for (ProcessRecord r : generations(v)) {
+                action.accept(r);
+            }
+        });
+    }
+
     /** Shares one copy of equal strings (executables, names, container ids) between records. */
     public String intern(String s) {
         if (s == null) {
