@@ -61,6 +61,12 @@ public final class EnvironGuard implements AutoCloseable {
     /** The procfs root that sources read ({@code /proc}); the testkit points it at simulated trees. */
     public static final String PROC_ROOT = "environguard.proc.root";
 
+    /**
+     * Keys of the process table that the Linux sources share ({@code environguard.process-table.*}); known here
+     * so that they are not warned about as unknown whichever source runs.
+     */
+    static final String PROCESS_TABLE_PREFIX = "environguard.process-table.";
+
     private static final Set<String> CORE_KEYS =
             Set.of(SOURCE, SINKS, QUEUE_CAPACITY, CLOSE_TIMEOUT, PROC_ROOT, GuardConfig.CONFIG_FILE);
     private static final Logger LOG = LoggerFactory.getLogger(EnvironGuard.class);
@@ -329,6 +335,7 @@ public final class EnvironGuard implements AutoCloseable {
         Set<String> known = new TreeSet<>(CORE_KEYS);
         known.addAll(PolicyConfig.KEYS);
         List<String> prefixes = new ArrayList<>();
+        prefixes.add(PROCESS_TABLE_PREFIX);
         sources.forEach(p -> prefixes.add("environguard.source." + safeName(p) + "."));
         sinks.forEach(p -> prefixes.add("environguard.sink." + safeName(p) + "."));
         for (String key : config.unknownKeys(known, prefixes)) {

@@ -42,6 +42,9 @@ public final class LinuxLibC {
     public static final long SYS_GETDENTS64 = getdents64Number(Platform.ARCH);
     /** {@code perf_event_open}, whose number differs by architecture; {@code -1} where not listed. */
     public static final long SYS_PERF_EVENT_OPEN = perfEventOpenNumber(Platform.ARCH);
+    /** {@code gettid}, whose number differs by architecture; {@code -1} where not listed. */
+    public static final long SYS_GETTID = gettidNumber(Platform.ARCH);
+    public static final int PRIO_PROCESS = 0;
 
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
@@ -147,6 +150,19 @@ public final class LinuxLibC {
         }
     }
 
+    static long gettidNumber(String arch) {
+        switch (arch) {
+            case "x86-64": return 186;
+            case "aarch64":
+            case "riscv64":
+            case "loongarch64": return 178;
+            case "ppc64le":
+            case "ppc64": return 207;
+            case "s390x": return 236;
+            default: return -1;
+        }
+    }
+
     /** Why binding failed, if it did. */
     public static Optional<Throwable> linkError() {
         return Optional.ofNullable(LINK_ERROR);
@@ -193,6 +209,9 @@ public final class LinuxLibC {
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length);
 
     public static native int clock_gettime(int clock, Pointer timespec);
+
+    /** With {@link #PRIO_PROCESS} and a thread id, sets that one thread's nice value. */
+    public static native int setpriority(int which, int who, int priority);
 
     /** Returns {@code MAP_FAILED} ({@code (void *) -1}) on failure. */
     public static native Pointer mmap(Pointer address, long length, int protection, int flags, int fd, long offset);

@@ -62,6 +62,8 @@ final class CommandLineReader implements AutoCloseable {
     private volatile boolean watchdogIdle;
     private volatile boolean closed;
     private volatile boolean exhausted;
+    /** Notified after each result: a resolver may wait (briefly) for a read under way. */
+    private final Object results0 = new Object();
 
     /**
      * @param maxBytes how much of each command line to read
@@ -99,6 +101,29 @@ final class CommandLineReader implements AutoCloseable {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Waits until some read finishes or {@code nanos} pass; the caller checks whether the one it wants is done.
+     * Never longer than {@code nanos}.
+     */
+    void awaitAnyResult(long nanos) {
+        if (nanos <= 0) {
+            return;
+        }
+        synchronized (results0) {
+            try {
+                results0.wait(nanos / 1_000_000, (int) (nanos % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void resultDelivered() {
+        synchronized (results0) {
+            results0.notifyAll();
+        }
     }
 
     /** Reads abandoned at their deadline. */
@@ -194,6 +219,7 @@ final class CommandLineReader implements AutoCloseable {
                     } else {
                         results.failed(t.pid, t.start, t.execs, ProcessRecord.CommandLineState.UNREADABLE);
                     }
+                    resultDelivered();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -248,6 +274,7 @@ final class CommandLineReader implements AutoCloseable {
         LOG.warn("reading the command line of process {} took longer than {} ms and was abandoned; the process may be"
                 + " stalling reads of its own memory ({} reader thread(s) stuck)", t.pid, timeoutNanos / 1_000_000, nowStuck);
         results.failed(t.pid, t.start, t.execs, ProcessRecord.CommandLineState.TIMED_OUT);
+        resultDelivered();
         synchronized (workers) {
             if (nowStuck <= maxStuck && !closed) {
                 startWorker();

@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class ProcConnectorFeed implements AutoCloseable {
+public final class ProcConnectorFeed implements ProcessFeed {
 
     /** The cause of the loss reports of this feed. */
     public static final String LOSS_CAUSE = "process_events_lost";
@@ -65,7 +65,11 @@ public final class ProcConnectorFeed implements AutoCloseable {
     private final BootClock clock;
     private final Consumer<LossReport> losses;
     private final Wakeup wakeup;
-    private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Held while one message is received and applied (never longer), fair: a source catching up takes its turn
+     * between two of the feed thread's messages instead of waiting out a whole burst.
+     */
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final Memory buffer = new Memory(BUFFER_SIZE);
     private final ByteBuffer view = buffer.getByteBuffer(0, BUFFER_SIZE).order(ByteOrder.nativeOrder());
     private final AtomicLong messages = new AtomicLong();
@@ -189,7 +193,20 @@ public final class ProcConnectorFeed implements AutoCloseable {
         return "the process table cannot subscribe to the kernel's process events: " + e.getMessage();
     }
 
+    /**
+     * Nice value the feed's thread asks for: while it holds the table's lock, a source waits for it, so it should
+     * not be the thread a loaded machine leaves waiting. Its work is bounded per message, so it takes no more
+     * CPU for it; without the privilege (CAP_SYS_NICE) the request fails and nothing changes.
+     */
+    static final int FEED_NICE = -10;
+
     private void run() {
+        if (LinuxLibC.SYS_GETTID > 0) {
+            int tid = (int) LinuxLibC.syscall(LinuxLibC.SYS_GETTID, 0, 0, 0, 0);
+            if (LinuxLibC.setpriority(LinuxLibC.PRIO_PROCESS, tid, FEED_NICE) != 0) {
+                LOG.debug("the process table's feed keeps its priority ({})", Errno.describe(LinuxLibC.errno()));
+            }
+        }
         PollSet poll = new PollSet(2);
         poll.watch(0, socket.fd(), LinuxLibC.POLLIN);
         poll.watch(1, wakeup.fd(), LinuxLibC.POLLIN);
@@ -208,12 +225,7 @@ public final class ProcConnectorFeed implements AutoCloseable {
                     return;
                 }
                 if (poll.ready(0) != 0) {
-                    lock.lock();
-                    try {
-                        drain(Long.MAX_VALUE);
-                    } finally {
-                        lock.unlock();
-                    }
+                    drainAll();
                 }
                 if (resyncNeeded) {
                     resync();
@@ -236,14 +248,40 @@ public final class ProcConnectorFeed implements AutoCloseable {
         }
     }
 
+    /** Applies every message queued now, one at a time under the lock (the feed's thread). */
+    private void drainAll() {
+        while (!closed) {
+            lock.lock();
+            try {
+                if (!applyNext()) {
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** How far out of stamp order two messages may arrive, at most (a generous bound: a preemption). */
+    private static final long REORDER_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** What {@link #applyNext} returns when no message was queued. */
+    private static final long NONE = Long.MIN_VALUE;
+
     /**
-     * Applies every message queued now (or until {@code deadline}, {@code System.nanoTime} scale). Holds the lock.
+     * Receives and applies one message (the exec log is read first: an exec's image is written before its
+     * message). The caller holds the lock.
      *
-     * @return whether the queue was drained (false: the deadline came first)
+     * @return false when no message was queued
      */
-    private boolean drain(long deadline) {
+    private boolean applyNext() {
+        return applyNextStamped() != NONE;
+    }
+
+    /** As {@link #applyNext}, returning the message's timestamp (or 0 for one that is no event), or {@link #NONE}. */
+    private long applyNextStamped() {
         if (execLog != null) {
-            execLog.drain(); // first: an exec's image is written before its message
+            execLog.drain();
         }
         while (true) {
             int n = socket.receive(buffer, BUFFER_SIZE);
@@ -252,12 +290,11 @@ public final class ProcConnectorFeed implements AutoCloseable {
                 ProcEvent event = ProcEventDecoder.decode(view, n);
                 if (event != null) {
                     applier.apply(event);
+                    return event.timestampNanos();
                 }
-                if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
-                    return false;
-                }
+                return 0;
             } else if (n == -Errno.EAGAIN || n == 0) {
-                return true;
+                return NONE;
             } else if (n == -Errno.EINTR) {
                 continue;
             } else if (n == -Errno.ENOBUFS) {
@@ -275,17 +312,17 @@ public final class ProcConnectorFeed implements AutoCloseable {
     }
 
     private void resync() {
+        drainAll();
         lock.lock();
         try {
             resyncNeeded = false;
-            drain(Long.MAX_VALUE);
             int read = applier.scan();
             resyncs.incrementAndGet();
             LOG.info("process table read again from /proc after lost process events ({} processes)", read);
-            drain(Long.MAX_VALUE);
         } finally {
             lock.unlock();
         }
+        drainAll();
     }
 
     private void report(LossReport loss) {
@@ -296,6 +333,54 @@ public final class ProcConnectorFeed implements AutoCloseable {
         }
     }
 
+    @Override
+    public ProcessTable table() {
+        return table;
+    }
+
+    @Override
+    public ProcessRecord awaitCommandLine(ProcessRecord record, long maxNanos) {
+        long deadline = System.nanoTime() + maxNanos;
+        ProcessRecord r = record;
+        while (r != null && r.commandLineState() == ProcessRecord.CommandLineState.PENDING) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            commandLines.awaitAnyResult(left);
+            ProcessRecord now = table.find(r.pid(), r.startTime());
+            r = now == null ? r : now;
+        }
+        return r;
+    }
+
+    @Override
+    public long ticks(long monotonicNanos) {
+        return clock.ticks(monotonicNanos);
+    }
+
+    @Override
+    public java.util.Map<String, Long> metrics() {
+        java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put("process_table_live", table.liveCount());
+        m.put("process_table_tombstones", table.tombstoneCount());
+        m.put("process_table_evicted", table.evicted());
+        m.put("process_table_expired", table.expired());
+        m.put("process_table_inferred_exits", table.inferredExits());
+        m.put("process_events_read", messages.get());
+        m.put("process_events_lost", overflows.get());
+        m.put("process_table_resyncs", resyncs.get());
+        m.put("process_table_late_captures", lateCaptures.get());
+        m.put("process_table_execs_unnamed", applier.execsMissed());
+        m.put("process_table_catch_up_timeouts", catchUpTimeouts.get());
+        m.put("exec_log_images", execLog == null ? 0 : applier.imagesUsed());
+        m.put("exec_log_records_lost", execLog == null ? 0 : execLog.lost());
+        m.put("cmdline_reads_timed_out", commandLines.timedOut());
+        m.put("cmdline_reader_threads_stuck", (long) commandLines.stuckNow());
+        m.put("cmdline_reads_skipped", commandLines.notRead());
+        return m;
+    }
+
     /**
      * Applies the messages queued now, so that the table holds every process event that happened before this
      * call, waiting at most {@code timeoutNanos} (for the feed's thread to finish what it is applying, and for
@@ -304,30 +389,55 @@ public final class ProcConnectorFeed implements AutoCloseable {
      *
      * @return whether everything queued was applied in time
      */
+    @Override
     public boolean catchUp(long timeoutNanos) {
-        long deadline = System.nanoTime() + timeoutNanos;
-        boolean locked;
-        try {
-            locked = lock.tryLock(timeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        if (!locked) {
-            catchUpTimeouts.incrementAndGet();
-            return false;
-        }
-        try {
-            if (closed) {
+        return catchUp(timeoutNanos, Long.MAX_VALUE);
+    }
+
+    /**
+     * Applies the messages queued before {@code untilNanos}, taking turns with the feed's thread: waiting for a
+     * turn at most {@code timeoutNanos}, applying for at most five times that (only a backlog of earlier
+     * messages takes that long: a fork storm, a starved feed).
+     */
+    @Override
+    public boolean catchUp(long timeoutNanos, long untilNanos) {
+        long start = System.nanoTime();
+        long lockDeadline = start + timeoutNanos;
+        long workDeadline = start + 5 * timeoutNanos;
+        while (true) {
+            boolean locked;
+            try {
+                long left = lockDeadline - System.nanoTime();
+                locked = left > 0 ? lock.tryLock(left, TimeUnit.NANOSECONDS) : lock.tryLock();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 return false;
             }
-            boolean done = drain(deadline);
-            if (!done) {
+            if (!locked) {
                 catchUpTimeouts.incrementAndGet();
+                return false;
             }
-            return done;
-        } finally {
-            lock.unlock();
+            long stamp;
+            try {
+                if (closed) {
+                    return false;
+                }
+                stamp = applyNextStamped();
+            } finally {
+                lock.unlock();
+            }
+            // Drained, or past the moment that matters. Messages of different CPUs may arrive out of stamp order
+            // (a task can be preempted between stamping a message and sending it): only one stamped well after the
+            // moment proves that everything before the moment has been applied.
+            if (stamp == NONE || stamp - untilNanos > REORDER_SLACK_NANOS) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (now - workDeadline >= 0) {
+                catchUpTimeouts.incrementAndGet();
+                return false;
+            }
+            lockDeadline = now + timeoutNanos; // a turn was had: wait afresh for the next
         }
     }
 
@@ -338,6 +448,7 @@ public final class ProcConnectorFeed implements AutoCloseable {
      *
      * @return the record, or {@code null} when the process is gone
      */
+    @Override
     public ProcessRecord capture(int pid) {
         lateCaptures.incrementAndGet();
         return applier.capture(pid, ProcessRecord.Origin.LATE, -1);
@@ -413,7 +524,7 @@ public final class ProcConnectorFeed implements AutoCloseable {
         return failure;
     }
 
-    /** What the table watches and what it cannot know, for a source's {@code coverage()}. */
+    @Override
     public List<String> describe(List<String> blind) {
         List<String> watching = new ArrayList<>(2);
         watching.add("process table fed by the kernel's proc connector (fork, exec, exit, rename, uid/gid; thread"

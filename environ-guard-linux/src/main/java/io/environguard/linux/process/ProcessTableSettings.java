@@ -21,17 +21,23 @@ import java.util.List;
  * @param commandLineThreads threads that read command lines
  * @param maxStuckThreads    how many abandoned reader threads may be replaced by new ones; beyond that,
  *                           command lines are no longer read (coverage says so)
- * @param catchUpTimeout     how long a source may spend processing pending process events before it resolves an
- *                           access, so that a process that exec'd just before it read is known by its new image
+ * @param catchUpTimeout     before a source resolves an access, the process events that happened before it are
+ *                           applied (so that a process that forked and exec'd just before it read is known by its
+ *                           new image): how long it may wait for its turn while the feed applies one; applying a
+ *                           backlog stops after five times this
  * @param receiveBuffer      the proc connector socket's receive buffer in bytes; a burst beyond it loses events
  *                           ({@code ENOBUFS}), which is reported and followed by a resynchronisation
  * @param execLog            whether to record what each process exec'd from perf side-band records, so that a
  *                           process that exits at once is still named (needs CAP_PERFMON or CAP_SYS_ADMIN)
  * @param execLogPages       ring-buffer pages per CPU for the exec log (a power of two)
+ * @param commandLineWait    how long a source may wait for a command-line read already under way when it resolves
+ *                           an access (0: never); at most 2% of the time is spent so, whoever asks (see
+ *                           {@link #COMMAND_LINE_WAIT_BUDGET_PER_SECOND})
  */
 public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int commandLineBytes,
                                    Duration commandLineTimeout, int commandLineThreads, int maxStuckThreads,
-                                   Duration catchUpTimeout, int receiveBuffer, boolean execLog, int execLogPages) {
+                                   Duration catchUpTimeout, int receiveBuffer, boolean execLog, int execLogPages,
+                                   Duration commandLineWait) {
 
     public static final String PREFIX = "environguard.process-table.";
     public static final String TOMBSTONE_TTL = PREFIX + "tombstone-ttl";
@@ -44,11 +50,12 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
     public static final String RECEIVE_BUFFER = PREFIX + "receive-buffer";
     public static final String EXEC_LOG = PREFIX + "exec-log";
     public static final String EXEC_LOG_PAGES = PREFIX + "exec-log-pages";
+    public static final String COMMAND_LINE_WAIT = PREFIX + "cmdline-wait";
 
     /** Every key the table reads. */
     public static final List<String> KEYS = List.of(TOMBSTONE_TTL, MAX_TOMBSTONES, COMMAND_LINE_BYTES,
             COMMAND_LINE_TIMEOUT, COMMAND_LINE_THREADS, MAX_STUCK_THREADS, CATCH_UP_TIMEOUT, RECEIVE_BUFFER, EXEC_LOG,
-            EXEC_LOG_PAGES);
+            EXEC_LOG_PAGES, COMMAND_LINE_WAIT);
 
     public static final Duration DEFAULT_TOMBSTONE_TTL = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_TOMBSTONES = 16384;
@@ -56,9 +63,16 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
     public static final Duration DEFAULT_COMMAND_LINE_TIMEOUT = Duration.ofMillis(100);
     public static final int DEFAULT_COMMAND_LINE_THREADS = 1;
     public static final int DEFAULT_MAX_STUCK_THREADS = 4;
-    public static final Duration DEFAULT_CATCH_UP_TIMEOUT = Duration.ofMillis(2);
+    public static final Duration DEFAULT_CATCH_UP_TIMEOUT = Duration.ofMillis(10);
+
     public static final int DEFAULT_RECEIVE_BUFFER = 8 << 20;
-    public static final int DEFAULT_EXEC_LOG_PAGES = 32;
+    public static final int DEFAULT_EXEC_LOG_PAGES = 64;
+    public static final Duration DEFAULT_COMMAND_LINE_WAIT = Duration.ofMillis(2);
+    /**
+     * The most time, per second, that resolution may spend waiting for command-line reads under way: a process
+     * that stalls reads of its own memory can cost every other alert at most this much.
+     */
+    public static final Duration COMMAND_LINE_WAIT_BUDGET_PER_SECOND = Duration.ofMillis(20);
 
     public ProcessTableSettings {
         check(!tombstoneTtl.isNegative() && tombstoneTtl.compareTo(Duration.ofHours(1)) <= 0, TOMBSTONE_TTL,
@@ -75,6 +89,8 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
         check(receiveBuffer >= 64 * 1024 && receiveBuffer <= 1 << 30, RECEIVE_BUFFER, "65536 to 1073741824 bytes");
         check(Integer.bitCount(execLogPages) == 1 && execLogPages >= 1 && execLogPages <= 4096, EXEC_LOG_PAGES,
                 "a power of two from 1 to 4096");
+        check(!commandLineWait.isNegative() && commandLineWait.compareTo(Duration.ofMillis(10)) <= 0, COMMAND_LINE_WAIT,
+                "a duration from 0 to 10ms");
     }
 
     private static void check(boolean ok, String key, String expected) {
@@ -100,24 +116,32 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
                 config.getDuration(CATCH_UP_TIMEOUT, DEFAULT_CATCH_UP_TIMEOUT),
                 config.getInt(RECEIVE_BUFFER, DEFAULT_RECEIVE_BUFFER),
                 config.getBoolean(EXEC_LOG, true),
-                config.getInt(EXEC_LOG_PAGES, DEFAULT_EXEC_LOG_PAGES));
+                config.getInt(EXEC_LOG_PAGES, DEFAULT_EXEC_LOG_PAGES),
+                config.getDuration(COMMAND_LINE_WAIT, DEFAULT_COMMAND_LINE_WAIT));
     }
 
     /** A copy with other tombstone bounds (tests). */
     public ProcessTableSettings withTombstones(Duration ttl, int max) {
         return new ProcessTableSettings(ttl, max, commandLineBytes, commandLineTimeout, commandLineThreads,
-                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages);
+                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages, commandLineWait);
     }
 
     /** A copy with another command-line deadline (tests). */
     public ProcessTableSettings withCommandLineTimeout(Duration timeout) {
         return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, timeout, commandLineThreads,
-                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages);
+                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages, commandLineWait);
+    }
+
+    /** A copy with another receive buffer for the proc connector socket (tests provoke overflows with a small one). */
+    public ProcessTableSettings withReceiveBuffer(int bytes) {
+        return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, commandLineTimeout,
+                commandLineThreads, maxStuckThreads, catchUpTimeout, bytes, execLog, execLogPages, commandLineWait);
     }
 
     /** A copy with the exec log on or off. */
     public ProcessTableSettings withExecLog(boolean on) {
         return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, commandLineTimeout,
-                commandLineThreads, maxStuckThreads, catchUpTimeout, receiveBuffer, on, execLogPages);
+                commandLineThreads, maxStuckThreads, catchUpTimeout, receiveBuffer, on, execLogPages,
+                commandLineWait);
     }
 }

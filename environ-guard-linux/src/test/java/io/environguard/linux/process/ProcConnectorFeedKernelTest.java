@@ -137,10 +137,7 @@ class ProcConnectorFeedKernelTest {
 
     @Test
     void anOverflowIsReportedAndTheTableIsReadAgain() throws Exception {
-        startFeed(new ProcessTableSettings(ProcessTableSettings.DEFAULT_TOMBSTONE_TTL,
-                ProcessTableSettings.DEFAULT_MAX_TOMBSTONES, ProcessTableSettings.DEFAULT_COMMAND_LINE_BYTES,
-                ProcessTableSettings.DEFAULT_COMMAND_LINE_TIMEOUT, 1, 4, ProcessTableSettings.DEFAULT_CATCH_UP_TIMEOUT,
-                64 * 1024, true, 32));
+        startFeed(ProcessTableSettings.defaults().withReceiveBuffer(64 * 1024));
         int feedTid = threadId("process-table-f");
         String cpus = cpusAllowed();
         Process sleeper;
