@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -176,10 +175,7 @@ final class CommandLineReader implements AutoCloseable {
         public void run() {
             try {
                 while (!closed) {
-                    Task t = queue.poll(1, TimeUnit.SECONDS);
-                    if (t == null) {
-                        continue;
-                    }
+                    Task t = queue.take(); // close() interrupts
                     synchronized (this) {
                         current = t;
                         since = System.nanoTime();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -53,6 +54,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private static final int BUFFER_SIZE = 4096;
     private static final long TICK_MILLIS = 1_000;
     private static final long CLOCK_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** After a wake-up that found messages, how long the feed's thread lets more gather before it looks again. */
+    static final long BATCH_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** Two wake-ups with messages less than this apart make a burst. */
+    static final long BURST_GAP_NANOS = 5 * BATCH_WINDOW_NANOS;
 
     private final ProcessTable table;
     private final ProcessTableSettings settings;
@@ -82,6 +87,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private volatile boolean closed;
     private Thread thread;
     private long lastClockRefresh;
+    private long lastBatch = Long.MIN_VALUE / 2;
 
     private ProcConnectorFeed(ProcessTable table, ProcessTableSettings settings, ProcConnectorSocket socket,
                               ProcessProbe probe, BootClock clock, Consumer<LossReport> losses, Wakeup wakeup,
@@ -224,8 +230,18 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 if (poll.ready(1) != 0) {
                     return;
                 }
-                if (poll.ready(0) != 0) {
-                    drainAll();
+                if (poll.ready(0) != 0 && drainAll() > 0) {
+                    // Process events come in bursts (a build starting hundreds of processes, a shell loop). Inside
+                    // one (messages found now and by a wake-up shortly before), let the next ones gather for a
+                    // moment instead of waking for each: wake-ups, not messages, are most of the feed's cost. A
+                    // source that needs the table current applies what is pending itself (catchUp); a process
+                    // after a quiet spell is applied at once, so its command line is read while it still runs.
+                    long now = System.nanoTime();
+                    boolean burst = now - lastBatch < BURST_GAP_NANOS;
+                    lastBatch = now;
+                    if (burst) {
+                        LockSupport.parkNanos(BATCH_WINDOW_NANOS);
+                    }
                 }
                 if (resyncNeeded) {
                     resync();
@@ -248,18 +264,28 @@ public final class ProcConnectorFeed implements ProcessFeed {
         }
     }
 
-    /** Applies every message queued now, one at a time under the lock (the feed's thread). */
-    private void drainAll() {
+    /**
+     * Applies every message queued now, one at a time under the lock (the feed's thread).
+     *
+     * @return how many were applied
+     */
+    private int drainAll() {
+        int applied = 0;
         while (!closed) {
             lock.lock();
             try {
+                if (applied == 0 && execLog != null) {
+                    execLog.drain(); // an exec's image is written before its message
+                }
                 if (!applyNext()) {
-                    return;
+                    return applied;
                 }
             } finally {
                 lock.unlock();
             }
+            applied++;
         }
+        return applied;
     }
 
     /** How far out of stamp order two messages may arrive, at most (a generous bound: a preemption). */
@@ -269,8 +295,8 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private static final long NONE = Long.MIN_VALUE;
 
     /**
-     * Receives and applies one message (the exec log is read first: an exec's image is written before its
-     * message). The caller holds the lock.
+     * Receives and applies one message. The caller holds the lock. (The exec log is read once per batch by the
+     * caller; an exec whose image was written after that is read again then: see {@link ExecLog#take}.)
      *
      * @return false when no message was queued
      */
@@ -280,9 +306,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
 
     /** As {@link #applyNext}, returning the message's timestamp (or 0 for one that is no event), or {@link #NONE}. */
     private long applyNextStamped() {
-        if (execLog != null) {
-            execLog.drain();
-        }
         while (true) {
             int n = socket.receive(buffer, BUFFER_SIZE);
             if (n > 0) {
@@ -375,6 +398,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
         m.put("process_table_catch_up_timeouts", catchUpTimeouts.get());
         m.put("exec_log_images", execLog == null ? 0 : applier.imagesUsed());
         m.put("exec_log_records_lost", execLog == null ? 0 : execLog.lost());
+        m.put("exec_log_execs_recorded", execLog == null ? 0 : execLog.images());
+        m.put("exec_log_images_without_exe", execLog == null ? 0 : execLog.withoutExe());
+        m.put("cmdline_reads", commandLines.completed());
+        m.put("cmdline_reads_queued", (long) commandLines.queued());
         m.put("cmdline_reads_timed_out", commandLines.timedOut());
         m.put("cmdline_reader_threads_stuck", (long) commandLines.stuckNow());
         m.put("cmdline_reads_skipped", commandLines.notRead());
@@ -404,6 +431,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
         long start = System.nanoTime();
         long lockDeadline = start + timeoutNanos;
         long workDeadline = start + 5 * timeoutNanos;
+        boolean first = true;
         while (true) {
             boolean locked;
             try {
@@ -422,6 +450,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 if (closed) {
                     return false;
                 }
+                if (first && execLog != null) {
+                    execLog.drain();
+                }
+                first = false;
                 stamp = applyNextStamped();
             } finally {
                 lock.unlock();

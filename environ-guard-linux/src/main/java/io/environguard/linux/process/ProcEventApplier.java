@@ -14,12 +14,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * socket it reads, so that a scripted sequence of events drives it exactly as the kernel does.
  *
  * <ul>
- *   <li><b>fork</b>: the child inherits its parent's record (exe, name, command line, uids, cgroup) with a start
- *       time derived from the message's timestamp ({@link BootClock}) and its own namespaces (two readlinks,
- *       no open: a clone into new namespaces is seen at once).</li>
- *   <li><b>exec</b>: the process is read again through the {@link ProcessProbe} (exe, name, exact start time,
- *       uids, cgroup, namespaces) and its command line is queued for the {@link CommandLineReader}. If it is
- *       already gone, its image is marked unknown rather than left as its parent's.</li>
+ *   <li><b>fork</b>: the child inherits its parent's record (exe, name, command line, uids, cgroup, namespaces)
+ *       with a start time derived from the message's timestamp ({@link BootClock}).</li>
+ *   <li><b>exec</b>: name and executable from the exec log ({@link ExecImages}) and the namespaces (two
+ *       readlinks); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
+ *       exact start time, uids, cgroup, namespaces). Its command line is queued for the
+ *       {@link CommandLineReader}. If it is already gone, its image is marked unknown rather than left as its
+ *       parent's.</li>
  *   <li><b>exit</b> of a process's main thread: it becomes a tombstone.</li>
  *   <li><b>comm</b>, <b>uid</b>, <b>gid</b>: updated in place; a rename also re-reads the command line
  *       (programs that rename themselves usually rewrite their arguments too).</li>
@@ -171,16 +172,14 @@ final class ProcEventApplier {
             }
             return;
         }
-        long[] ns = probe.namespaces(e.childTgid());
         if (parent == null) {
             // A parent the table never held (it started and exec'd in a gap): read the child itself.
             capture(e.childTgid(), Origin.LATE, e.parentTgid());
             return;
         }
+        // The child shares its parent's namespaces unless it was cloned into new ones; those are read at its exec
+        // (a clone into new namespaces execs the container's first program), with anything unshare() changed.
         ProcessRecord.Builder child = parent.forkedChild(e.childTgid(), start, true);
-        if (ns[0] >= 0) {
-            child.namespaces(ns[0], ns[1] >= 0 ? ns[1] : parent.pidNamespace());
-        }
         CommandLineState inherited = parent.commandLineState() == CommandLineState.READ
                 ? CommandLineState.INHERITED : parent.commandLineState();
         child.commandLineState(inherited);
@@ -268,7 +267,8 @@ final class ProcEventApplier {
         imagesUsed.incrementAndGet();
         String comm = table.intern(image.comm());
         String exe = table.intern(image.exe());
-        ProcessRecord stored = table.update(pid, target.startTime(), r -> r.toBuilder().comm(comm)
+        long[] ns = probe.namespaces(pid); // two readlinks: a clone or unshare() into new namespaces shows here
+        ProcessRecord stored = table.update(pid, target.startTime(), r -> withNamespaces(r.toBuilder(), ns).comm(comm)
                 .exe(exe, image.device(), image.inode()).kernelThread(false).imageKnown(true).origin(Origin.EXEC)
                 .execs(r.execs() + 1)
                 .commandLine((byte[]) null, commandLines == null ? CommandLineState.NOT_READ : CommandLineState.PENDING)
@@ -285,6 +285,10 @@ final class ProcEventApplier {
             }
         }
         return true;
+    }
+
+    private static ProcessRecord.Builder withNamespaces(ProcessRecord.Builder b, long[] ns) {
+        return ns[0] >= 0 ? b.namespaces(ns[0], ns[1]) : b;
     }
 
     private void comm(ProcEvent.Comm e) {

@@ -120,6 +120,8 @@ public final class ProcScanFeed implements ProcessFeed {
         m.put("process_table_expired", table.expired());
         m.put("process_table_scans", scans.get());
         m.put("process_table_late_captures", lateCaptures.get());
+        m.put("cmdline_reads", commandLines.completed());
+        m.put("cmdline_reads_queued", (long) commandLines.queued());
         m.put("cmdline_reads_timed_out", commandLines.timedOut());
         m.put("cmdline_reader_threads_stuck", (long) commandLines.stuckNow());
         return m;

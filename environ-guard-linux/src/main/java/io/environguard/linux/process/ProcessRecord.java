@@ -212,15 +212,6 @@ public final class ProcessRecord {
         return CommandLineBytes.decode(commandLine);
     }
 
-    /** How many bytes the command line takes here. */
-    int commandLineBytes() {
-        return commandLine == null ? 0 : commandLine.length;
-    }
-
-    byte[] commandLineRaw() {
-        return commandLine;
-    }
-
     /** What is known of the command line. */
     public CommandLineState commandLineState() {
         return commandLineState;

@@ -483,6 +483,12 @@ class FanotifyHostSourceKernelTest {
         assertTrue(blind.stream().anyMatch(b -> b.contains("process_vm_readv")), blind.toString());
         assertTrue(blind.stream().anyMatch(b -> b.contains("never blocked")), blind.toString());
         assertTrue(blind.stream().anyMatch(b -> b.contains("failed open")), blind.toString());
+        List<String> watching = source.coverage().watching();
+        assertTrue(watching.stream().anyMatch(w -> w.contains("process table fed by the kernel's proc connector")
+                && w.contains("exited ones kept for 30 s")), watching.toString());
+        assertTrue(watching.stream().anyMatch(w -> w.contains("exec log")), watching.toString());
+        assertTrue(blind.stream().anyMatch(b -> b.contains("not hold")), blind.toString());
+        assertTrue(blind.stream().anyMatch(b -> b.contains("command lines are read on")), blind.toString());
         source.close();
         source.close(); // idempotent
         assertTrue(source.coverage().watching().isEmpty());
