@@ -2,11 +2,12 @@ package io.environguard.linux.process;
 
 import io.environguard.api.Ancestor;
 import io.environguard.api.ProcessInfo;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -47,8 +48,11 @@ public final class ProcessTable implements AutoCloseable {
     private final LongSupplier nanoTime;
     /** Per pid: a {@link ProcessRecord}, or a {@code ProcessRecord[]} of generations, newest first. */
     private final ConcurrentHashMap<Integer, Object> byPid = new ConcurrentHashMap<>(1024);
-    /** Tombstones in the order they were made (exit order), for expiry and the count bound. */
-    private final ArrayDeque<Tomb> tombs = new ArrayDeque<>();
+    /**
+     * Tombstones by exit time, oldest first, for expiry and the count bound (not in the order they were made:
+     * an exit may be learnt late, and an inferred one is stamped when it is inferred).
+     */
+    private final PriorityQueue<Tomb> tombs = new PriorityQueue<>(Comparator.comparingLong(Tomb::exitNanos));
     private final AtomicLong live = new AtomicLong();
     private final AtomicLong tombstones = new AtomicLong();
     private final AtomicLong evicted = new AtomicLong();
@@ -458,7 +462,7 @@ public final class ProcessTable implements AutoCloseable {
             Tomb t;
             boolean overCount;
             synchronized (tombs) {
-                t = tombs.peekFirst();
+                t = tombs.peek();
                 if (t == null) {
                     return;
                 }
@@ -466,7 +470,7 @@ public final class ProcessTable implements AutoCloseable {
                 if (!overCount && now - t.exitNanos < ttlNanos) {
                     return;
                 }
-                tombs.pollFirst();
+                tombs.poll();
             }
             if (remove(t)) {
                 (overCount && now - t.exitNanos < ttlNanos ? evicted : expired).incrementAndGet();

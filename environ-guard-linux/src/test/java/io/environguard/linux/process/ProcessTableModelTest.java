@@ -236,6 +236,9 @@ class ProcessTableModelTest {
         /** Forks a child of {@code parentPid} (under {@code pid}, or a pid the simulation picks when 0). */
         void fork(int parentPid, int pid) {
             Proc parent = live.get(parentPid);
+            if (parent == null || (pid > 0 && !freed.contains(pid))) {
+                return; // a step replayed while shrinking, in a world where it no longer applies
+            }
             now += TICK / 3;
             // A fresh pid unless a reuse is asked for: only ReuseFork reuses, and only after the time it takes.
             fs.setNextPid(pid > 0 ? pid : nextFresh++);
@@ -413,6 +416,9 @@ class ProcessTableModelTest {
             return Arbitraries.of(w.livePids()).flatMap(pid -> Arbitraries.of(EXES).flatMap(exe ->
                     Arbitraries.of(true, false).map(logged -> Transformer.mutate("exec of " + exe + " by " + pid
                             + (logged ? " (in the exec log)" : ""), world -> {
+                        if (!world.live.containsKey(pid)) {
+                            return; // replayed while shrinking
+                        }
                         world.now += TICK / 7;
                         SimProcess s = world.fs.exec(pid, exe, exe);
                         Proc p = world.live.get(pid);
@@ -434,6 +440,9 @@ class ProcessTableModelTest {
             Arbitrary<String> names = Arbitraries.of("worker", "a) S 1 (", "x y", "ünïcödé", "kworker/0:1");
             return Arbitraries.of(w.livePids()).flatMap(pid -> names.map(name -> Transformer.mutate(
                     "rename of " + pid + " to " + name, world -> {
+                        if (!world.live.containsKey(pid)) {
+                            return; // replayed while shrinking
+                        }
                         world.now += TICK / 11;
                         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
                         SimProcess s = world.fs.rename(pid, bytes);
@@ -455,6 +464,9 @@ class ProcessTableModelTest {
             List<Integer> pids = w.livePids();
             pids.remove(Integer.valueOf(1));
             return Arbitraries.of(pids).map(pid -> Transformer.mutate("exit of " + pid, world -> {
+                if (!world.live.containsKey(pid)) {
+                    return; // replayed while shrinking
+                }
                 world.now += TICK / 5;
                 world.fs.exit(pid);
                 Proc p = world.live.remove(pid);
