@@ -266,15 +266,17 @@ final class CommandLineReader implements AutoCloseable {
         }
         timedOut.incrementAndGet();
         int nowStuck = stuck.incrementAndGet();
-        workers.remove(w);
         LOG.warn("reading the command line of process {} took longer than {} ms and was abandoned; the process may be"
                 + " stalling reads of its own memory ({} reader thread(s) stuck)", t.pid, timeoutNanos / 1_000_000, nowStuck);
         results.failed(t.pid, t.start, t.execs, ProcessRecord.CommandLineState.TIMED_OUT);
         resultDelivered();
         synchronized (workers) {
+            // The replacement first: a read submitted meanwhile must never find no thread at all.
             if (nowStuck <= maxStuck && !closed) {
                 startWorker();
-            } else if (!exhausted) {
+            }
+            workers.remove(w);
+            if (nowStuck > maxStuck && !exhausted) {
                 exhausted = true;
                 LOG.warn("{} command-line reader threads are stuck; command lines are not read until one returns", nowStuck);
             }

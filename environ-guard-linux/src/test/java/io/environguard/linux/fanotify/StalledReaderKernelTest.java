@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * {@code stall_own_cmdline.py}) renames itself, so that the process table reads its command line again, and reads
  * another process's environ. The table's command-line reader gets stuck on it and is abandoned at its deadline;
  * the guard's alerts do not wait: the stalled reader's own read is alerted, and an ordinary {@code cat} started
- * afterwards is alerted within a second. The stall is this test's own child, released in a {@code finally}
- * (killing it aborts its FUSE connection) and its mount point unmounted.
+ * afterwards is alerted within a second. The stall is this test's own child, released in a {@code finally} by
+ * aborting its FUSE connection (fusectl), then the child is killed and its mount point unmounted.
  */
 @Tag("kernel")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -49,6 +49,7 @@ class StalledReaderKernelTest {
         RecordingSink sink = new RecordingSink();
         Path mountPoint = Files.createTempDirectory(Path.of("/tmp"), "egstall");
         Process helper = null;
+        long fuseConnection = -1;
         try (Children children = new Children();
              EnvironGuard guard = EnvironGuard.builder()
                      .config(GuardConfig.of(KernelTestSupport.ownProcessesOnly(Map.of(EnvironGuard.SOURCE, "fanotify"))))
@@ -61,6 +62,7 @@ class StalledReaderKernelTest {
             BufferedReader out = new BufferedReader(new InputStreamReader(helper.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();
             assertTrue(ready != null && ready.startsWith("ready"), "the helper did not start: " + ready);
+            fuseConnection = minorOf((long) Files.getAttribute(mountPoint, "unix:dev")); // answered: not stalled yet
             Writer in = new java.io.OutputStreamWriter(helper.getOutputStream(), StandardCharsets.UTF_8);
             in.write("stall /proc/" + firstTarget.pid() + "/environ\n");
             in.flush();
@@ -87,14 +89,53 @@ class StalledReaderKernelTest {
             assertTrue(guard.stats().source().get("cmdline_reader_threads_stuck") >= 1,
                     "the stuck command-line read is still stuck: " + guard.stats().source());
         } finally {
+            // Abort the helper's FUSE connection first: every waiting request fails, so the table's stuck read, the
+            // helper's own faulting thread and its queued writer all return. Killing the helper alone would not do:
+            // its faulting thread waits uninterruptibly, so it would never close /dev/fuse.
+            if (fuseConnection >= 0) {
+                abortFuseConnection(fuseConnection);
+            }
             if (helper != null) {
-                helper.destroyForcibly(); // closes /dev/fuse: the connection aborts and every waiter is released
+                helper.destroyForcibly();
                 helper.waitFor(10, TimeUnit.SECONDS);
             }
             try (Children umount = new Children()) {
                 umount.run(WAIT, "umount", "-l", mountPoint.toString());
             }
             Files.deleteIfExists(mountPoint);
+        }
+    }
+
+    /** The minor number of a {@code dev_t} as glibc encodes it: a FUSE connection's number in fusectl. */
+    private static long minorOf(long dev) {
+        return (dev & 0xffL) | ((dev >>> 12) & 0xffffff00L);
+    }
+
+    /**
+     * Aborts FUSE connection {@code minor} through fusectl ({@code /sys/fs/fuse/connections}, or a fusectl mounted
+     * for the purpose in a temporary directory when that is not mounted), then unmounts what it mounted.
+     */
+    private static void abortFuseConnection(long minor) throws IOException {
+        Path connections = Path.of("/sys/fs/fuse/connections");
+        Path mounted = null;
+        try (Children children = new Children()) {
+            if (!Files.isDirectory(connections.resolve(Long.toString(minor)))) {
+                mounted = Files.createTempDirectory(Path.of("/tmp"), "egfusectl");
+                assertEquals(0, children.run(WAIT, "mount", "-t", "fusectl", "none", mounted.toString()),
+                        "mount fusectl");
+                connections = mounted;
+            }
+            Path abort = connections.resolve(minor + "/abort");
+            if (Files.exists(abort)) {
+                Files.writeString(abort, "1");
+            }
+            if (mounted != null) {
+                children.run(WAIT, "umount", mounted.toString());
+            }
+        } finally {
+            if (mounted != null) {
+                Files.deleteIfExists(mounted);
+            }
         }
     }
 

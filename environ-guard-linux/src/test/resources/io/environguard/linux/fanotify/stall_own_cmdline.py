@@ -12,8 +12,9 @@ PR_SET_NAME), which makes a process table read its command line again, and opens
 
 Why Python and not a child JVM: the rename must come from the process's main thread, which in a JVM never
 runs Java code; and after the stall the process must not touch its memory map (a JVM allocates and maps as it
-likes). Killing P closes /dev/fuse, which aborts the connection and releases every waiter; the mount point is
-then unmounted by the test.
+likes). The test releases the stall by aborting the FUSE connection (fusectl), which fails every waiting
+request; killing P alone would not do (its own faulting thread waits uninterruptibly, so P never closes
+/dev/fuse). As a safety net P answers a held READ with EIO after HOLD_SECONDS.
 
 Lines on stdin / stdout:
   -> "ready PID"          once the file system is mounted and the threads are waiting
@@ -21,6 +22,7 @@ Lines on stdin / stdout:
 """
 import ctypes
 import os
+import select
 import struct
 import sys
 import threading
@@ -30,6 +32,7 @@ FUSE_LOOKUP, FUSE_FORGET, FUSE_GETATTR, FUSE_OPEN, FUSE_READ, FUSE_RELEASE = 1, 
 FUSE_FLUSH, FUSE_INIT, FUSE_INTERRUPT, FUSE_BATCH_FORGET = 25, 26, 36, 42
 NO_REPLY = {FUSE_FORGET, FUSE_INTERRUPT, FUSE_BATCH_FORGET}
 FILE_SIZE = 1 << 16
+HOLD_SECONDS = 60
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
@@ -43,9 +46,19 @@ def attr(ino):
     return struct.pack("<QQQQQQIIIIIIIIII", ino, size, size // 512, 0, 0, 0, 0, 0, 0, mode, nlink, 0, 0, 0, 4096, 0)
 
 
-def serve(fd, buf):
+def serve(fd, buf, hold):
+    """Answers the kernel; READs are held, and answered with EIO only after `hold` seconds: a safety net that ends
+    the stall even if nobody aborts the connection (a READ waiter is not woken by SIGKILL: killing this process
+    alone would leave its own faulting thread, and so the process, stuck)."""
     view = memoryview(buf)
+    held = []
     while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        now = time.monotonic()
+        while held and now - held[0][0] > hold:
+            os.write(fd, struct.pack("<IiQ", 16, -5, held.pop(0)[1]))
+        if not ready:
+            continue
         try:
             n = os.readv(fd, [buf])
         except OSError:
@@ -64,8 +77,11 @@ def serve(fd, buf):
             payload = struct.pack("<QII", 60, 0, 0) + attr(nodeid)
         elif opcode == FUSE_OPEN:
             payload = struct.pack("<QII", 1, 0, 0)
-        elif opcode == FUSE_READ or opcode in NO_REPLY:
-            continue  # a READ is never answered: whoever faults the file's page in waits
+        elif opcode == FUSE_READ:
+            held.append((time.monotonic(), unique))  # not answered: whoever faults the file's page in waits
+            continue
+        elif opcode in NO_REPLY:
+            continue
         elif opcode not in (FUSE_FLUSH, FUSE_RELEASE):
             error = -38
         os.write(fd, struct.pack("<IiQ", 16 + len(payload), error, unique) + payload)
@@ -78,7 +94,7 @@ def main():
     if libc.mount(b"egstall", mountpoint.encode(), b"fuse", 2 | 4, options) != 0:
         print("failed mount", ctypes.get_errno(), flush=True)
         return 1
-    threading.Thread(target=serve, args=(fd, bytearray(1 << 20 | 4096)), daemon=True).start()
+    threading.Thread(target=serve, args=(fd, bytearray(1 << 20 | 4096), HOLD_SECONDS), daemon=True).start()
     file_fd = os.open(os.path.join(mountpoint, "f"), os.O_RDONLY | os.O_CLOEXEC)
     area = libc.mmap(None, FILE_SIZE, 1, 0x02, file_fd, 0)  # PROT_READ, MAP_PRIVATE
     mem = os.open("/proc/self/mem", os.O_RDONLY | os.O_CLOEXEC)
