@@ -213,6 +213,27 @@ public final class SimulatedProcFs implements AutoCloseable {
     }
 
     /**
+     * {@code prctl(PR_SET_NAME)} by the main thread: the process's name ({@code comm}, the name in {@code stat} and
+     * {@code status}) becomes {@code comm}; nothing else changes. The kernel keeps 15 bytes; so does this.
+     */
+    public synchronized SimProcess rename(int pid, byte[] comm) {
+        State s = require(pid);
+        byte[] name = Arrays.copyOf(comm, Math.min(comm.length, 15));
+        s.spec = s.spec.toBuilder().comm(name).build();
+        s.threads.put(pid, s.threads.get(pid).renamed(name));
+        try {
+            for (Path d : List.of(processDir(pid), taskDir(s, pid))) {
+                replace(d.resolve("comm"), ProcFormats.comm(name));
+            }
+            rewriteStatFiles(s);
+            ran(s, pid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rename simulated pid " + pid, e);
+        }
+        return s.snapshot();
+    }
+
+    /**
      * The process exits and is reaped: its directory (and its threads' directories) vanish at once; its
      * children are re-parented to pid 1; {@code self} keeps pointing at it if it was current (and so
      * dangles, as a vanished reader's would). Returns whether there was such a process.

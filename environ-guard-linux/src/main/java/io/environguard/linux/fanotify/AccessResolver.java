@@ -13,7 +13,14 @@ import io.environguard.linux.nativeio.Pidfds;
 import io.environguard.linux.proc.PidNamespaceMapper;
 import io.environguard.linux.proc.ProcPath;
 import io.environguard.linux.proc.ProcPaths;
+import io.environguard.linux.proc.ProcReads;
 import io.environguard.linux.proc.ProcessInspector;
+import io.environguard.linux.process.NativeProcReads;
+import io.environguard.linux.process.ProcessFacts;
+import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessRecord;
+import io.environguard.linux.process.ProcessTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,21 +35,20 @@ import java.util.regex.Pattern;
  * process is the target (its thread group, for every thread alias), and who the reader is. Runs on the
  * resolver thread, never on the kernel-read thread; not thread-safe.
  *
- * <p>The reader comes from the event's pidfd where the kernel gave one: {@code PIDFD_GET_INFO} for ppid,
- * uid and gid, {@code /proc} for the rest, and the pidfd again afterwards to prove that what
- * {@code /proc/<pid>} showed was still that process. A reader that is gone yields what was known (its pid,
- * the {@code exe} read when the event was decoded) with {@code complete == false}.
+ * <p>Reader and target come from the {@link ProcessTable}, which captured each process when it appeared (fork,
+ * exec, the scan at start): a reader that exited long before its event is resolved is still named by exe,
+ * name, parent, uid, start time, container and ancestors. Before it looks, the resolver lets the table's feed
+ * apply the process events queued so far ({@link ProcessFeed#catchUp}, bounded): the kernel queued the
+ * reader's fork and exec messages before the reader could open anything. The reader's pidfd picks the right
+ * generation of a reused pid (alive: the running one; exited: the one that had started by the event). Only a
+ * process the table does not hold is read from {@code /proc} now ({@link ProcessFeed#capture}), and never its
+ * {@code cmdline}: nothing here reads memory a reader controls, so no reader can delay its alert or another's.
  *
  * <p>The target is the process (tgid) for {@code /proc/P/environ}, {@code /proc/P/task/T/environ},
  * {@code /proc/T/environ} (T a thread id: the alias becomes {@link AliasKind#THREAD}) and
  * {@code /proc/T/task/U/environ}. For an instance of another pid namespace, the number in the path is
  * mapped to this namespace's pid through {@code NSpid}; when that is impossible the pid stays the
- * namespace-local one and a note says so. A target of this namespace is pinned by a pidfd while it is
- * inspected, like the reader.
- *
- * <p>Every {@code /proc} file this class opens is itself an event for the kernel-read thread, so it opens
- * as few as it can: with pidfds, three per process ({@code stat}, {@code cmdline}, {@code cgroup}; see
- * {@link ProcessInspector#inspectPinned}).
+ * namespace-local one and a note says so.
  */
 final class AccessResolver {
 
@@ -51,36 +57,50 @@ final class AccessResolver {
     private final PidNamespaceMapper mapper;
     private final Pidfds pidfds = new Pidfds();
     private final boolean threadPidfds;
-    private final ContainerIds containers;
-    private final RecentProcesses recent;
-    private final FdInspector links = new FdInspector();
+    private final ProcessFeed feed;
+    private final ProcessTable table;
+    private final long catchUpNanos;
+    private final long commandLineTimeoutMillis;
+    private final long commandLineWaitNanos;
+    /**
+     * How much longer than usual to wait for the feed when it is behind and the reader is one it may not have
+     * reached (twice the usual wait for a turn, and ten times the usual work: 20 and 100 ms by default).
+     */
+    private static final long SECOND_CHANCE_FACTOR = 2;
+    /** How long before an event's read an exit may be and still be taken for the reader's own (see reader()). */
+    private static final long JUST_EXITED_NANOS = 10_000_000L;
+    /** Nanoseconds of waiting for command lines still allowed (a bucket refilled at 2% of the time). */
+    private long waitBudget = WAIT_BUDGET_NANOS;
+    private long budgetRefilled = System.nanoTime();
+
+    private static final long WAIT_BUDGET_NANOS =
+            io.environguard.linux.process.ProcessTableSettings.COMMAND_LINE_WAIT_BUDGET_PER_SECOND.toNanos();
 
     /**
      * @param instances    the current procfs instances
      * @param hostProc     this process's {@code /proc}
      * @param threadPidfds whether {@code pidfd_open(tid, PIDFD_THREAD)} plus {@code PIDFD_GET_INFO} may be tried to
-     *                     map a thread id to its process without opening a {@code /proc} file, and a target be
-     *                     pinned by a pidfd while it is inspected
-     */
-    AccessResolver(Supplier<ProcInstanceTracker.Snapshot> instances, Path hostProc, boolean threadPidfds) {
-        this(instances, hostProc, threadPidfds, ProcessInspector.BeforeOpen.NONE, new ContainerIds(false),
-                new RecentProcesses(0));
-    }
-
-    /**
-     * As above; {@code beforeOpen} is told of every file of the host's {@code /proc} about to be opened (the
-     * source marks it so that the open makes no event: see {@link IgnoreMarks}), and {@code containers}
-     * remembers the container of each cgroup met, {@code recent} the processes inspected lately (pinned by
-     * pidfds: used only where the kernel gives pidfds).
+     *                     map a thread id to its process without opening a {@code /proc} file
+     * @param beforeOpen   told of every file of the host's {@code /proc} about to be opened (the source marks it so
+     *                     that the open makes no event: see {@link IgnoreMarks})
+     * @param feed         the process table and what keeps it current
+     * @param catchUpNanos how long to let the feed apply pending process events before resolving
+     * @param commandLineTimeoutMillis the table's command-line deadline, for notes
+     * @param commandLineWaitNanos     how long to wait for a command-line read already under way (0: never); in
+     *                                 total at most 20 ms per second, whoever the readers are
      */
     AccessResolver(Supplier<ProcInstanceTracker.Snapshot> instances, Path hostProc, boolean threadPidfds,
-                   ProcessInspector.BeforeOpen beforeOpen, ContainerIds containers, RecentProcesses recent) {
+                   ProcessInspector.BeforeOpen beforeOpen, ProcessFeed feed, long catchUpNanos,
+                   long commandLineTimeoutMillis, long commandLineWaitNanos) {
+        this.commandLineWaitNanos = commandLineWaitNanos;
         this.instances = instances;
         this.host = new ProcessInspector(hostProc, NativeProcReads.INSTANCE, beforeOpen);
         this.mapper = new PidNamespaceMapper(hostProc);
         this.threadPidfds = threadPidfds;
-        this.containers = containers;
-        this.recent = recent;
+        this.feed = feed;
+        this.table = feed.table();
+        this.catchUpNanos = catchUpNanos;
+        this.commandLineTimeoutMillis = commandLineTimeoutMillis;
     }
 
     /** The access, or empty when the path is no per-process environ or mem file after all. */
@@ -114,7 +134,8 @@ final class AccessResolver {
             return Optional.empty();
         }
         ProcPath path = classified.get();
-        ProcessInfo reader = reader(open, notes);
+        boolean caughtUp = feed.catchUp(catchUpNanos, open.nanoTime());
+        ProcessInfo reader = reader(open, notes, caughtUp);
         Target target = target(path, instance, reader, notes);
         return Optional.of(EnvironAccess.builder()
                 .time(open.time())
@@ -129,7 +150,7 @@ final class AccessResolver {
                 .build());
     }
 
-    private ProcessInfo reader(RawAccess.Open open, List<String> notes) {
+    private ProcessInfo reader(RawAccess.Open open, List<String> notes, boolean caughtUp) {
         int pid = open.readerPid();
         if (pid <= 0) {
             notes.add("the kernel did not name the reader: it runs in a pid namespace this process cannot see");
@@ -137,53 +158,115 @@ final class AccessResolver {
         }
         int pidfd = open.pidfd();
         PidfdInfo info = open.readerInfo();
-        if (info == null && pidfd >= 0) {
-            info = pidfds.info(pidfd).orElse(null);
+        // Exited (a zombie too: its exit is in the table already, or queued) or still running.
+        int alive = open.readerGone() ? 0 : pidfd >= 0 ? (pidfds.hasExited(pidfd) ? 0 : 1) : -1;
+        long tick = feed.ticks(open.nanoTime());
+        ProcessRecord record = table.forAccess(pid, alive, tick);
+        if (record == null && alive == 1) {
+            // Running by its pidfd, exited by the table: the kernel sends the exit message a moment before the
+            // process turns into a zombie (when its pidfd becomes readable). An exit after the event was read is
+            // that same process's; a pid is not reused within such a moment.
+            ProcessRecord exited = table.forAccess(pid, 0, tick);
+            if (exited != null && !exited.isLive() && exited.exitNanos() - open.nanoTime() > -JUST_EXITED_NANOS) {
+                record = exited;
+            }
         }
-        if (open.readerGone()) {
-            notes.add("the reader exited before its event was read: only its pid is known");
+        if (!caughtUp && (record == null || record.origin() == ProcessRecord.Origin.FORK)) {
+            // The feed is behind (a storm of processes, a starved machine) and this reader is one it may not have
+            // reached: not held at all, or held as it was forked, before an exec that may still be queued. Give it
+            // a second, longer chance for this access alone.
+            caughtUp = feed.catchUp(SECOND_CHANCE_FACTOR * catchUpNanos, open.nanoTime());
+            record = table.forAccess(pid, alive, tick);
+        }
+        if (!caughtUp) {
+            notes.add("the process table was still applying process events when this access was resolved (a"
+                    + " burst, or a resynchronisation): details of a process that exec'd in the last moments may be"
+                    + " those from before its exec");
+        }
+        if (record == null && alive != 0) {
+            // Not held (it predates the guard and the scan missed it, or its events were lost): read it now.
+            record = feed.capture(pid);
+            if (record != null && pidfd >= 0 && !Pidfds.isAlive(pidfd) && record.startTime() > tick + 1) {
+                record = null; // exited meanwhile, and its pid already holds another process
+            }
+        }
+        if (record == null) {
+            notes.add("the reader is not in the process table (it existed before the guard and exited before the"
+                    + " table's first scan reached it, or its process events were lost): only what was read with"
+                    + " the event is known" + cgroupNote(info));
             return fromEvent(open, info);
         }
-        if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
-            notes.add("the reader exited before it could be inspected: details are those read with the event"
-                    + cgroupNote(info));
-            return fromEvent(open, info);
+        record = withCommandLine(record);
+        ProcessInfo.Builder b = table.toProcessInfo(record, ProcessInfo.UNKNOWN).toBuilder();
+        if (info != null && alive != 0 && info.uid() >= 0) {
+            b.uid(info.uid()).gid(info.gid()); // as at the open, should it have changed its ids since its exec
+        }
+        boolean complete = record.imageKnown() && (record.exe() != null || record.kernelThread());
+        if (!record.imageKnown()) {
+            if (open.readerExe() != null) {
+                b.exe(open.readerExe()).comm(null);
+                notes.add("the reader exec'd and exited before the process table could record what it ran; its"
+                        + " executable was read with the event");
+            } else {
+                notes.add("the reader exec'd and exited before the process table could record what it ran: its"
+                        + " executable and name are unknown");
+            }
+        } else if (record.exe() == null && !record.kernelThread() && open.readerExe() != null) {
+            b.exe(open.readerExe());
+            complete = true;
+        }
+        complete &= commandLineNote("reader", record, notes);
+        return b.complete(complete && record.uid() >= 0).build();
+    }
+
+    /**
+     * {@code record}, after a short wait for its command line if a read of it is under way: the read was queued
+     * when the process exec'd and usually ends within a millisecond, so the alert can carry it. The wait is
+     * bounded per access ({@code commandLineWaitNanos}) and in total (20 ms in any second, whatever the
+     * readers): a process that stalls reads of its own memory can delay other alerts by no more than that, and
+     * its own read is abandoned by the table at its deadline in any case.
+     */
+    private ProcessRecord withCommandLine(ProcessRecord record) {
+        if (record.commandLineState() != ProcessRecord.CommandLineState.PENDING || commandLineWaitNanos <= 0) {
+            return record;
         }
         long now = System.nanoTime();
-        ProcessInfo proc = pidfd >= 0 ? recent.get(pid, open.readerExe(), now) : null;
-        boolean cached = proc != null;
-        if (!cached) {
-            // With a pidfd, the check below proves the identity: the inspection may skip its own re-read of stat,
-            // and the exe link read with the event is not read again.
-            proc = pidfd >= 0 ? host.inspectPinned(pid, ProcessInfo.UNKNOWN, known(info, true)) : host.inspect(pid);
-            if (pidfd >= 0 && !Pidfds.isAlive(pidfd)) {
-                // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
-                notes.add("the reader exited while it was inspected: details are those read with the event"
-                        + cgroupNote(info));
-                return fromEvent(open, info);
-            }
-            if (pidfd >= 0) {
-                remember(pidfd, info, proc);
-            }
+        waitBudget = Math.min(WAIT_BUDGET_NANOS, waitBudget + (now - budgetRefilled) / 50);
+        budgetRefilled = now;
+        long wait = Math.min(commandLineWaitNanos, waitBudget);
+        if (wait <= 0) {
+            return record;
         }
-        ProcessInfo.Builder merged = proc.toBuilder();
-        if (info != null) {
-            merged.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
+        ProcessRecord after = feed.awaitCommandLine(record, wait);
+        waitBudget -= System.nanoTime() - now;
+        return after;
+    }
+
+    /**
+     * Adds a note when the command line of {@code record} is not known, saying why.
+     *
+     * @return whether it is known
+     */
+    private boolean commandLineNote(String who, ProcessRecord record, List<String> notes) {
+        switch (record.commandLineState()) {
+            case READ:
+            case INHERITED:
+                return true;
+            case PENDING:
+                notes.add("the " + who + "'s command line had not been read yet (it is read off the alert's path)");
+                return false;
+            case TIMED_OUT:
+                notes.add("reading the " + who + "'s command line took longer than " + commandLineTimeoutMillis
+                        + " ms and was abandoned: the process may be stalling reads of its own memory"
+                        + (record.commandLine().isEmpty() ? "" : "; the command line shown is from before"));
+                return false;
+            case UNREADABLE:
+                notes.add("the " + who + " exited before its command line could be read");
+                return false;
+            default:
+                notes.add("the " + who + "'s command line was not read (the table's reader threads were stuck or busy)");
+                return false;
         }
-        String exe = open.readerExe();
-        if (exe != null) {
-            // Read as the event was decoded, closer to the open than anything read since.
-            merged.exe(exe);
-        } else if (proc.exe() == null) {
-            // A process that opened a file has an executable; without one it has exited (a zombie).
-            notes.add("the reader exited before its executable could be read");
-            merged.complete(false);
-        }
-        ProcessInfo reader = merged.build();
-        if (!cached && pidfd >= 0) {
-            recent.put(pid, pidfd, reader, now);
-        }
-        return reader;
     }
 
     /** What the event itself told of the reader: its pid, exe and what its pidfd said; never complete. */
@@ -205,7 +288,7 @@ final class AccessResolver {
         if (path.alias() == AliasKind.SELF) {
             // The kernel resolves /proc/self before reporting, so this is rare: the reader is the target.
             int tid = path.taskId();
-            return new Target(AliasKind.SELF, reader.isKnown() ? host.inspect(reader.pid(), tid) : ProcessInfo.unknown());
+            return new Target(AliasKind.SELF, reader.isKnown() ? reader.toBuilder().tid(tid).build() : ProcessInfo.unknown());
         }
         int tidInPath = path.hasTask() ? path.taskId() : path.pid();
         if (instance != null && instance.pidNamespace() == PidNamespace.OTHER) {
@@ -214,112 +297,40 @@ final class AccessResolver {
         if (instance != null && !instance.hostInstance()) {
             notes.add("through " + instance.describe() + ", a procfs instance of this pid namespace");
         }
-        Lookup lookup = tgidOf(tidInPath);
-        if (lookup.tgid() <= 0 && path.hasTask()) {
-            lookup = tgidOf(path.pid());
+        // A number the table holds as a running process is a process, not a thread (they share one id space).
+        int tgid = table.live(tidInPath) != null ? tidInPath : tgidOf(tidInPath);
+        if (tgid <= 0 && path.hasTask()) {
+            tgid = table.live(path.pid()) != null ? path.pid() : tgidOf(path.pid());
         }
-        try {
-            int tgid = lookup.tgid();
-            if (tgid <= 0) {
-                notes.add("the target exited before it was resolved; " + tidInPath + " may have been a thread id");
-                return new Target(path.alias(), ProcessInfo.builder(path.hasTask() ? path.pid() : tidInPath)
-                        .tid(path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN).complete(false).build());
-            }
-            AliasKind alias = path.alias();
-            if (alias == AliasKind.PROCESS && tgid != tidInPath) {
-                alias = AliasKind.THREAD;
-            }
-            int tid = tgid != tidInPath || path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN;
-            return new Target(alias, inspectTarget(tgid, tid, lookup));
-        } finally {
-            if (lookup.pidfd() >= 0) {
-                LinuxLibC.close(lookup.pidfd());
-            }
+        ProcessRecord record = tgid > 0 ? table.newest(tgid) : null;
+        if (record == null && tgid > 0) {
+            record = feed.capture(tgid);
         }
+        if (tgid <= 0 || record == null) {
+            notes.add("the target exited before it was resolved; " + tidInPath + " may have been a thread id");
+            return new Target(path.alias(), ProcessInfo.builder(path.hasTask() ? path.pid() : tidInPath)
+                    .tid(path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN).complete(false).build());
+        }
+        AliasKind alias = path.alias();
+        if (alias == AliasKind.PROCESS && tgid != tidInPath) {
+            alias = AliasKind.THREAD;
+        }
+        int tid = tgid != tidInPath || path.hasTask() ? tidInPath : ProcessInfo.UNKNOWN;
+        return new Target(alias, targetInfo(record, tid, notes));
     }
 
-    /**
-     * The target's details. Where the kernel gives pidfds, the target is pinned by one for the inspection
-     * (uid and gid from {@code PIDFD_GET_INFO}, identity from the pidfd's liveness afterwards), which opens
-     * four fewer {@code /proc} files than an unpinned inspection. The pidfd of the thread-id lookup serves
-     * when it names the process itself, the usual case.
-     */
-    private ProcessInfo inspectTarget(int tgid, int tid, Lookup lookup) {
-        if (threadPidfds) {
-            boolean own = lookup.pidfd() < 0;
-            int fd = own ? Pidfds.open(tgid, false) : lookup.pidfd();
-            if (fd >= 0) {
-                try {
-                    PidfdInfo info = own ? pidfds.info(fd).orElse(null) : lookup.info();
-                    long now = System.nanoTime();
-                    if (recent.has(tgid)) {
-                        ProcessInfo cached = recent.get(tgid, exeOf(tgid), now);
-                        if (cached != null) {
-                            ProcessInfo.Builder b = cached.toBuilder().tid(tid);
-                            if (info != null) {
-                                b.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
-                            }
-                            return b.build();
-                        }
-                    }
-                    ProcessInfo target = host.inspectPinned(tgid, tid, known(info, false));
-                    // Reaped during the inspection: /proc/<tgid> may have shown a process that reused the pid.
-                    if (!Pidfds.isAlive(fd)) {
-                        return target.toBuilder().complete(false).build();
-                    }
-                    remember(fd, info, target);
-                    recent.put(tgid, fd, target.toBuilder().tid(ProcessInfo.UNKNOWN).build(), now);
-                    return target;
-                } finally {
-                    if (own) {
-                        LinuxLibC.close(fd);
-                    }
-                }
-            }
-        }
-        return host.inspect(tgid, tid);
-    }
-
-    /** The {@code exe} link of host process {@code pid} (a readlink: no open, no event), or {@code null}. */
-    private String exeOf(int pid) {
-        int n = links.readLink(host.root() + "/" + pid + "/exe");
-        return n > 0 ? links.linkString(n) : null;
-    }
-
-    /**
-     * What the pidfd told (uid, gid, parent, and the container of its cgroup if met before); with
-     * {@code exeFromEvent} the inspection leaves the exe link to the caller, who read it with the event.
-     */
-    private ProcessInspector.Known known(PidfdInfo info, boolean exeFromEvent) {
-        if (info == null) {
-            return new ProcessInspector.Known(-1, -1, -1, exeFromEvent, null, false, null);
-        }
-        boolean containerKnown = containers.knows(info.cgroupId());
-        return new ProcessInspector.Known(info.uid(), info.gid(), info.ppid(), exeFromEvent, null, containerKnown,
-                containerKnown ? containers.get(info.cgroupId()) : null);
-    }
-
-    /**
-     * After an inspection that read the {@code cgroup} file of a live, pinned process: its container is that
-     * of its cgroup, if the process is still in the cgroup it was in before the read (asked of the pidfd again;
-     * this happens once per cgroup).
-     */
-    private void remember(int pidfd, PidfdInfo before, ProcessInfo inspected) {
-        if (before == null || before.cgroupId() <= 0 || !containers.enabled() || containers.knows(before.cgroupId())
-                || !inspected.complete()) {
-            return;
-        }
-        Optional<PidfdInfo> after = pidfds.info(pidfd);
-        if (after.isPresent() && after.get().cgroupId() == before.cgroupId()) {
-            containers.put(before.cgroupId(), inspected.containerId());
-        }
+    private ProcessInfo targetInfo(ProcessRecord record, int tid, List<String> notes) {
+        record = withCommandLine(record);
+        ProcessInfo info = table.toProcessInfo(record, tid);
+        boolean complete = record.imageKnown() && (record.exe() != null || record.kernelThread())
+                && commandLineNote("target", record, notes);
+        return complete == info.complete() ? info : info.toBuilder().complete(complete).build();
     }
 
     private Target foreignTarget(ProcPath path, ProcInstance instance, int localTid, ProcessInfo reader,
                                  List<String> notes) {
         Path root = Path.of(instance.accessPath());
-        ProcessInspector local = new ProcessInspector(root);
-        int localTgid = local.tgidOf(localTid);
+        int localTgid = new ProcessInspector(root).tgidOf(localTid);
         if (localTgid <= 0) {
             localTgid = path.pid();
         }
@@ -331,9 +342,18 @@ final class AccessResolver {
             }
             notes.add("pid " + localTgid + " in the pid namespace of " + instance.describe() + " is pid "
                     + hostTgid.getAsInt() + " here");
-            return new Target(AliasKind.OTHER_PROC_MOUNT, host.inspect(hostTgid.getAsInt(), hostTid));
+            ProcessRecord record = table.newest(hostTgid.getAsInt());
+            if (record == null) {
+                record = feed.capture(hostTgid.getAsInt());
+            }
+            if (record != null) {
+                return new Target(AliasKind.OTHER_PROC_MOUNT, targetInfo(record, hostTid, notes));
+            }
+            notes.add("the target exited before it was resolved");
+            return new Target(AliasKind.OTHER_PROC_MOUNT, ProcessInfo.builder(hostTgid.getAsInt()).tid(hostTid)
+                    .complete(false).build());
         }
-        ProcessInfo info = local.inspect(localTgid, localTid != localTgid ? localTid : ProcessInfo.UNKNOWN);
+        ProcessInfo info = localProcess(root, localTgid, localTid != localTgid ? localTid : ProcessInfo.UNKNOWN);
         notes.add("pid " + localTgid + " is local to the pid namespace of " + instance.describe()
                 + "; no pid in this namespace could be found (it exited, or this namespace cannot see it)");
         if (reader.isKnown() && reader.pid() == info.pid()) {
@@ -344,6 +364,20 @@ final class AccessResolver {
                     info.exe(), info.cmdline(), info.containerId(), info.startTime(), false);
         }
         return new Target(AliasKind.OTHER_PROC_MOUNT, info);
+    }
+
+    /**
+     * What another namespace's {@code /proc} shows of its process {@code pid} (a pid with no counterpart here),
+     * read without its command line: its memory is not ours to wait on.
+     */
+    private static ProcessInfo localProcess(Path root, int pid, int tid) {
+        ProcessProbe.Capture c = ProcessProbe.portable(root, ProcReads.FILES).capture(pid, false);
+        if (c == null) {
+            return ProcessInfo.builder(pid).tid(tid).complete(false).build();
+        }
+        ProcessFacts f = c.facts();
+        return ProcessInfo.builder(pid).tid(tid).ppid(f.ppid()).uid(f.uid()).gid(f.gid()).comm(f.comm()).exe(f.exe())
+                .containerId(f.containerId()).startTime(f.startTime()).complete(false).build();
     }
 
     /**
@@ -365,30 +399,25 @@ final class AccessResolver {
 
     /**
      * The process of thread {@code tid}: through a thread pidfd (no /proc open) where the kernel allows, else
-     * /proc. When the pidfd names the process itself ({@code tid} is the tgid) it is kept open in the answer,
-     * for the caller to pin the inspection with and then close.
+     * {@code /proc/<tid>/status}; -1 when it is gone.
      */
-    private Lookup tgidOf(int tid) {
+    private int tgidOf(int tid) {
         if (threadPidfds) {
             int fd = Pidfds.open(tid, true);
             if (fd >= 0) {
-                Optional<PidfdInfo> info = pidfds.info(fd);
-                if (info.isPresent() && info.get().tgid() == tid) {
-                    return new Lookup(tid, fd, info.get());
-                }
-                LinuxLibC.close(fd);
-                if (info.isPresent() && info.get().tgid() > 0) {
-                    return new Lookup(info.get().tgid(), -1, null);
+                try {
+                    Optional<PidfdInfo> info = pidfds.info(fd);
+                    if (info.isPresent() && info.get().tgid() > 0) {
+                        return info.get().tgid();
+                    }
+                } finally {
+                    LinuxLibC.close(fd);
                 }
             } else if (fd == -Errno.ESRCH) {
-                return new Lookup(-1, -1, null);
+                return -1;
             }
         }
-        return new Lookup(host.tgidOf(tid), -1, null);
-    }
-
-    /** A thread id's process; {@code pidfd} (owned by the holder, or -1) pins it when {@code tgid} is the tid. */
-    private record Lookup(int tgid, int pidfd, PidfdInfo info) {
+        return host.tgidOf(tid);
     }
 
     private record Target(AliasKind alias, ProcessInfo info) {

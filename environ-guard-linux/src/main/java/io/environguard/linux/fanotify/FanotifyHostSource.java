@@ -11,6 +11,14 @@ import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.OpenFileLimit;
 import io.environguard.linux.nativeio.Wakeup;
+import io.environguard.linux.process.ContainerIds;
+import io.environguard.linux.process.ProcConnectorFeed;
+import io.environguard.linux.process.ProcScanFeed;
+import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessRecord;
+import io.environguard.linux.process.ProcessTable;
+import io.environguard.api.LossReport;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import java.io.FileInputStream;
@@ -20,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,11 +45,18 @@ import org.slf4j.LoggerFactory;
  * other {@code mount -t proc} mounts, and the {@code /proc} of other mount namespaces (containers), including
  * those that appear after {@link #start}. Needs {@code CAP_SYS_ADMIN}.
  *
- * <p>Three threads: the kernel-read thread ({@link KernelReader}: decode, path filter, never blocks),
- * the resolver ({@link ResolverLoop}: reader, target, listener calls) and the mounts thread
- * ({@link MountWatcher}: mount namespaces announced through {@link #watchMountNamespaceOf}, mount events of the
- * watched ones, the periodic rescan). Nothing is lost silently: overflow, fd errors and a full resolver queue
- * reach the listener as {@link io.environguard.api.LossReport}s.
+ * <p>Readers and targets are resolved through a {@link ProcessTable} fed by the kernel's process events
+ * ({@link ProcConnectorFeed}: proc connector and exec log), which captured each process when it appeared, so
+ * that a reader that exits at once is still named by exe, name, parent, uid, start time, container and
+ * ancestors. Where the process events cannot be had (no {@code CAP_NET_ADMIN}), the table is filled from
+ * {@code /proc} ({@link ProcScanFeed}) and {@link #coverage()} says what that loses.
+ *
+ * <p>Threads: the kernel-read thread ({@link KernelReader}: decode, path filter, never blocks), the resolver
+ * ({@link ResolverLoop}: reader, target, listener calls), the mounts thread ({@link MountWatcher}: mount
+ * namespaces announced through {@link #watchMountNamespaceOf} (the process table announces each one it meets),
+ * mount events of the watched ones, the periodic rescan), and the table's feed and command-line readers. Nothing
+ * is lost silently: overflow, fd errors, a full resolver queue and lost process events reach the listener as
+ * {@link io.environguard.api.LossReport}s.
  *
  * <pre>{@code
  * try (EventSource source = new FanotifyHostSourceProvider().create(GuardConfig.load())) {
@@ -73,7 +89,9 @@ public final class FanotifyHostSource implements EventSource {
     private volatile BlockingQueue<RawAccess> queue;
     private volatile KernelReader reader;
     private volatile IgnoreMarks ignoreMarks;
-    private RecentProcesses recent;
+    private volatile ProcessTable processTable;
+    private volatile ProcessFeed processFeed;
+    private volatile String processFeedProblem;
     private ResolverLoop resolver;
     private MountWatcher watcher;
     private volatile NamespaceAnnouncements announcements;
@@ -119,6 +137,9 @@ public final class FanotifyHostSource implements EventSource {
         } else if (limit.soft() != limit.softBefore()) {
             LOG.debug("raised RLIMIT_NOFILE from {} to {}", limit.softBefore(), limit.soft());
         }
+        // Before the table: it announces every mount namespace it meets, from its start-up scan on.
+        announcements = NamespaceAnnouncements.create();
+        startProcessTable(listener);
         int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
         try {
             group = FanotifyGroup.open(flags);
@@ -139,13 +160,14 @@ public final class FanotifyHostSource implements EventSource {
         queue = new ArrayBlockingQueue<>(settings.resolverQueue());
         ignoreMarks = new IgnoreMarks(group, settings.ignoreMarks(), settings.ignoreMarksWithin(), deviceOf(PROC));
         IgnoreMarks marks = ignoreMarks;
-        recent = new RecentProcesses(settings.processCacheTtl().toNanos());
+        boolean kernelFed = processFeed instanceof ProcConnectorFeed;
         reader = new KernelReader(group, wakeup.fd(), queue, settings.resolverQueue(), marks, PROC.toString(),
-                settings.batchWindow().toNanos());
+                settings.batchWindow().toNanos(), !kernelFed);
         resolver = new ResolverLoop(queue, new AccessResolver(tracker::snapshot, PROC, support.reportsPidfd(),
-                (pid, ppid, file) -> marks.beforeRead(pid, ppid, file.toString()), ContainerIds.forHost(PROC),
-                recent), listener);
-        announcements = NamespaceAnnouncements.create();
+                (pid, ppid, file) -> marks.beforeRead(pid, ppid, file.toString()), processFeed,
+                settings.processTable().catchUpTimeout().toNanos(),
+                settings.processTable().commandLineTimeout().toMillis(),
+                settings.processTable().commandLineWait().toNanos()), listener);
         namespaces = MountNamespaceWatch.open(tracker, PROC, settings.mountEvents(), settings.otherNamespaces(),
                 settings.maxMountNamespaces());
         watcher = new MountWatcher(tracker, namespaces, announcements, PROC.toString(), wakeup.fd(),
@@ -155,6 +177,48 @@ public final class FanotifyHostSource implements EventSource {
         startThread(watcher, "fanotify-mounts (environguard)");
         LOG.info("fanotify source watching {} procfs instance(s)", snapshot.byDevice().values().stream()
                 .filter(ProcInstance::marked).count());
+    }
+
+    /**
+     * Starts the process table: subscribed to the kernel's process events before it scans {@code /proc}, so
+     * that nothing falls between; or, where the kernel refuses the subscription, filled from {@code /proc}.
+     * It starts before the fanotify group, so its scan's reads make no events. Its own later reads of
+     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's.
+     */
+    private void startProcessTable(AccessListener listener) {
+        processTable = new ProcessTable(settings.processTable());
+        ProcessProbe probe = ProcessProbe.host(PROC, ContainerIds.forHost(PROC), (pid, ppid, file) -> {
+            IgnoreMarks marks = ignoreMarks;
+            if (marks != null) {
+                marks.beforeRead(pid, ppid, file.toString());
+            }
+        });
+        try {
+            processFeed = ProcConnectorFeed.start(processTable, settings.processTable(), probe,
+                    loss -> deliverLoss(listener, loss));
+        } catch (IOException e) {
+            processFeedProblem = e.getMessage();
+            LOG.warn("fanotify source: {}; the process table is filled from /proc instead, and a reader that starts"
+                    + " and exits between two looks is named by pid only", e.getMessage());
+            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe);
+        }
+        processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
+    }
+
+    private static void deliverLoss(AccessListener listener, LossReport loss) {
+        try {
+            listener.onLoss(loss);
+        } catch (RuntimeException e) {
+            LOG.warn("a loss report ({} x {}) could not be delivered", loss.count(), loss.cause(), e);
+        }
+    }
+
+    /**
+     * The process table met a process in a mount namespace it had not seen before (told once per namespace, on
+     * the table's notifier thread): its procfs instances are marked and the namespace watched at once.
+     */
+    private void onProcessInNewMountNamespace(int pid, long mountNamespace) {
+        watchMountNamespaceOf(pid, mountNamespace);
     }
 
     /** The device of the file system at {@code path} (a statx: it opens nothing), or -1. */
@@ -170,11 +234,19 @@ public final class FanotifyHostSource implements EventSource {
         t.start();
     }
 
-    /** Reads {@code /proc/<pid>/exe} (a readlink: it opens nothing, so it makes no event of its own). */
+    /**
+     * The executable of running process {@code pid} as the process table recorded it at its exec; for a process
+     * the table does not hold, {@code /proc/<pid>/exe} (a readlink: it opens nothing, so it makes no event).
+     */
     @Override
     public String exeOf(int pid) {
         if (pid <= 0) {
             return null;
+        }
+        ProcessTable table = processTable;
+        ProcessRecord r = table == null ? null : table.live(pid);
+        if (r != null && r.imageKnown() && r.exe() != null) {
+            return r.exe();
         }
         try {
             return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
@@ -255,6 +327,13 @@ public final class FanotifyHostSource implements EventSource {
         if (r != null && r.failure() != null) {
             blind.add(0, "the fanotify reader thread stopped (" + r.failure() + "): nothing is seen any more");
         }
+        ProcessFeed feed = processFeed;
+        if (t != null && feed != null) {
+            watching.addAll(feed.describe(blind));
+            if (processFeedProblem != null) {
+                blind.add(0, processFeedProblem);
+            }
+        }
         blind.add("a failed open (EACCES, EPERM) produces no fanotify event: refused attempts are not seen");
         blind.add("process_vm_readv and ptrace PEEKDATA read another process's memory, its environment included,"
                 + " without opening anything in /proc");
@@ -322,22 +401,39 @@ public final class FanotifyHostSource implements EventSource {
         return Optional.empty();
     }
 
+     * The source's counters: {@code kernel_events_read} (every /proc open on the host that was an event),
+     * {@code resolver_queue_depth} (opens waiting for resolution now), and the process table's
+     * ({@code process_table_live}, {@code process_table_tombstones}, {@code process_table_evicted},
+     * {@code process_events_read}, {@code process_events_lost}, {@code process_table_resyncs},
+     * {@code cmdline_reads_timed_out} and more; see README).
+     */
+    @Override
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        KernelReader r = reader;
+        BlockingQueue<RawAccess> q = queue;
+        m.put(GuardStats.KERNEL_EVENTS_READ, r == null ? 0 : r.eventsRead());
+        m.put("kernel_losses_counted", r == null ? 0 : r.lossesCounted());
+        m.put(GuardStats.RESOLVER_QUEUE_DEPTH, q == null ? 0L : q.size());
+        m.put(GuardStats.RESOLVER_QUEUE_CAPACITY, (long) settings.resolverQueue());
+        ProcessFeed feed = processFeed;
+        if (feed != null) {
+            m.putAll(feed.metrics());
+        }
+        IgnoreMarks marks = ignoreMarks;
+        m.put("ignore_marks_placed", marks == null ? 0 : marks.placed());
+        return m;
+    }
+
+    /** The process table (for tests). */
+    ProcessTable processTable() {
+        return processTable;
+    }
+
     /** Events decoded so far (every /proc open on the host, overflow records included). */
     long eventsRead() {
         KernelReader r = reader;
         return r == null ? 0 : r.eventsRead();
-    }
-
-    /**
-     * {@code kernel_events_read} (every {@code /proc} open that reached the guard, overflow records included),
-     * {@code resolver_queue_depth} and {@code resolver_queue_capacity}. Lock-free: volatile reads and a queue size.
-     */
-    @Override
-    public Map<String, Long> metrics() {
-        BlockingQueue<RawAccess> q = queue;
-        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead(),
-                GuardStats.RESOLVER_QUEUE_DEPTH, q == null ? 0L : (long) q.size(),
-                GuardStats.RESOLVER_QUEUE_CAPACITY, (long) settings.resolverQueue());
     }
 
     /** The group's descriptor, or -1 before start (for tests: its fdinfo lists the marks). */
@@ -399,8 +495,11 @@ public final class FanotifyHostSource implements EventSource {
                 join(t);
             }
         }
-        if (recent != null) {
-            recent.close(); // the resolver thread has ended (or was given up on: it then holds no pidfd of it)
+        if (processFeed != null) {
+            processFeed.close();
+        }
+        if (processTable != null) {
+            processTable.close();
         }
         if (queue != null) {
             for (RawAccess item; (item = queue.poll()) != null; ) {

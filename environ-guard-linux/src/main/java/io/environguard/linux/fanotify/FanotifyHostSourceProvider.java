@@ -5,6 +5,8 @@ import io.environguard.api.GuardConfig;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
+import io.environguard.linux.process.ProcessTableSettings;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -49,7 +51,7 @@ public final class FanotifyHostSourceProvider implements EventSourceProvider {
     /** The keys under {@code environguard.source.fanotify.}, with their defaults. */
     @Override
     public List<ConfigKey> keys() {
-        return List.of(
+        List<ConfigKey> keys = new ArrayList<>(List.of(
                 ConfigKey.of(FanotifySettings.UNLIMITED_QUEUE, "true",
                         "FAN_UNLIMITED_QUEUE; false keeps the kernel's bound (16384 events) and reports overflows"),
                 ConfigKey.of(FanotifySettings.RESOLVER_QUEUE, "16384",
@@ -61,15 +63,15 @@ public final class FanotifyHostSourceProvider implements EventSourceProvider {
                         "evictable ignore marks on uninteresting /proc files before they are flushed; 0 places none"),
                 ConfigKey.of(FanotifySettings.IGNORE_MARKS_WITHIN, "",
                         "a pid: only files of that process and its descendants get ignore marks (test harnesses)"),
-                ConfigKey.of(FanotifySettings.PROCESS_CACHE_TTL, "1s",
-                        "how long a process's inspected details serve again for that same live process; 0 reads afresh"),
                 ConfigKey.of(FanotifySettings.BATCH_WINDOW, "200us",
                         "inside a burst of /proc opens, how long the kernel-read thread lets events gather; 0 reads at once"),
                 ConfigKey.of(FanotifySettings.MOUNT_EVENTS, "true",
                         "watch mount namespaces for new procfs mounts with FAN_MARK_MNTNS (Linux 6.15+); false polls"
                                 + " this namespace's mountinfo and rescans the others"),
                 ConfigKey.of(FanotifySettings.MAX_MOUNT_NAMESPACES, "1024",
-                        "mount namespaces watched for later mounts (the guard's own included); beyond it, the rescan"));
+                        "mount namespaces watched for later mounts (the guard's own included); beyond it, the rescan")));
+        keys.addAll(ProcessTableSettings.CONFIG_KEYS);
+        return List.copyOf(keys);
     }
 
     @Override

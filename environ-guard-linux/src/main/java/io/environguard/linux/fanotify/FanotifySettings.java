@@ -1,6 +1,7 @@
 package io.environguard.linux.fanotify;
 
 import io.environguard.api.GuardConfig;
+import io.environguard.linux.process.ProcessTableSettings;
 import java.time.Duration;
 import java.util.List;
 
@@ -27,9 +28,6 @@ import java.util.List;
  *                        (see {@link IgnoreMarks})
  * @param ignoreMarksWithin 0, or a pid: only files of that process and its descendants get ignore marks (for
  *                        test harnesses on shared machines, which must not mark processes they did not start)
- * @param processCacheTtl how long the details of a process the resolver inspected may serve again for that same
- *                        process (pinned by a pidfd, same executable; see {@link RecentProcesses}); 0 reads them
- *                        afresh for every access
  * @param batchWindow     after a read of the kernel queue that found events, how long the kernel-read thread
  *                        lets more gather before it reads again (an event after a quiet spell is read at once);
  *                        0 reads again at once
@@ -39,10 +37,12 @@ import java.util.List;
  * @param maxMountNamespaces how many mount namespaces may be watched for new mounts at once (see
  *                        {@link MountNamespaceWatch}); the procfs instances of one beyond it are still marked when
  *                        it is announced or rescanned, but its later mounts wait for the rescan
+ * @param processTable    the process table's settings ({@code environguard.process-table.*}), through which readers
+ *                        and targets are resolved
  */
 record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration rescanInterval, boolean otherNamespaces,
-                        int ignoreMarks, int ignoreMarksWithin, Duration processCacheTtl, Duration batchWindow,
-                        boolean mountEvents, int maxMountNamespaces) {
+                        int ignoreMarks, int ignoreMarksWithin, Duration batchWindow, boolean mountEvents,
+                        int maxMountNamespaces, ProcessTableSettings processTable) {
 
     static final String PREFIX = "environguard.source.fanotify.";
     static final String UNLIMITED_QUEUE = PREFIX + "unlimited-queue";
@@ -51,14 +51,13 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
     static final String OTHER_NAMESPACES = PREFIX + "other-namespaces";
     static final String IGNORE_MARKS = PREFIX + "ignore-marks";
     static final String IGNORE_MARKS_WITHIN = PREFIX + "ignore-marks-within";
-    static final String PROCESS_CACHE_TTL = PREFIX + "process-cache-ttl";
     static final String BATCH_WINDOW = PREFIX + "batch-window";
     static final String MOUNT_EVENTS = PREFIX + "mount-events";
     static final String MAX_MOUNT_NAMESPACES = PREFIX + "max-mount-namespaces";
 
     /** Every key this source reads. */
     static final List<String> KEYS = List.of(UNLIMITED_QUEUE, RESOLVER_QUEUE, RESCAN_INTERVAL, OTHER_NAMESPACES,
-            IGNORE_MARKS, IGNORE_MARKS_WITHIN, PROCESS_CACHE_TTL, BATCH_WINDOW, MOUNT_EVENTS, MAX_MOUNT_NAMESPACES);
+            IGNORE_MARKS, IGNORE_MARKS_WITHIN, BATCH_WINDOW, MOUNT_EVENTS, MAX_MOUNT_NAMESPACES);
 
     FanotifySettings {
         if (resolverQueue < 1) {
@@ -74,10 +73,6 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
         if (ignoreMarksWithin < 0) {
             throw new IllegalArgumentException("configuration key " + IGNORE_MARKS_WITHIN
                     + ": expected a pid, or 0 for every process");
-        }
-        if (processCacheTtl.isNegative() || processCacheTtl.compareTo(Duration.ofMinutes(1)) > 0) {
-            throw new IllegalArgumentException("configuration key " + PROCESS_CACHE_TTL
-                    + ": expected a duration from 0 to 1 minute");
         }
         if (batchWindow.isNegative() || batchWindow.compareTo(Duration.ofMillis(10)) > 0) {
             throw new IllegalArgumentException("configuration key " + BATCH_WINDOW
@@ -101,9 +96,9 @@ record FanotifySettings(boolean unlimitedQueue, int resolverQueue, Duration resc
                 config.getBoolean(OTHER_NAMESPACES, true),
                 config.getInt(IGNORE_MARKS, 16384),
                 config.getInt(IGNORE_MARKS_WITHIN, 0),
-                config.getDuration(PROCESS_CACHE_TTL, Duration.ofSeconds(1)),
                 config.getDuration(BATCH_WINDOW, Duration.ofNanos(200_000)),
                 config.getBoolean(MOUNT_EVENTS, true),
-                config.getInt(MAX_MOUNT_NAMESPACES, 1024));
+                config.getInt(MAX_MOUNT_NAMESPACES, 1024),
+                ProcessTableSettings.from(config));
     }
 }

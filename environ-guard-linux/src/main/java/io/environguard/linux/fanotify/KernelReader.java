@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * so that its next open makes no event, unless the read came from a backlog (it nearly filled the buffer):
  * then draining comes first. A small cache of inode numbers keeps many opens of one file from marking it
  * again and again. Then the descriptors are closed. Only for the rare opens that pass the filter does it
- * allocate: the path string, the device of the file (which procfs instance), and the opener's {@code exe}
- * link and pidfd information (ppid, uid, gid), read here because short-lived readers such as {@code cat}
- * are gone by the time a resolver gets to them.
+ * allocate: the path string, the device of the file (which procfs instance), and the opener's pidfd
+ * information (ppid, uid, gid, cgroup), read here because short-lived readers such as {@code cat} are gone by
+ * the time a resolver gets to them (and, where the process table is not fed by the kernel, its {@code exe} link).
  * It never blocks on the resolver: a full queue counts as a {@code resolver_backlog} loss.
  */
 final class KernelReader implements Runnable {
@@ -81,6 +81,8 @@ final class KernelReader implements Runnable {
     private volatile long lossesCounted;
     private volatile Throwable failure;
     private Instant batchTime = Instant.EPOCH;
+    private long batchNanos;
+    private final boolean readReaderExe;
 
     /**
      * @param ignoreMarks      where uninteresting files are marked, or {@code null} to mark none
@@ -88,18 +90,22 @@ final class KernelReader implements Runnable {
      *                         look for, or {@code null} to read the path of every event
      * @param batchWindowNanos inside a burst, how long to let more events gather before reading again (0: read
      *                         again at once)
+     * @param readReaderExe    whether to read each reader's {@code exe} link as its event is decoded: needed only
+     *                         where the process table is not fed by the kernel (the reader may be gone by the time
+     *                         it is resolved); with the kernel's feed, the table recorded it at the exec
      */
     KernelReader(FanotifyGroup group, int wakeupFd, BlockingQueue<RawAccess> queue, int queueCapacity,
-                 IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos) {
-        this(group, wakeupFd, queue, queueCapacity, ignoreMarks, procRoot, batchWindowNanos,
+                 IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos, boolean readReaderExe) {
+        this(group, wakeupFd, queue, queueCapacity, ignoreMarks, procRoot, batchWindowNanos, readReaderExe,
                 (int) ProcessHandle.current().pid());
     }
 
     /** @param selfPid the guard's own process, whose failed opens are counted apart (for tests: any pid) */
     KernelReader(FanotifyGroup group, int wakeupFd, BlockingQueue<RawAccess> queue, int queueCapacity,
-                 IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos, int selfPid) {
+                 IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos, boolean readReaderExe, int selfPid) {
         this.selfPid = selfPid;
         this.batchWindowNanos = batchWindowNanos;
+        this.readReaderExe = readReaderExe;
         this.group = group;
         this.wakeupFd = wakeupFd;
         this.queue = queue;
@@ -210,6 +216,7 @@ final class KernelReader implements Runnable {
     /** Handles the records of one read: accesses to the queue, then this read's losses as one batch. */
     void process(ByteBuffer records, int length) {
         batchTime = Instant.now();
+        batchNanos = System.nanoTime();
         // A read that (nearly) filled the buffer means a backlog: drain it first, mark files once caught up.
         markLazily = length < BACKLOG_BYTES;
         eventsRead += FanotifyEventDecoder.decode(records, length, handler);
@@ -261,9 +268,10 @@ final class KernelReader implements Runnable {
             return;
         }
         String path = fds.linkString(length);
-        // The exe link next: a short-lived reader such as cat may be gone a few microseconds later.
+        // The exe link next, where the table cannot name the reader: a short-lived reader such as cat may be gone
+        // a few microseconds later.
         String exe = null;
-        if (pid > 0) {
+        if (readReaderExe && pid > 0) {
             int n = fds.readLink("/proc/" + pid + "/exe");
             exe = n > 0 ? fds.linkString(n) : null;
         }
@@ -273,7 +281,7 @@ final class KernelReader implements Runnable {
         LinuxLibC.close(fd);
         PidfdInfo info = pidfd >= 0 ? pidfds.info(pidfd).orElse(null) : null;
         boolean readerGone = pidfd == Fanotify.FAN_NOFD || pidfd == -Errno.ESRCH;
-        RawAccess.Open open = new RawAccess.Open(batchTime, pid, pidfd >= 0 ? pidfd : -1, readerGone, path, device,
+        RawAccess.Open open = new RawAccess.Open(batchTime, batchNanos, pid, pidfd >= 0 ? pidfd : -1, readerGone, path, device,
                 exe, info);
         if (!queue.offer(open)) {
             closeIfOpen(pidfd);

@@ -15,15 +15,18 @@ sealed interface RawAccess {
      * An open that passed the path filter.
      *
      * @param time           when the event was read
+     * @param nanoTime       when the event was read, {@code System.nanoTime()} ({@code CLOCK_MONOTONIC}): ties it to the
+     *                       process table's start times
      * @param readerPid      the opener's process id in this pid namespace (0 when the kernel hid it)
      * @param pidfd          a pidfd of the opener, owned by whoever holds this record, or {@code -1}
      * @param readerGone     whether the kernel could not make a pidfd because the opener had exited
      * @param path           the path of the opened file as the kernel resolved it
      * @param device         the procfs instance ({@code major << 32 | minor}), or negative when unknown
-     * @param readerExe      the opener's {@code exe} link, read as soon as the event was decoded, or {@code null}
+     * @param readerExe      the opener's {@code exe} link, read as soon as the event was decoded (only where no process
+     *                       table is kept by the kernel's events), or {@code null}
      * @param readerInfo     what {@code PIDFD_GET_INFO} said as soon as the event was decoded, or {@code null}
      */
-    record Open(Instant time, int readerPid, int pidfd, boolean readerGone, String path, long device,
+    record Open(Instant time, long nanoTime, int readerPid, int pidfd, boolean readerGone, String path, long device,
                 String readerExe, PidfdInfo readerInfo) implements RawAccess {
     }
 

@@ -30,6 +30,8 @@ public final class Errno {
     public static final int ENOSYS = 38;
     public static final int EOVERFLOW = 75;
     public static final int EOPNOTSUPP = 95;
+    public static final int EPROTONOSUPPORT = 93;
+    public static final int ENOBUFS = 105;
     public static final int EXDEV = 18;
 
     private Errno() {
@@ -60,6 +62,8 @@ public final class Errno {
             case ENOSYS: return "ENOSYS";
             case EOVERFLOW: return "EOVERFLOW";
             case EOPNOTSUPP: return "EOPNOTSUPP";
+            case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+            case ENOBUFS: return "ENOBUFS";
             default: return "errno " + errno;
         }
     }
@@ -79,6 +83,8 @@ public final class Errno {
             case EOPNOTSUPP: text = "operation not supported"; break;
             case ENOTTY: text = "inappropriate ioctl"; break;
             case ENOMEM: text = "out of memory"; break;
+            case ENOBUFS: text = "no buffer space available"; break;
+            case EPROTONOSUPPORT: text = "protocol not supported"; break;
             default: return name(errno);
         }
         return name(errno) + " (" + text + ")";

@@ -114,6 +114,16 @@ public final class FdInspector {
         return LinuxLibC.statx(LinuxLibC.AT_FDCWD, path, 0, STATX_MASK, statx) == 0 ? 0 : -LinuxLibC.errno();
     }
 
+    /**
+     * As {@link #stat(String)} with {@code AT_STATX_DONT_SYNC}: the file system is not asked for fresh
+     * attributes. For a file that someone else may serve (a process's executable on a FUSE file system it
+     * runs itself), where a synchronised {@code statx} could wait for that server forever.
+     */
+    public int statNoSync(String path) {
+        return LinuxLibC.statx(LinuxLibC.AT_FDCWD, path, LinuxLibC.AT_STATX_DONT_SYNC, STATX_MASK, statx) == 0
+                ? 0 : -LinuxLibC.errno();
+    }
+
     /** {@code st_mode} of the last {@link #stat}: file type and permission bits. */
     public int mode() {
         return statx.getShort(STATX_MODE) & 0xFFFF;

@@ -40,6 +40,15 @@ public final class LinuxLibC {
      * on an architecture not listed here, where callers list directories through {@code java.nio} instead.
      */
     public static final long SYS_GETDENTS64 = getdents64Number(Platform.ARCH);
+    /** {@code perf_event_open}, whose number differs by architecture; {@code -1} where not listed. */
+    public static final long SYS_PERF_EVENT_OPEN = perfEventOpenNumber(Platform.ARCH);
+    /** {@code gettid}, whose number differs by architecture; {@code -1} where not listed. */
+    public static final long SYS_GETTID = gettidNumber(Platform.ARCH);
+    public static final int PRIO_PROCESS = 0;
+
+    public static final int PROT_READ = 0x1;
+    public static final int PROT_WRITE = 0x2;
+    public static final int MAP_SHARED = 0x1;
 
     public static final int SEEK_SET = 0;
 
@@ -49,6 +58,11 @@ public final class LinuxLibC {
     public static final int AT_FDCWD = -100;
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    /**
+     * {@code statx}: answer from cached attributes, never ask the file system (a FUSE server, say) for fresh
+     * ones. The only safe way to stat a file a process we do not trust may serve.
+     */
+    public static final int AT_STATX_DONT_SYNC = 0x4000;
 
     public static final int O_RDONLY = 0;
     public static final int O_NONBLOCK = 0x800;
@@ -67,6 +81,7 @@ public final class LinuxLibC {
 
     public static final int RLIMIT_NOFILE = 7;
 
+    public static final int AF_UNIX = 1;
     public static final int AF_NETLINK = 16;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_NONBLOCK = O_NONBLOCK;
@@ -74,6 +89,14 @@ public final class LinuxLibC {
     public static final int NETLINK_CONNECTOR = 11;
     public static final int SOL_SOCKET = 1;
     public static final int SO_ATTACH_FILTER = 26;
+    public static final int SO_RCVBUF = 8;
+    /** {@code SO_RCVBUF} beyond {@code net.core.rmem_max}; needs CAP_NET_ADMIN. */
+    public static final int SO_RCVBUFFORCE = 33;
+
+    public static final int CLOCK_MONOTONIC = 1;
+    public static final int CLOCK_BOOTTIME = 7;
+    /** {@code sysconf} name of the clock ticks per second ({@code USER_HZ}) that {@code /proc} counts in. */
+    public static final int SC_CLK_TCK = 2;
 
     public static final int PR_GET_DUMPABLE = 3;
     public static final int PR_SET_DUMPABLE = 4;
@@ -114,6 +137,32 @@ public final class LinuxLibC {
         }
     }
 
+    static long perfEventOpenNumber(String arch) {
+        switch (arch) {
+            case "x86-64": return 298;
+            case "aarch64":
+            case "riscv64":
+            case "loongarch64": return 241;
+            case "ppc64le":
+            case "ppc64": return 319;
+            case "s390x": return 331;
+            default: return -1;
+        }
+    }
+
+    static long gettidNumber(String arch) {
+        switch (arch) {
+            case "x86-64": return 186;
+            case "aarch64":
+            case "riscv64":
+            case "loongarch64": return 178;
+            case "ppc64le":
+            case "ppc64": return 207;
+            case "s390x": return 236;
+            default: return -1;
+        }
+    }
+
     /** Why binding failed, if it did. */
     public static Optional<Throwable> linkError() {
         return Optional.ofNullable(LINK_ERROR);
@@ -148,6 +197,9 @@ public final class LinuxLibC {
 
     public static native int socket(int domain, int type, int protocol);
 
+    /** Two connected sockets, their descriptors in {@code sv[0]} and {@code sv[1]} (two ints). */
+    public static native int socketpair(int domain, int type, int protocol, Pointer sv);
+
     public static native int bind(int fd, Pointer address, int addressLength);
 
     public static native long send(int fd, Pointer buf, long length, int flags);
@@ -155,6 +207,18 @@ public final class LinuxLibC {
     public static native long recv(int fd, Pointer buf, long length, int flags);
 
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length);
+
+    public static native int clock_gettime(int clock, Pointer timespec);
+
+    /** With {@link #PRIO_PROCESS} and a thread id, sets that one thread's nice value. */
+    public static native int setpriority(int which, int who, int priority);
+
+    /** Returns {@code MAP_FAILED} ({@code (void *) -1}) on failure. */
+    public static native Pointer mmap(Pointer address, long length, int protection, int flags, int fd, long offset);
+
+    public static native int munmap(Pointer address, long length);
+
+    public static native long sysconf(int name);
 
     /** {@code open} is variadic in C; a fixed third argument is passed the same way on x86-64 and arm64. */
     public static native int open(String path, int flags, int mode);
@@ -171,6 +235,9 @@ public final class LinuxLibC {
      * registers, so fixed integer parameters are passed correctly.
      */
     public static native long syscall(long number, long a, long b, long c, long d);
+
+    /** As above, with a fifth argument ({@code perf_event_open}). */
+    public static native long syscall(long number, long a, long b, long c, long d, long e);
 
     public static native int poll(Pointer fds, long nfds, int timeoutMillis);
 

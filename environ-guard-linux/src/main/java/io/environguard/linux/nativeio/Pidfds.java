@@ -30,6 +30,7 @@ public final class Pidfds {
     static final long PIDFD_GET_INFO = (3L << 30) | ((long) PIDFD_INFO_SIZE_VER0 << 16) | (0xFFL << 8) | 11L;
 
     private final Memory buffer = new Memory(PIDFD_INFO_SIZE_VER0);
+    private final Memory poll = new Memory(8);
     private int lastErrno;
 
     /**
@@ -50,6 +51,18 @@ public final class Pidfds {
      */
     public static boolean isAlive(int pidfd) {
         return LinuxLibC.syscall(LinuxLibC.SYS_PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0) == 0 || LinuxLibC.errno() == Errno.EPERM;
+    }
+
+    /**
+     * Whether the process behind {@code pidfd} has exited: a pidfd becomes readable when its thread group has
+     * ended, zombie or reaped ({@link #isAlive} still holds for a zombie). Uses this instance's buffer.
+     */
+    public boolean hasExited(int pidfd) {
+        poll.setInt(0, pidfd);
+        poll.setShort(4, LinuxLibC.POLLIN);
+        poll.setShort(6, (short) 0);
+        int n = LinuxLibC.poll(poll, 1, 0);
+        return n > 0 && (poll.getShort(6) & (LinuxLibC.POLLIN | LinuxLibC.POLLHUP)) != 0;
     }
 
     /**

@@ -11,6 +11,14 @@ import io.environguard.api.ProcFile;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.PidfdInfo;
+import io.environguard.linux.proc.ProcReads;
+import io.environguard.linux.proc.ProcessInspector;
+import io.environguard.linux.process.BootClock;
+import io.environguard.linux.process.ProcScanFeed;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessRecord;
+import io.environguard.linux.process.ProcessTable;
+import io.environguard.linux.process.ProcessTableSettings;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -20,7 +28,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Resolution against simulated procfs trees: every alias, other instances, vanished readers and targets. */
+/**
+ * Resolution against simulated procfs trees, through a process table filled from them: every alias, other
+ * instances, vanished readers and targets, readers the table never held.
+ */
 class AccessResolverTest {
 
     private static final String HOST_NS = "pid:[4026531836]";
@@ -29,10 +40,18 @@ class AccessResolverTest {
     private static final long SECOND_DEV = FdInspector.device(0, 50);
     private static final long CONTAINER_DEV = FdInspector.device(0, 60);
 
+    /** Event times after every start time in the trees (ticks of 10 ms). */
+    private static final long EVENT_NANOS = 100_000_000_000L;
+
     private final Path tmp = FakeProc.newRoot();
+    private ProcessTable table;
+    private ProcScanFeed feed;
 
     @org.junit.jupiter.api.AfterEach
     void deleteTrees() throws java.io.IOException {
+        if (feed != null) {
+            feed.close();
+        }
         FakeProc.delete(tmp);
     }
 
@@ -63,11 +82,20 @@ class AccessResolverTest {
         instances.put("0:60", new ProcInstance("0:60", List.of("/proc"), container.root.toString(), "mnt:[4026532998]",
                 PidNamespace.OTHER, false, 0));
         ProcInstanceTracker.Snapshot snapshot = new ProcInstanceTracker.Snapshot(instances, 0);
-        resolver = new AccessResolver(() -> snapshot, host.root, false);
+        table = new ProcessTable(ProcessTableSettings.defaults());
+        feed = ProcScanFeed.start(table, ProcessTableSettings.defaults(), ProcessProbe.portable(host.root, ProcReads.FILES),
+                BootClock.fixed(0, 100));
+        // The scan queued the command lines for the table's reader thread: let it read them.
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline && java.util.stream.IntStream.of(42, 500, 4000)
+                .anyMatch(pid -> table.live(pid).commandLineState() != ProcessRecord.CommandLineState.READ)) {
+            Thread.onSpinWait();
+        }
+        resolver = new AccessResolver(() -> snapshot, host.root, false, ProcessInspector.BeforeOpen.NONE, feed, 0, 100, 0);
     }
 
     private static RawAccess.Open open(String path, long device, int readerPid) {
-        return new RawAccess.Open(Instant.EPOCH, readerPid, -1, false, path, device, "/usr/bin/cat", null);
+        return new RawAccess.Open(Instant.EPOCH, EVENT_NANOS, readerPid, -1, false, path, device, null, null);
     }
 
     private EnvironAccess resolve(RawAccess.Open open) {
@@ -184,7 +212,7 @@ class AccessResolverTest {
 
     @Test
     void aReaderGoneBeforeTheReadKeepsItsPid() {
-        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 600, -1, true, "/proc/42/environ", HOST_DEV, null, null));
+        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, EVENT_NANOS, 600, -1, true, "/proc/42/environ", HOST_DEV, null, null));
         assertEquals(600, a.reader().pid());
         assertFalse(a.reader().complete());
         assertNull(a.reader().exe());
@@ -194,7 +222,7 @@ class AccessResolverTest {
 
     @Test
     void aReaderGoneBeforeInspectionKeepsTheExeReadAtDecoding() {
-        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 601, -1, false, "/proc/42/environ", HOST_DEV,
+        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, EVENT_NANOS, 601, -1, false, "/proc/42/environ", HOST_DEV,
                 "/usr/bin/dd", new PidfdInfo(601, 601, 599, 1000, 1001, 1000, 77)));
         assertEquals(601, a.reader().pid());
         assertEquals("/usr/bin/dd", a.reader().exe());
@@ -206,7 +234,7 @@ class AccessResolverTest {
 
     @Test
     void aHiddenReaderIsUnknownWithANote() {
-        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, 0, -1, false, "/proc/42/environ", HOST_DEV, null, null));
+        EnvironAccess a = resolve(new RawAccess.Open(Instant.EPOCH, EVENT_NANOS, 0, -1, false, "/proc/42/environ", HOST_DEV, null, null));
         assertFalse(a.reader().isKnown());
         assertTrue(a.notes().get(0).contains("did not name the reader"), a.notes().toString());
     }

@@ -23,8 +23,17 @@ final class Children implements AutoCloseable {
 
     /** Starts {@code command} with stdin a pipe (kept open), stdout and stderr discarded. */
     Process start(String... command) {
+        return start(ProcessBuilder.Redirect.DISCARD, command);
+    }
+
+    /** As {@link #start(String...)}, with stdout a pipe the test reads. */
+    Process startPiped(String... command) {
+        return start(ProcessBuilder.Redirect.PIPE, command);
+    }
+
+    private Process start(ProcessBuilder.Redirect out, String... command) {
         ProcessBuilder pb = new ProcessBuilder(command)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectOutput(out)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         Map<String, String> env = pb.environment();
         env.clear();

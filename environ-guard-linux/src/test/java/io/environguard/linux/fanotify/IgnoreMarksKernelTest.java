@@ -116,7 +116,7 @@ class IgnoreMarksKernelTest {
     @Test
     void environAndMemModesAreLearnedSoMostEventsNeedNoPath() throws Exception {
         FanotifyGroup group = procGroup();
-        KernelReader reader = new KernelReader(group, -1, new ArrayBlockingQueue<>(1), 1, null, "/proc", 0);
+        KernelReader reader = new KernelReader(group, -1, new ArrayBlockingQueue<>(1), 1, null, "/proc", 0, true);
         assertTrue(reader.filtersByMode(), "the modes of /proc/self/environ and /proc/self/mem could not be read");
         // The filter keys on these modes: every alias of environ and mem must have them, other files not.
         Process target = children.threaded();

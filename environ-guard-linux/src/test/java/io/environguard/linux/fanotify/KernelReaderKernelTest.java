@@ -12,6 +12,13 @@ import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.Wakeup;
 import java.nio.file.Path;
+import io.environguard.linux.proc.ProcessInspector;
+import io.environguard.linux.process.ContainerIds;
+import io.environguard.linux.process.ProcScanFeed;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessRecord;
+import io.environguard.linux.process.ProcessTable;
+import io.environguard.linux.process.ProcessTableSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +60,7 @@ class KernelReaderKernelTest {
             ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(100_000);
             KernelReader reader = new KernelReader(group, wakeup.fd(), queue, 100_000,
                     new IgnoreMarks(group, 16384, (int) ProcessHandle.current().pid(), IgnoreMarksKernelTest.procDevice()),
-                    "/proc", 200_000);
+                    "/proc", 200_000, true);
             Thread thread = new Thread(reader, "fanotify-reader (test)");
             thread.start();
             try {
@@ -117,13 +124,21 @@ class KernelReaderKernelTest {
             assertNull(open.readerExe());
             assertEquals("/proc/" + target.pid() + "/environ", open.path());
 
-            EnvironAccess access = new AccessResolver(tracker[0]::snapshot, Path.of("/proc"), true).resolve(open)
-                    .orElseThrow();
-            assertEquals(cat[0], access.reader().pid());
-            assertFalse(access.reader().complete());
-            assertEquals(target.pid(), access.target().pid());
-            assertTrue(access.target().complete());
-            assertTrue(access.notes().stream().anyMatch(n -> n.contains("reader exited")), access.notes().toString());
+            // A table filled from /proc now: it holds the target, and never saw the reader.
+            ProcessTable table = new ProcessTable(ProcessTableSettings.defaults());
+            try (ProcScanFeed feed = ProcScanFeed.start(table, ProcessTableSettings.defaults(), ProcessProbe.host(
+                    Path.of("/proc"), ContainerIds.forHost(Path.of("/proc")), ProcessInspector.BeforeOpen.NONE))) {
+                Children.await("the target's command line to be read", () -> table.live((int) target.pid())
+                        .commandLineState() == ProcessRecord.CommandLineState.READ, WAIT);
+                EnvironAccess access = new AccessResolver(tracker[0]::snapshot, Path.of("/proc"), true,
+                        ProcessInspector.BeforeOpen.NONE, feed, 0, 100, 0).resolve(open).orElseThrow();
+                assertEquals(cat[0], access.reader().pid());
+                assertFalse(access.reader().complete());
+                assertEquals(target.pid(), access.target().pid());
+                assertTrue(access.target().complete(), access.toString());
+                assertTrue(access.notes().stream().anyMatch(n -> n.contains("not in the process table")),
+                        access.notes().toString());
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ class KernelReaderTest {
     @Test
     void fdErrorsAndOverflowBecomeOneLossReportPerCausePerRead() {
         ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(8);
-        KernelReader reader = new KernelReader(null, -1, queue, 8, null, null, 0);
+        KernelReader reader = new KernelReader(null, -1, queue, 8, null, null, 0, true);
         var records = FanotifyEventDecoderTest.encode(List.of(
                 event(Fanotify.FAN_OPEN, -Errno.ESRCH, -Errno.ESRCH),
                 event(Fanotify.FAN_OPEN, -Errno.ESRCH, Fanotify.FAN_NOFD),
@@ -46,7 +46,7 @@ class KernelReaderTest {
     @Test
     void theGuardsOwnOpensOfExitedProcessesAreCountedApart() {
         ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(8);
-        KernelReader reader = new KernelReader(null, -1, queue, 8, null, null, 0, 123);
+        KernelReader reader = new KernelReader(null, -1, queue, 8, null, null, 0, true, 123);
         var records = FanotifyEventDecoderTest.encode(List.of(
                 new FanotifyEventDecoderTest.Event(Fanotify.FAN_OPEN, -Errno.ESRCH, 123, -Errno.ESRCH, 0),
                 new FanotifyEventDecoderTest.Event(Fanotify.FAN_OPEN, -Errno.ESRCH, 123, -Errno.ESRCH, 0),
@@ -64,7 +64,7 @@ class KernelReaderTest {
     @Test
     void lossesWaitForRoomInAFullQueueAndAreNeverDropped() {
         ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(1);
-        KernelReader reader = new KernelReader(null, -1, queue, 1, null, null, 0);
+        KernelReader reader = new KernelReader(null, -1, queue, 1, null, null, 0, true);
         queue.add(ResolverLoop.STOP); // the resolver is behind: the queue is full
         var first = FanotifyEventDecoderTest.encode(List.of(event(Fanotify.FAN_OPEN, -Errno.ESRCH, NO_PIDFD)));
         reader.process(first, first.limit());

@@ -1,4 +1,4 @@
-package io.environguard.linux.fanotify;
+package io.environguard.linux.process;
 
 import com.sun.jna.Memory;
 import io.environguard.linux.nativeio.Errno;
@@ -21,11 +21,15 @@ import java.util.Arrays;
  * <p>A read that returns less than was asked for ends the file: procfs fills the caller's buffer with all it
  * has (a {@code seq_file}, {@code cmdline}), and a regular file (a simulated tree in tests) returns less only
  * at its end.
+ *
+ * <pre>{@code
+ * byte[] stat = NativeProcReads.INSTANCE.read(Path.of("/proc/42/stat"), 4096);
+ * }</pre>
  */
-final class NativeProcReads implements ProcReads {
+public final class NativeProcReads implements ProcReads {
 
     /** Thread-safe: each thread reads into its own buffer. */
-    static final NativeProcReads INSTANCE = new NativeProcReads();
+    public static final NativeProcReads INSTANCE = new NativeProcReads();
 
     private static final int BUFFER_SIZE = 64 * 1024;
     private static final ThreadLocal<Memory> BUFFERS = ThreadLocal.withInitial(() -> new Memory(BUFFER_SIZE));

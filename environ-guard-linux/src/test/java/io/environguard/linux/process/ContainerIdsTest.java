@@ -1,4 +1,4 @@
-package io.environguard.linux.fanotify;
+package io.environguard.linux.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

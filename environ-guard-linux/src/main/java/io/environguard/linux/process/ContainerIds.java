@@ -1,4 +1,4 @@
-package io.environguard.linux.fanotify;
+package io.environguard.linux.process;
 
 import io.environguard.linux.proc.CgroupInfo;
 import io.environguard.linux.proc.CgroupParser;
@@ -7,8 +7,8 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Container ids by cgroup v2 id, so that the resolver reads a process's {@code cgroup} file only the first time
@@ -18,21 +18,31 @@ import java.util.Map;
  * <p>Only on a host whose processes are in the unified hierarchy alone (a {@code cgroup} file of one
  * {@code 0::} line, as this process's is): on a hybrid host the container may be named by a v1 hierarchy, which
  * the v2 id does not identify. A cgroup v2 id is the inode number of the cgroup's directory and is not reused
- * while the host runs; cgroup v2 directories cannot be renamed. Bounded; confined to the resolver thread.
+ * while the host runs; cgroup v2 directories cannot be renamed. Bounded; thread-safe (the process table's feed
+ * and the sources' fallback reads share it).
+ *
+ * <pre>{@code
+ * ContainerIds ids = ContainerIds.forHost(Path.of("/proc"));
+ * if (!ids.knows(cgroupId)) { ids.put(cgroupId, CgroupParser.parse(bytes).containerId()); }
+ * String container = ids.get(cgroupId);
+ * }</pre>
  */
-final class ContainerIds {
+public final class ContainerIds {
 
     private static final int MAX_ENTRIES = 4096;
 
     private final boolean enabled;
-    private final Map<Long, String> byCgroup = new HashMap<>();
+    private final Map<Long, String> byCgroup = new ConcurrentHashMap<>();
+    /** ConcurrentHashMap holds no null values: a cgroup on the host maps to this. */
+    private static final String HOST = new String("");
 
-    ContainerIds(boolean enabled) {
+    /** @param enabled whether to remember anything (see {@link #forHost}) */
+    public ContainerIds(boolean enabled) {
         this.enabled = enabled;
     }
 
     /** A cache that is on when {@code <proc>/self/cgroup} shows the unified hierarchy alone. */
-    static ContainerIds forHost(Path proc) {
+    public static ContainerIds forHost(Path proc) {
         return new ContainerIds(unifiedOnly(proc.resolve("self").resolve("cgroup")));
     }
 
@@ -45,28 +55,29 @@ final class ContainerIds {
         }
     }
 
-    boolean enabled() {
+    public boolean enabled() {
         return enabled;
     }
 
     /** Whether the container of cgroup {@code cgroupId} is known (it may be "none": {@link #get} is then null). */
-    boolean knows(long cgroupId) {
+    public boolean knows(long cgroupId) {
         return enabled && cgroupId > 0 && byCgroup.containsKey(cgroupId);
     }
 
     /** The container id of cgroup {@code cgroupId}, {@code null} for the host; only after {@link #knows}. */
-    String get(long cgroupId) {
-        return byCgroup.get(cgroupId);
+    public String get(long cgroupId) {
+        String id = byCgroup.get(cgroupId);
+        return id == HOST ? null : id;
     }
 
     /** Records what a {@code cgroup} file read for a process of cgroup {@code cgroupId} said. */
-    void put(long cgroupId, String containerId) {
+    public void put(long cgroupId, String containerId) {
         if (!enabled || cgroupId <= 0) {
             return;
         }
         if (byCgroup.size() >= MAX_ENTRIES) {
             byCgroup.clear();
         }
-        byCgroup.put(cgroupId, containerId);
+        byCgroup.put(cgroupId, containerId == null ? HOST : containerId);
     }
 }

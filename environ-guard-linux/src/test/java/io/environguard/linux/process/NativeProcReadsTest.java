@@ -1,4 +1,4 @@
-package io.environguard.linux.fanotify;
+package io.environguard.linux.process;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
