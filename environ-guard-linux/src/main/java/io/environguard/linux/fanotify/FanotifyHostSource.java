@@ -401,8 +401,10 @@ public final class FanotifyHostSource implements EventSource {
         return Optional.empty();
     }
 
+    /**
      * The source's counters: {@code kernel_events_read} (every /proc open on the host that was an event),
-     * {@code resolver_queue_depth} (opens waiting for resolution now), and the process table's
+     * {@code resolver_queue_depth} (opens waiting for resolution now) and {@code resolver_queue_capacity}, and the
+     * process table's
      * ({@code process_table_live}, {@code process_table_tombstones}, {@code process_table_evicted},
      * {@code process_events_read}, {@code process_events_lost}, {@code process_table_resyncs},
      * {@code cmdline_reads_timed_out} and more; see README).
