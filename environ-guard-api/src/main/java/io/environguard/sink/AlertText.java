@@ -161,6 +161,24 @@ public final class AlertText {
         }
     }
 
+    /**
+     * {@code s} with every character that could break or disguise a line escaped, as in {@link #format}: control
+     * characters as {@code \n}, {@code \t}, {@code \}{@code u001b}..., backslashes doubled, bidirectional controls
+     * escaped, broken surrogates replaced by U+FFFD. For reports that show names and paths from processes.
+     *
+     * <pre>{@code
+     * AlertText.escape("evil\nline");   // "evil\\nline": one line
+     * }</pre>
+     */
+    public static String escape(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder out = new StringBuilder(s.length() + 8);
+        appendEscaped(out, s);
+        return out.toString();
+    }
+
     /** Appends {@code s} with every character that could break or disguise the line escaped. */
     static void appendEscaped(StringBuilder out, String s) {
         int len = s.length();
