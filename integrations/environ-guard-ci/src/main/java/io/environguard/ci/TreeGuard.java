@@ -7,6 +7,7 @@ import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
 import io.environguard.api.ProcessInfo;
 import io.environguard.api.SinkStats;
+import io.environguard.linux.hardening.Hardening;
 import io.environguard.linux.proc.ProcessInspector;
 import io.environguard.policy.PolicyConfig;
 import io.environguard.spi.EventSourceProvider;
@@ -61,11 +62,14 @@ public final class TreeGuard implements AutoCloseable {
     private final String sourceName;
     private final Coverage coverage;
     private final Duration settle;
+    private final String rootLabel;
+    private final String hardening;
     private CommandTree tree;
     private RunVerdict verdict;
 
     private TreeGuard(EnvironGuard guard, RunJudge judge, ProcLineage lineage, GuardedProcess self,
-                      List<GuardedProcess> above, List<GuardedProcess> unguarded, Duration settle) {
+                      List<GuardedProcess> above, List<GuardedProcess> unguarded, Duration settle, String rootLabel,
+                      boolean hardenSelf) {
         this.guard = guard;
         this.judge = judge;
         this.lineage = lineage;
@@ -73,9 +77,29 @@ public final class TreeGuard implements AutoCloseable {
         this.above = above;
         this.unguarded = unguarded;
         this.settle = settle;
+        this.rootLabel = rootLabel;
         this.sourceName = guard.sourceName();
         this.mode = GuardMode.of(sourceName);
         this.coverage = guard.coverage();
+        this.hardening = mode == GuardMode.ANCESTORS && hardenSelf ? harden() : null;
+    }
+
+    /**
+     * Without privilege every read of a guarded process fails the run, a plain {@code ps} of the user's included
+     * (procps opens every environ it may): made non-dumpable, this JVM cannot be read by processes of its user at all
+     * (they get EACCES, which makes no event), so that its own secrets are safe and a {@code ps} does not fail the run
+     * on its account. The processes above it keep their dumpability: only they can change it.
+     */
+    private static String harden() {
+        try {
+            if (!Hardening.isDumpable()) {
+                return "the guard is not dumpable: processes of its user cannot open its environ or mem";
+            }
+            Hardening.makeNonDumpable();
+            return "the guard made itself non-dumpable: processes of its user cannot open its environ or mem (EACCES)";
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
     }
 
     public static Builder builder() {
@@ -95,6 +119,15 @@ public final class TreeGuard implements AutoCloseable {
         return coverage;
     }
 
+    /** What is watched: the source's coverage, and whether the guard made itself unreadable. */
+    public List<String> watching() {
+        List<String> out = new ArrayList<>(coverage.watching());
+        if (hardening != null) {
+            out.add(hardening);
+        }
+        return out;
+    }
+
     /** This JVM, the guard. */
     public GuardedProcess self() {
         return self;
@@ -110,15 +143,16 @@ public final class TreeGuard implements AutoCloseable {
         List<String> out = new ArrayList<>();
         switch (mode) {
             case HOST:
-                out.add("reads made after the command ended, by processes it left running (nothing is judged after it ends)");
+                out.add("reads made after " + rootLabel + " ended, by processes it left running (nothing is judged after it ends)");
                 out.add("a reader whose lineage could not be traced (it exited before its parents were known) is held"
                         + " against the run only when it read the guard or a process above it");
                 break;
             case ANCESTORS:
                 out.add("reads of any process other than the guard and the processes above it listed as guarded: the"
-                        + " command's own processes and every other process on the host are not watched");
+                        + " processes of " + rootLabel + " and every other process on the host are not watched");
                 out.add("who read: without CAP_SYS_ADMIN the kernel hides the reader, so every read of a guarded process"
-                        + " fails the run, and the possible readers named are a best-effort hint");
+                        + " fails the run, a plain ps of the same user included, and the possible readers named are a"
+                        + " best-effort hint");
                 if (!unguarded.isEmpty()) {
                     out.add("processes above the guard that this user may not read (another user's, or not dumpable),"
                             + " not guarded: " + Reports.names(unguarded));
@@ -188,7 +222,7 @@ public final class TreeGuard implements AutoCloseable {
             }
         }
         RunJudge.Tally tally = judge.tally();
-        verdict = new RunVerdict(mode, sourceName, coverage.watching(), cannotSee(), tree, tally,
+        verdict = new RunVerdict(mode, sourceName, watching(), cannotSee(), tree, tally,
                 sinkMissed + tally.droppedBeforeStart());
         return verdict;
     }
@@ -234,8 +268,36 @@ public final class TreeGuard implements AutoCloseable {
         private Path procRoot = Path.of("/proc");
         private Consumer<Finding> onFinding = f -> { };
         private Duration settle = Duration.ofSeconds(2);
+        private String rootLabel = "the command";
+        private boolean hardenSelf = true;
+        private ClassLoader classLoader;
 
         private Builder() {
+        }
+
+        /**
+         * Where sources and sinks are looked for ({@link java.util.ServiceLoader}); default the thread's context class
+         * loader. A plugin in a host with class realms (a Maven extension) passes its own.
+         */
+        public Builder classLoader(ClassLoader classLoader) {
+            this.classLoader = Objects.requireNonNull(classLoader);
+            return this;
+        }
+
+        /** How reports call the tree ({@code the command}, {@code this build}). */
+        public Builder rootLabel(String rootLabel) {
+            this.rootLabel = Objects.requireNonNull(rootLabel);
+            return this;
+        }
+
+        /**
+         * Whether, watching without privilege ({@link GuardMode#ANCESTORS}), this JVM makes itself non-dumpable so that
+         * processes of its user cannot read it at all (default true). Costs: no core dumps, no {@code jcmd}/attach by
+         * the same user, until the JVM ends.
+         */
+        public Builder hardenSelf(boolean hardenSelf) {
+            this.hardenSelf = hardenSelf;
+            return this;
         }
 
         /** The guard's configuration (sources, policy, sinks); default {@link GuardConfig#load()}. */
@@ -317,10 +379,14 @@ public final class TreeGuard implements AutoCloseable {
             }
             RunJudge judge = new RunJudge(policy, lineage, onFinding);
             EnvironGuard.Builder gb = EnvironGuard.builder().config(effective).addSink(JUDGE_SINK, judge);
+            if (classLoader != null) {
+                gb.classLoader(classLoader);
+            }
             sources.forEach(gb::addSourceProvider);
             EnvironGuard guard = gb.build().start();
             try {
-                return new TreeGuard(guard, judge, lineage, self, above, List.copyOf(unguarded), settle);
+                return new TreeGuard(guard, judge, lineage, self, above, List.copyOf(unguarded), settle, rootLabel,
+                        hardenSelf);
             } catch (RuntimeException e) {
                 guard.close();
                 throw e;
