@@ -63,6 +63,9 @@ public final class RunJudge implements AlertSink {
     private long unplacedCount;
     private long knownReaderCount;
     private final Map<String, Long> lost = new TreeMap<>();
+    private int barrierReader;
+    private int barrierTarget;
+    private boolean barrierSeen;
 
     /**
      * What the judge saw.
@@ -141,6 +144,29 @@ public final class RunJudge implements AlertSink {
         }
     }
 
+    /**
+     * The next alert of {@code readerPid} reading {@code targetPid} is a barrier ({@link TreeGuard#finish}), not a
+     * read to judge: when it arrives, every alert raised before it has been judged.
+     */
+    public synchronized void expectBarrier(int readerPid, int targetPid) {
+        barrierReader = readerPid;
+        barrierTarget = targetPid;
+        barrierSeen = false;
+    }
+
+    /** Waits for the barrier's alert; false when {@code timeout} passed first. */
+    public synchronized boolean awaitBarrier(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!barrierSeen) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
     /** A copy of what was judged so far; alerts still waiting for the tree are not in it. */
     public synchronized Tally tally() {
         return new Tally(findings, outsideCount, outside, unplacedCount, unplaced, knownReaderCount, lost,
@@ -160,6 +186,11 @@ public final class RunJudge implements AlertSink {
             return null;
         }
         EnvironAccess access = alert.access();
+        if (barrierReader > 0 && access.reader().pid() == barrierReader && access.target().pid() == barrierTarget) {
+            barrierSeen = true;
+            notifyAll();
+            return null;
+        }
         GuardedProcess guardedTarget = tree.guardedProcess(access.target());
         boolean ordinaryKnownReader = access.file() == ProcFile.ENVIRON && policy.coversKnownReader(access.reader());
 

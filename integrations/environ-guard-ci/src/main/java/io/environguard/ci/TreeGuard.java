@@ -11,6 +11,7 @@ import io.environguard.linux.hardening.Hardening;
 import io.environguard.linux.proc.ProcessInspector;
 import io.environguard.policy.PolicyConfig;
 import io.environguard.spi.EventSourceProvider;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -212,7 +213,9 @@ public final class TreeGuard implements AutoCloseable {
         if (verdict != null) {
             return verdict;
         }
-        awaitQuiet();
+        if (mode != GuardMode.HOST || !awaitBarrier()) {
+            awaitQuiet();
+        }
         guard.close();
         GuardStats stats = guard.stats();
         long sinkMissed = 0;
@@ -225,6 +228,42 @@ public final class TreeGuard implements AutoCloseable {
         verdict = new RunVerdict(mode, sourceName, watching(), cannotSee(), tree, tally,
                 sinkMissed + tally.droppedBeforeStart());
         return verdict;
+    }
+
+    /**
+     * In host mode, a barrier behind the tree's last events: this JVM opens (and reads nothing of) the environ of a
+     * process of its own that has an empty environment. The kernel queues that open behind every open made before it,
+     * the source resolves in order and the judge's queue delivers in order, so when the judge sees its alert, every
+     * read the tree made before it ended has been judged. It costs a process start and one event, where waiting for the
+     * host to fall quiet could take the whole settle time on a busy host. False when the alert did not come in time (an
+     * allow rule that covers this JVM's executable, a lost event): the caller falls back to waiting for quiet.
+     */
+    private boolean awaitBarrier() throws InterruptedException {
+        long deadline = System.nanoTime() + settle.toNanos();
+        Process marker;
+        try {
+            ProcessBuilder pb = new ProcessBuilder("sleep", "60").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().clear();
+            pb.environment().put("PATH", "/usr/bin:/bin");
+            marker = pb.start();
+        } catch (IOException e) {
+            return false;
+        }
+        try {
+            judge.expectBarrier(self.id().pid(), (int) marker.pid());
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(
+                    Path.of("/proc", Long.toString(marker.pid()), "environ"))) {
+                // opened, never read: the open is the event
+            } catch (IOException e) {
+                return false;
+            }
+            long left = deadline - System.nanoTime();
+            return left > 0 && judge.awaitBarrier(Duration.ofNanos(left));
+        } finally {
+            marker.destroy();
+            marker.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     private void awaitQuiet() throws InterruptedException {
