@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  * The wall-time cost of {@code environ-guard run} on a real build, for BENCHMARKS.md: {@code mvn -q -o -B verify} of a
  * generated multi-module project (each module: main classes, JUnit 5 tests run in a forked JVM, a jar), plainly and
  * under {@code java -jar environ-guard-cli.jar run --}, in pairs whose order alternates (plain first, then guarded
- * first), each build from a clean tree. Reports each pair's ratio, their median and the load average before and after:
- * the machine is shared and noisy.
+ * first), each build from a clean tree. Reports each pair's wall-time ratio and CPU-time ratio (user + system of the
+ * whole process tree, guard included, from {@code /usr/bin/time}: less sensitive than wall time to other load on a
+ * shared machine), their medians, and the load average before and after.
  *
  * <pre>
  * java -cp environ-guard-benchmarks/target/classes io.environguard.benchmarks.CiRunOverhead \
@@ -76,34 +77,44 @@ public final class CiRunOverhead {
             build(project, plain);
             build(project, guarded);
             double[] ratios = new double[pairs];
+            double[] cpuRatios = new double[pairs];
             double[] plainSeconds = new double[pairs];
             double[] guardedSeconds = new double[pairs];
             for (int p = 0; p < pairs; p++) {
                 boolean plainFirst = p % 2 == 0;
-                double a = build(project, plainFirst ? plain : guarded);
-                double b = build(project, plainFirst ? guarded : plain);
-                plainSeconds[p] = plainFirst ? a : b;
-                guardedSeconds[p] = plainFirst ? b : a;
-                ratios[p] = guardedSeconds[p] / plainSeconds[p];
-                System.out.printf(Locale.ROOT, "pair %d (%s first): plain %.2f s, guarded %.2f s, ratio %.3f; load %s%n",
-                        p + 1, plainFirst ? "plain" : "guarded", plainSeconds[p], guardedSeconds[p], ratios[p], load());
+                double[] a = build(project, plainFirst ? plain : guarded);
+                double[] b = build(project, plainFirst ? guarded : plain);
+                double[] pl = plainFirst ? a : b;
+                double[] gu = plainFirst ? b : a;
+                plainSeconds[p] = pl[0];
+                guardedSeconds[p] = gu[0];
+                ratios[p] = gu[0] / pl[0];
+                cpuRatios[p] = gu[1] / pl[1];
+                System.out.printf(Locale.ROOT, "pair %d (%s first): plain %.2f s wall %.2f s CPU, guarded %.2f s wall %.2f s"
+                                + " CPU, ratio wall %.3f CPU %.3f; load %s%n", p + 1, plainFirst ? "plain" : "guarded", pl[0],
+                        pl[1], gu[0], gu[1], ratios[p], cpuRatios[p], load());
             }
-            System.out.printf(Locale.ROOT, "median ratio %.3f (min %.3f, max %.3f); median plain %.2f s, median guarded"
-                            + " %.2f s; load %s%n", median(ratios), Arrays.stream(ratios).min().orElse(0),
-                    Arrays.stream(ratios).max().orElse(0), median(plainSeconds), median(guardedSeconds), load());
+            System.out.printf(Locale.ROOT, "median ratio wall %.3f (min %.3f, max %.3f), CPU %.3f (min %.3f, max %.3f);"
+                            + " median plain %.2f s, median guarded %.2f s; load %s%n", median(ratios),
+                    Arrays.stream(ratios).min().orElse(0), Arrays.stream(ratios).max().orElse(0), median(cpuRatios),
+                    Arrays.stream(cpuRatios).min().orElse(0), Arrays.stream(cpuRatios).max().orElse(0),
+                    median(plainSeconds), median(guardedSeconds), load());
         } finally {
             deleteTree(project);
         }
     }
 
-    /** One clean build; its wall time in seconds. A build that fails stops the harness. */
-    private static double build(Path project, List<String> command) throws IOException, InterruptedException {
+    /** One clean build: its wall time and the CPU time (user + system) of its whole process tree, in seconds. */
+    private static double[] build(Path project, List<String> command) throws IOException, InterruptedException {
         try (var dirs = Files.walk(project, 2)) {
             for (Path target : (Iterable<Path>) dirs.filter(d -> d.getFileName().toString().equals("target"))::iterator) {
                 deleteTree(target);
             }
         }
-        ProcessBuilder pb = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true)
+        Path times = project.resolve("time.txt");
+        List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S", "-o", times.toString()));
+        timed.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(timed).directory(project.toFile()).redirectErrorStream(true)
                 .redirectOutput(project.resolve("build.log").toFile());
         pb.environment().put("MAVEN_SKIP_RC", "true");
         long t0 = System.nanoTime();
@@ -117,7 +128,8 @@ public final class CiRunOverhead {
             throw new IllegalStateException("the build " + command + " failed with " + p.exitValue() + ":\n"
                     + Files.readString(project.resolve("build.log")));
         }
-        return seconds;
+        String[] t = Files.readString(times).trim().split("\\s+");
+        return new double[] {seconds, Double.parseDouble(t[t.length - 2]) + Double.parseDouble(t[t.length - 1])};
     }
 
     private static void generate(Path root, int modules) throws IOException {

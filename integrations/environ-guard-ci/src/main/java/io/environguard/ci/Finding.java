@@ -8,6 +8,12 @@ import java.util.Objects;
 /**
  * One alert that fails the guarded run, and why.
  *
+ * <pre>{@code
+ * for (Finding f : verdict.findings()) {
+ *     System.err.println(f.kind() + ": " + f.reader().pid() + " read " + f.alert().access().path());
+ * }
+ * }</pre>
+ *
  * @param alert              the alert as the policy raised it
  * @param kind               why it is held against the tree
  * @param reader             who is blamed: the alert's reader, or the process of the tree among a sweep's readers

@@ -1,6 +1,12 @@
 package io.environguard.ci;
 
-/** Why an alert is a finding against the guarded tree. */
+/**
+ * Why an alert is a finding against the guarded tree.
+ *
+ * <pre>{@code
+ * boolean worst = finding.kind() != FindingKind.TREE_READ;   // the guard or a process above the tree was read
+ * }</pre>
+ */
 public enum FindingKind {
     /** A process of the tree read the environ or mem of a guarded process above it: the guard, its shell, the runner. */
     ANCESTOR_READ,

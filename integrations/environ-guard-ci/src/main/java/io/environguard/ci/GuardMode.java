@@ -2,7 +2,13 @@ package io.environguard.ci;
 
 import java.util.Locale;
 
-/** How a guarded run watches, from the source the guard chose. */
+/**
+ * How a guarded run watches, from the source the guard chose.
+ *
+ * <pre>{@code
+ * GuardMode.of(guard.sourceName());   // HOST for fanotify, ANCESTORS for targeted
+ * }</pre>
+ */
 public enum GuardMode {
     /**
      * The fanotify host source (root, CAP_SYS_ADMIN): every open of any process's environ or mem on the host is seen

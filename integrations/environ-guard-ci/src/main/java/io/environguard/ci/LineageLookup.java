@@ -4,6 +4,11 @@ package io.environguard.ci;
  * Finds a live process's parent, for readers whose recorded lineage stops short (a source that keeps none, or one
  * cut at {@link io.environguard.api.ProcessInfo#MAX_ANCESTORS}). Best effort by nature: a process that exited (or
  * whose pid now belongs to another process) has no answer.
+ *
+ * <pre>{@code
+ * LineageLookup live = new ProcLineage(Path.of("/proc"));
+ * ProcessId parent = live.parentOf(new ProcessId(4242, 90210));   // null once 4242 is gone
+ * }</pre>
  */
 @FunctionalInterface
 public interface LineageLookup {

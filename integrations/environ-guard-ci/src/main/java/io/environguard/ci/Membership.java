@@ -1,6 +1,12 @@
 package io.environguard.ci;
 
-/** Whether a process belongs to the guarded tree, as far as its lineage proves. */
+/**
+ * Whether a process belongs to the guarded tree, as far as its lineage proves.
+ *
+ * <pre>{@code
+ * if (tree.membershipOf(access.reader(), lookup) == Membership.MEMBER) { ... held against the run ... }
+ * }</pre>
+ */
 public enum Membership {
     /** The root, or a process whose lineage contains the root (pid and start time). */
     MEMBER,

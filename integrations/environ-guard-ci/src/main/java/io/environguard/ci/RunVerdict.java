@@ -6,6 +6,11 @@ import java.util.Objects;
 /**
  * The outcome of a guarded run: what was found, how it was watched, and what that way of watching cannot see.
  *
+ * <pre>{@code
+ * RunVerdict verdict = guard.finish();
+ * int exit = verdict.failed() ? 97 : commandStatus;
+ * }</pre>
+ *
  * @param mode        how the run was watched
  * @param source      the running source's name
  * @param watching    what the source watched (its coverage)
