@@ -194,7 +194,7 @@ public final class CommandTree {
             return false;
         }
         if (e.hasStartTime() && root.hasStartTime()) {
-            return e.startTime() == root.startTime();
+            return root.is(e);
         }
         return next != null && rootParent != null && rootParent.is(next);
     }
@@ -213,7 +213,15 @@ public final class CommandTree {
     }
 
     private synchronized boolean isRememberedMember(ProcessId e) {
-        return e.hasStartTime() && members.containsKey(e);
+        if (!e.hasStartTime()) {
+            return false;
+        }
+        for (long d = -ProcessId.START_TOLERANCE; d <= ProcessId.START_TOLERANCE; d++) {
+            if (members.containsKey(new ProcessId(e.pid(), e.startTime() + d))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private synchronized void remember(List<ProcessId> below) {

@@ -78,7 +78,7 @@ public final class ProcLineage implements LineageLookup {
             return null;
         }
         ProcStat stat = stat(child.pid());
-        if (stat == null || stat.startTime() != child.startTime() || stat.ppid() <= 0) {
+        if (stat == null || !child.is(child.pid(), stat.startTime()) || stat.ppid() <= 0) {
             return null; // gone, or its pid now names another process
         }
         ProcStat parent = stat(stat.ppid());
@@ -88,7 +88,7 @@ public final class ProcLineage implements LineageLookup {
         // Re-read the child: if it is still the same process, its parent was the process just read (a parent
         // outlives the reading of its child's stat, or the child would have been re-parented, which changes ppid).
         ProcStat again = stat(child.pid());
-        if (again == null || again.startTime() != child.startTime() || again.ppid() != stat.ppid()) {
+        if (again == null || again.startTime() != stat.startTime() || again.ppid() != stat.ppid()) {
             return null;
         }
         return new ProcessId(stat.ppid(), parent.startTime());

@@ -5,7 +5,10 @@ import io.environguard.api.ProcessInfo;
 
 /**
  * One process, told apart from any later process that reuses its pid: its pid and its start time (clock ticks since
- * boot, {@code /proc/P/stat} field 22; {@code -1} when unknown).
+ * boot, {@code /proc/P/stat} field 22; {@code -1} when unknown). Start times match within one tick: a start derived
+ * from a kernel event's timestamp (the process table's, for processes it saw being born) may round to the tick next to
+ * the one {@code /proc} prints, while a pid is reused only after the kernel has gone through the whole pid space,
+ * which takes far longer than a tick.
  *
  * <pre>{@code
  * ProcessId guard = ProcessId.of(ProcessInfo.builder(4200).startTime(90210).build());
@@ -32,9 +35,13 @@ public record ProcessId(int pid, long startTime) {
         return startTime >= 0;
     }
 
-    /** Proven the same process: same pid, and both start times known and equal. */
+    /** How far apart two start times of one process may be, in clock ticks. */
+    public static final long START_TOLERANCE = 1;
+
+    /** Proven the same process: same pid, and both start times known and equal (within {@link #START_TOLERANCE}). */
     public boolean is(int otherPid, long otherStartTime) {
-        return pid == otherPid && startTime >= 0 && otherStartTime >= 0 && startTime == otherStartTime;
+        return pid == otherPid && startTime >= 0 && otherStartTime >= 0
+                && Math.abs(startTime - otherStartTime) <= START_TOLERANCE;
     }
 
     /** Proven the same process as {@code other} (see {@link #is(int, long)}). */
@@ -42,8 +49,9 @@ public record ProcessId(int pid, long startTime) {
         return other != null && is(other.pid, other.startTime);
     }
 
-    /** Proven another process: a different pid, or the same pid with a different known start time. */
+    /** Proven another process: a different pid, or the same pid with known start times too far apart. */
     public boolean isNot(ProcessId other) {
-        return other.pid != pid || (startTime >= 0 && other.startTime >= 0 && startTime != other.startTime);
+        return other.pid != pid || (startTime >= 0 && other.startTime >= 0
+                && Math.abs(startTime - other.startTime) > START_TOLERANCE);
     }
 }

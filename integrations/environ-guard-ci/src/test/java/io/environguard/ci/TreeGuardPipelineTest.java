@@ -103,13 +103,13 @@ class TreeGuardPipelineTest {
             ProcessInfo psAux = reader(910_003, "ps", "/usr/bin/ps", List.of("ps", "aux"), underRoot);
             ProcessInfo psEww = reader(910_004, "ps", "/usr/bin/ps", List.of("ps", "eww"), underRoot);
             ProcessInfo outsider = reader(910_005, "cat", "/usr/bin/cat", List.of(), lineage(self, above));
-            List<Ancestor> impostorLineage = List.of(new Ancestor(root.pid(), root.startTime() + 1, "sleep", null),
+            List<Ancestor> impostorLineage = List.of(new Ancestor(root.pid(), root.startTime() + 100, "sleep", null),
                     new Ancestor(1, 0, "systemd", "/usr/lib/systemd/systemd"));
             ProcessInfo impostor = reader(910_006, "cat", "/usr/bin/cat", List.of(), impostorLineage);
             ProcessInfo other = ProcessInfo.builder(910_100).comm("postgres").exe("/usr/lib/postgresql/bin/postgres")
                     .startTime(50).build();
             ProcessInfo reusedParentPid = ProcessInfo.builder(parent.id().pid()).comm("later").exe("/usr/bin/later")
-                    .startTime(parent.id().startTime() + 1).build();
+                    .startTime(parent.id().startTime() + 100).build();
 
             source.emit(read(grandchild, target(parent), ProcFile.ENVIRON));          // 1 ancestor read
             source.emit(read(python, selfTarget(self), ProcFile.MEM));                // 2 ancestor read: the guard's mem
