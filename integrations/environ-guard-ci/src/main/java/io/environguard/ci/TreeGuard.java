@@ -61,7 +61,7 @@ public final class TreeGuard implements AutoCloseable {
     private final List<GuardedProcess> unguarded;
     private final GuardMode mode;
     private final String sourceName;
-    private final Coverage coverage;
+    private final Coverage sourceCoverage;
     private final Duration settle;
     private final String rootLabel;
     private final String hardening;
@@ -81,7 +81,7 @@ public final class TreeGuard implements AutoCloseable {
         this.rootLabel = rootLabel;
         this.sourceName = guard.sourceName();
         this.mode = GuardMode.of(sourceName);
-        this.coverage = guard.coverage();
+        this.sourceCoverage = guard.coverage();
         this.hardening = mode == GuardMode.ANCESTORS && hardenSelf ? harden() : null;
     }
 
@@ -115,14 +115,31 @@ public final class TreeGuard implements AutoCloseable {
         return sourceName;
     }
 
-    /** What the source watches and what it cannot see, as it said at start. */
+    /**
+     * Which mode ran and what it watches, then what it cannot see: the source's coverage with the mode's own words
+     * before it.
+     */
     public Coverage coverage() {
-        return coverage;
+        return new Coverage(sourceName, watching(), cannotSee());
     }
 
-    /** What is watched: the source's coverage, and whether the guard made itself unreadable. */
+    /** What is watched: the mode, the source's coverage, and whether the guard made itself unreadable. */
     public List<String> watching() {
-        List<String> out = new ArrayList<>(coverage.watching());
+        List<String> out = new ArrayList<>();
+        switch (mode) {
+            case HOST:
+                out.add("mode host: every open of any process's environ or mem on the host, with its reader; reads by "
+                        + rootLabel + " are told apart by lineage");
+                break;
+            case ANCESTORS:
+                out.add("mode ancestors: opens of the environ and mem of the guard and of the processes above it that"
+                        + " this user may read: " + Reports.names(guarded()));
+                break;
+            default:
+                out.add("mode other: what the " + sourceName + " source sees, judged by lineage");
+                break;
+        }
+        out.addAll(sourceCoverage.watching());
         if (hardening != null) {
             out.add(hardening);
         }
@@ -164,7 +181,7 @@ public final class TreeGuard implements AutoCloseable {
                         + " traced is held against the run only when it read the guard or a process above it");
                 break;
         }
-        out.addAll(coverage.blindSpots());
+        out.addAll(sourceCoverage.blindSpots());
         return out;
     }
 
