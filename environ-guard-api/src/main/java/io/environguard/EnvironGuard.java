@@ -5,6 +5,7 @@ import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
 import io.environguard.internal.Dispatcher;
 import io.environguard.internal.Pipeline;
+import io.environguard.internal.PolicyTicker;
 import io.environguard.internal.ProviderLoader;
 import io.environguard.policy.Policy;
 import io.environguard.policy.PolicyConfig;
@@ -78,6 +79,7 @@ public final class EnvironGuard implements AutoCloseable {
     private String sourceName;
     private Dispatcher dispatcher;
     private Pipeline pipeline;
+    private PolicyTicker ticker;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -136,7 +138,7 @@ public final class EnvironGuard implements AutoCloseable {
                         : new Policy(withGuardedPids(policyConfig, created), ProcessHandle.current().pid(), created::exeOf);
                 d = new Dispatcher(sinks, queueCapacity, closeTimeout);
                 d.start();
-                Pipeline p = new Pipeline(policy::evaluate, d);
+                Pipeline p = new Pipeline(policy, d);
                 s.start(p);
                 this.pipeline = p;
             } catch (IOException | RuntimeException | LinkageError e) {
@@ -154,6 +156,7 @@ public final class EnvironGuard implements AutoCloseable {
             this.source = s;
             this.sourceName = safeName(chosen);
             this.dispatcher = d;
+            this.ticker = PolicyTicker.start(pipeline, PolicyTicker.DEFAULT_INTERVAL);
             this.state = State.RUNNING;
             LOG.info("environ-guard watching with source {} and sinks {}", sourceName, sinks.keySet());
             return this;
@@ -180,7 +183,7 @@ public final class EnvironGuard implements AutoCloseable {
             }
             return new GuardStats(pipeline.accesses(), pipeline.alerts(), pipeline.suppressed(),
                     pipeline.lostByCause().values().stream().mapToLong(Long::longValue).sum(),
-                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics());
+                    pipeline.lostByCause(), dispatcher.stats(), sourceMetrics(), pipeline.outcomes());
         }
     }
 
@@ -198,7 +201,10 @@ public final class EnvironGuard implements AutoCloseable {
         return state == State.RUNNING;
     }
 
-    /** Stops the source, then delivers what is queued within the close timeout. Idempotent. */
+    /**
+     * Stops the source, ends every open sweep (its {@code environ_sweep_ended} alert lists what was folded into it),
+     * then delivers what is queued within the close timeout. Idempotent.
+     */
     @Override
     public void close() {
         synchronized (lifecycle) {
@@ -210,7 +216,12 @@ public final class EnvironGuard implements AutoCloseable {
             try {
                 source.close();
             } finally {
-                dispatcher.close();
+                try {
+                    ticker.close();
+                    pipeline.flush();
+                } finally {
+                    dispatcher.close();
+                }
             }
             GuardStats s = stats();
             s.sinks().stream().filter(k -> k.undelivered() > 0).forEach(k ->

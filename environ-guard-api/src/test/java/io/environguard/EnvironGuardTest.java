@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.TestSources.CollectingSink;
 import io.environguard.TestSources.ManualSourceProvider;
+import io.environguard.api.AccessOutcome;
 import io.environguard.api.AliasKind;
 import io.environguard.api.Alert;
 import io.environguard.api.EnvironAccess;
@@ -22,6 +23,7 @@ import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
 import io.environguard.spi.Availability;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EnvironGuardTest {
@@ -157,7 +159,46 @@ class EnvironGuardTest {
         assertEquals(1, stats.overflows());
         assertEquals(1, stats.lostEvents());
         assertEquals(2, stats.sinks().get(0).delivered());
+        assertEquals(1, stats.outcome(AccessOutcome.ALERTED));
+        assertEquals(1, stats.outcome(AccessOutcome.SELF_READ));
         assertTrue(src.closed);
+    }
+
+    @Test
+    void closeEndsEveryOpenSweepBeforeTheSinksCloseAndStatsAccountForEveryAccess() throws Exception {
+        CollectingSink sink = new CollectingSink();
+        ManualSourceProvider src = new ManualSourceProvider("m", 10, Availability.available("ok"));
+        EnvironGuard guard = EnvironGuard.builder().config(NO_SERVICES).set("environguard.policy.sweep.threshold", "3")
+                .addSourceProvider(src).addSink("mem", sink).build().start();
+        try {
+            for (int target = 42; target < 48; target++) {
+                src.listener.get().onAccess(read(4242, target));       // 2 alone, the sweep, 3 folded
+            }
+            src.listener.get().onAccess(read(4242, 47));               // folded again
+            assertEquals(3, sink.await(3, 5_000).size());
+        } finally {
+            guard.close();
+        }
+        List<String> rules = sink.alerts.stream().map(Alert::rule).toList();
+        assertEquals(List.of(Rules.ENVIRON_READ, Rules.ENVIRON_READ, Rules.ENVIRON_SWEEP, Rules.ENVIRON_SWEEP_ENDED), rules,
+                "the sweep's end was delivered, by close(), before the sinks closed");
+        Alert ended = sink.alerts.get(3);
+        assertEquals(6, ended.targets().size());
+        assertEquals(7, ended.count());
+        GuardStats stats = guard.stats();
+        assertEquals(Map.of("alerted", 3L, "self_read", 0L, "allowed", 0L, "deduped", 0L, "folded", 4L), stats.outcomes());
+        assertEquals(stats.accesses(), stats.outcomes().values().stream().mapToLong(Long::longValue).sum());
+        assertEquals(4, stats.alerts());
+    }
+
+    @Test
+    void theOldStatsConstructorsStillWork() {
+        GuardStats old = new GuardStats(1, 2, 3, 4, Map.of("queue_overflow", 4L), List.of());
+        assertEquals(Map.of(), old.outcomes());
+        assertEquals(0, old.outcome(AccessOutcome.FOLDED));
+        assertEquals(Map.of(), new GuardStats(1, 2, 3, 4, Map.of(), List.of(), Map.of("x", 1L)).outcomes());
+        assertEquals(List.of("alerted", "self_read", "allowed", "deduped", "folded"), List.copyOf(new GuardStats(1, 2, 3, 4,
+                Map.of(), List.of(), Map.of(), Map.of("folded", 5L)).outcomes().keySet()), "every outcome, in order");
     }
 
     @Test

@@ -14,8 +14,16 @@ import java.util.Objects;
  * anything; the ones that are set must all hold.
  *
  * <p>Reader conditions (at least one is required): the reader's resolved executable ({@code /proc/P/exe},
- * never its {@code comm}, which any process can set), its real uid, its parent's resolved executable, its
- * container id. Target conditions (optional) narrow a rule to reads of certain targets: the target's
+ * never its {@code comm}, which any process can set), its real uid, its parent's resolved executable, the
+ * resolved executable of any of its ancestors ("anything started by this daemon"), its container id.
+ *
+ * <p>Parent and ancestor conditions are exact when the source gives the reader's lineage
+ * ({@link ProcessInfo#ancestors()}, from a process table that saw each process start): the parent is the one
+ * that started the reader, even after it exited, its pid was reused, or the reader was re-parented to init or a
+ * subreaper. For a reader without lineage, the policy falls back to a best-effort look-up of the current parent
+ * pid (see {@link Policy}); an ancestor condition is then checked against that parent only.
+ *
+ * <p>Target conditions (optional) narrow a rule to reads of certain targets: the target's
  * executable and/or container id. A rule made only of target conditions is refused: it would let every
  * process read those targets, which is what this library exists to notice.
  *
@@ -28,7 +36,7 @@ import java.util.Objects;
  * rules     = rule *( ";" rule )          empty rules (";;", a trailing ";") are ignored
  * rule      = condition *( "&amp;" condition )
  * condition = name "=" value              the first "=" separates; later ones belong to the value
- * name      = exe | uid | parent.exe | container | target.exe | target.container
+ * name      = exe | uid | parent.exe | ancestor.exe | container | target.exe | target.container
  * </pre>
  * Names are case-insensitive and {@code -}/{@code _} mean {@code .} ({@code parent-exe} is {@code parent.exe}).
  * Whitespace around names and values is ignored. In a value, a backslash makes the next character literal:
@@ -43,14 +51,15 @@ import java.util.Objects;
  *
  * @param exe               the reader's resolved executable path, or {@code null}
  * @param uid               the reader's real uid, or {@link #ANY_UID}
- * @param parentExe         the resolved executable of the reader's parent, or {@code null}; matches only when
- *                          the policy was given a way to look it up (see {@link Policy})
+ * @param parentExe         the resolved executable of the reader's parent, or {@code null}
+ * @param ancestorExe       the resolved executable of any ancestor of the reader (parent, grandparent... up to
+ *                          {@value ProcessInfo#MAX_ANCESTORS} levels), or {@code null}
  * @param containerId       the reader's container id (or a prefix of it), or {@code null}
  * @param targetExe         the target's resolved executable path, or {@code null}
  * @param targetContainerId the target's container id (or a prefix of it), or {@code null}
  */
-public record AllowRule(String exe, int uid, String parentExe, String containerId, String targetExe,
-                        String targetContainerId) {
+public record AllowRule(String exe, int uid, String parentExe, String ancestorExe, String containerId,
+                        String targetExe, String targetContainerId) {
 
     /** The {@link #uid} of a rule that does not look at the uid. */
     public static final int ANY_UID = -1;
@@ -59,22 +68,29 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
 
     /** The condition names of the text form, in the order {@link #toString} writes them. */
     public static final List<String> CONDITION_NAMES =
-            List.of("exe", "uid", "parent.exe", "container", "target.exe", "target.container");
+            List.of("exe", "uid", "parent.exe", "ancestor.exe", "container", "target.exe", "target.container");
 
     /** Validates and trims; throws {@link IllegalArgumentException} naming the field, never its value. */
     public AllowRule {
         exe = clean(exe, "exe", true);
         parentExe = clean(parentExe, "parent.exe", true);
+        ancestorExe = clean(ancestorExe, "ancestor.exe", true);
         containerId = clean(containerId, "container", false);
         targetExe = clean(targetExe, "target.exe", true);
         targetContainerId = clean(targetContainerId, "target.container", false);
         if (uid < ANY_UID) {
             throw new IllegalArgumentException("allow rule: uid must be a non-negative integer");
         }
-        if (exe == null && uid == ANY_UID && parentExe == null && containerId == null) {
+        if (exe == null && uid == ANY_UID && parentExe == null && ancestorExe == null && containerId == null) {
             throw new IllegalArgumentException("allow rule: needs at least one condition on the reader "
-                    + "(exe, uid, parent.exe or container); target.exe and target.container only narrow a rule");
+                    + "(exe, uid, parent.exe, ancestor.exe or container); target.exe and target.container only narrow a rule");
         }
+    }
+
+    /** A rule without an ancestor condition (the form before lineage). */
+    public AllowRule(String exe, int uid, String parentExe, String containerId, String targetExe,
+                     String targetContainerId) {
+        this(exe, uid, parentExe, null, containerId, targetExe, targetContainerId);
     }
 
     /** A rule allowing every read by the executable at {@code path}. */
@@ -92,6 +108,15 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
         return builder().parentExe(path).build();
     }
 
+    /**
+     * A rule allowing every read by descendants of the executable at {@code path}: its children, their children,
+     * up to {@value ProcessInfo#MAX_ANCESTORS} levels. Every process descends from init: listing init's executable
+     * (or {@code systemd}, which is also every user's session manager) allows nearly everything.
+     */
+    public static AllowRule ancestorExe(String path) {
+        return builder().ancestorExe(path).build();
+    }
+
     /** A rule allowing every read by processes in container {@code id} (or an id starting with it). */
     public static AllowRule container(String id) {
         return builder().containerId(id).build();
@@ -101,16 +126,17 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
         return new Builder();
     }
 
-    /** Whether this rule looks at the reader's parent executable (which costs a lookup). */
-    public boolean needsParentExe() {
-        return parentExe != null;
+    /** Whether this rule looks at the reader's parent or ancestors (which may cost a look-up). */
+    public boolean needsLineage() {
+        return parentExe != null || ancestorExe != null;
     }
 
     /**
-     * Every condition except {@link #parentExe} holds for this reader and target. Allocation-free;
-     * the policy checks the parent last because looking it up may read {@code /proc}.
+     * Every condition except {@link #parentExe} and {@link #ancestorExe} holds for this reader and target.
+     * Allocation-free; the policy checks the lineage last because, without lineage, looking the parent up may
+     * read {@code /proc}.
      */
-    boolean matchesIgnoringParent(ProcessInfo reader, ProcessInfo target) {
+    boolean matchesIgnoringLineage(ProcessInfo reader, ProcessInfo target) {
         return (exe == null || exe.equals(reader.exe()))
                 && (uid == ANY_UID || uid == reader.uid())
                 && (containerId == null || containerMatches(containerId, reader.containerId()))
@@ -132,6 +158,7 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
         appendCondition(out, "exe", exe);
         appendCondition(out, "uid", uid == ANY_UID ? null : Integer.toString(uid));
         appendCondition(out, "parent.exe", parentExe);
+        appendCondition(out, "ancestor.exe", ancestorExe);
         appendCondition(out, "container", containerId);
         appendCondition(out, "target.exe", targetExe);
         appendCondition(out, "target.container", targetContainerId);
@@ -233,6 +260,7 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
                     case "exe": b.exe(v); break;
                     case "uid": b.uid(parseUid(v)); break;
                     case "parent.exe": b.parentExe(v); break;
+                    case "ancestor.exe": b.ancestorExe(v); break;
                     case "container": b.containerId(v); break;
                     case "target.exe": b.targetExe(v); break;
                     default: b.targetContainerId(v); break;
@@ -305,6 +333,7 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
         private String exe;
         private int uid = ANY_UID;
         private String parentExe;
+        private String ancestorExe;
         private String containerId;
         private String targetExe;
         private String targetContainerId;
@@ -315,12 +344,13 @@ public record AllowRule(String exe, int uid, String parentExe, String containerI
         public Builder exe(String exe) { this.exe = exe; return this; }
         public Builder uid(int uid) { this.uid = uid; return this; }
         public Builder parentExe(String parentExe) { this.parentExe = parentExe; return this; }
+        public Builder ancestorExe(String ancestorExe) { this.ancestorExe = ancestorExe; return this; }
         public Builder containerId(String containerId) { this.containerId = containerId; return this; }
         public Builder targetExe(String targetExe) { this.targetExe = targetExe; return this; }
         public Builder targetContainerId(String targetContainerId) { this.targetContainerId = targetContainerId; return this; }
 
         public AllowRule build() {
-            return new AllowRule(exe, uid, parentExe, containerId, targetExe, targetContainerId);
+            return new AllowRule(exe, uid, parentExe, ancestorExe, containerId, targetExe, targetContainerId);
         }
     }
 }

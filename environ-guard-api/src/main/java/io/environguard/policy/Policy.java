@@ -1,7 +1,9 @@
 package io.environguard.policy;
 
 import io.environguard.api.AccessKind;
+import io.environguard.api.AccessOutcome;
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.Mitre;
@@ -23,7 +25,8 @@ import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
- * Judges each {@link EnvironAccess}: an {@link Alert}, or nothing. The rules, first match wins:
+ * Judges each {@link EnvironAccess}: an {@link Alert}, or nothing, and says what it did with it
+ * ({@link #lastOutcome()}). The rules, first match wins:
  * <ol>
  *   <li><b>Self-read</b> ({@link EnvironAccess#isSelfRead()}, any alias, any file): never an alert.</li>
  *   <li><b>Protected target</b>: the target's pid or executable is configured as protected, or it is the
@@ -37,10 +40,16 @@ import java.util.function.IntFunction;
  *   <li><b>mem</b>: an open of another process's {@code /proc/P/mem}: {@link Rules#MEM_READ}, high. Not
  *       counted towards a sweep. A known reader gets no discount here: none of them opens {@code mem}, and
  *       one that does (say {@code ps} with an injected library) is exactly what this rule is for.</li>
- *   <li><b>Sweep</b>: one reader (pid + start time, when known) reaching {@code threshold} distinct targets
- *       within the sliding {@code window}: one {@link Rules#ENVIRON_SWEEP} alert, critical, listing the
- *       targets; the reader's first {@code threshold - 1} targets had their own alerts. Later reads by that
- *       reader are folded into it (no alert) until the reader has been quiet for a window.</li>
+ *   <li><b>Sweep</b>: one reader (pid + start time, when known), or short-lived siblings under one parent (a
+ *       family: a shell loop forking one {@code cat} per target, {@code xargs}, {@code find -exec}), reaching
+ *       {@code threshold} distinct targets within the sliding {@code window}: one {@link Rules#ENVIRON_SWEEP}
+ *       alert, critical, listing the targets and readers; a family's alert blames the parent
+ *       ({@link Alert#actor()}). The first targets had their own alerts. Later reads of the episode are folded
+ *       into it (no alert) until it has been quiet for a window; then one {@link Rules#ENVIRON_SWEEP_ENDED}
+ *       alert, at the sweep's severity, lists every target and reader from the sweep on and counts every
+ *       access of the episode, so that no read is folded away unseen (see {@link SweepTracker} for the
+ *       details: families need two readers, no family forms under init or kthreadd, and a reader that sweeps
+ *       on its own never makes its family sweep as well).</li>
  *   <li><b>Everything else</b>: {@link Rules#ENVIRON_READ}, high.</li>
  * </ol>
  * An access seen only on a command line ({@link AccessKind#COMMAND_LINE}) follows the same rules one
@@ -54,24 +63,36 @@ import java.util.function.IntFunction;
  * Policy policy = new Policy(PolicyConfig.builder().allowExe("/usr/bin/my-agent").build(),
  *         ProcessHandle.current().pid());
  * policy.evaluate(access).ifPresent(alert -> System.out.println(alert.rule() + " " + alert.reasons()));
+ * AccessOutcome what = policy.lastOutcome();              // ALERTED, SELF_READ, ALLOWED, DEDUPED or FOLDED
+ * policy.expire(Instant.now()).forEach(System.out::println); // sweeps that ended: call this now and then
  * }</pre>
  *
- * <p><b>Memory.</b> The dedupe table and the sweep table each hold at most
- * {@link PolicyConfig#maxStateEntries()} entries; each sweep entry remembers at most
- * {@link PolicyConfig#sweepThreshold()} targets. Expired entries are dropped as new ones arrive; at the cap
- * the oldest entry is dropped. Forgetting can only cause extra alerts (a repeat reported again, a sweep
- * reported twice), never hide a new target.
+ * <p><b>Parent and ancestor rules.</b> {@code parent.exe} and {@code ancestor.exe} conditions read the
+ * reader's lineage ({@link ProcessInfo#ancestors()}) when the source gives one: exact, the parent as it was even
+ * after it exited, its pid was reused or the reader was re-parented. For a reader without lineage the policy
+ * falls back to {@code parentExeLookup} on the reader's current {@code ppid}: best effort, since it runs after
+ * the access.
  *
- * <p><b>Time.</b> The clock is {@link EnvironAccess#time()}, so replaying accesses gives the same alerts.
- * Times slightly out of order (two sources) are tolerated: an earlier time counts as inside any window.
- * Times after the year 2115 are clamped.
+ * <p><b>Memory.</b> The dedupe table and each of the two sweep tables (readers, families) hold at most
+ * {@link PolicyConfig#maxStateEntries()} entries; each sweep episode remembers at most
+ * {@link PolicyConfig#sweepThreshold()} targets in its window and, once swept, lists at most
+ * {@link PolicyConfig#sweepMaxListed()} targets and readers (accesses beyond are counted and the alerts say
+ * so). Expired entries are dropped as new ones arrive; at the cap the oldest entry is dropped. Forgetting can
+ * only cause extra alerts (a repeat reported again, a sweep reported twice), never hide a new target.
+ *
+ * <p><b>Time.</b> The clock is {@link EnvironAccess#time()}, so replaying accesses gives the same alerts;
+ * {@link #expire(Instant)} moves it on between accesses. Times slightly out of order (two sources) are
+ * tolerated: an earlier time counts as inside any window. Times after the year 2115 are clamped.
  *
  * <p><b>Cost.</b> A self-read costs a comparison; a repeat or a folded read a few hash look-ups and no
  * allocation. Only alerts build strings. Not thread-safe: the guard serialises calls.
  */
 public final class Policy {
 
-    /** The parent lookup of a policy built without one: the parent is never known, so parent rules never match. */
+    /**
+     * The parent lookup of a policy built without one: for readers without lineage the parent is never known, so
+     * parent and ancestor rules match only readers whose source gave their lineage.
+     */
     public static final IntFunction<String> NO_PARENT_LOOKUP = ppid -> null;
 
     private static final int NOT_PROTECTED = 0;
@@ -98,12 +119,13 @@ public final class Policy {
     private final DedupeTable dedupe;
     private final SweepTracker sweeps;
 
-    /** The parent executable of the access being judged, looked up at most once per access. */
-    private String parentExe;
+    /** The parent executable of the access being judged (reader without lineage), looked up at most once per access. */
+    private String lookedUpParentExe;
     private boolean parentExeLooked;
+    private AccessOutcome lastOutcome;
 
     /**
-     * A policy whose parent-executable rules never match (nothing to look the parent up with).
+     * A policy without a parent look-up: parent and ancestor rules match only readers that carry their lineage.
      *
      * @param selfPid the guarding JVM's pid, protected unless {@link PolicyConfig#protectSelf()} is off
      */
@@ -113,12 +135,13 @@ public final class Policy {
 
     /**
      * @param selfPid         the guarding JVM's pid, protected unless {@link PolicyConfig#protectSelf()} is off
-     * @param parentExeLookup given a parent pid, its resolved executable or {@code null} if unknown; called
-     *                        only when a rule with {@code parent.exe} otherwise matches, at most once per
-     *                        access. Best effort by nature: it runs after the access, so a parent that exited
-     *                        may be unknown, and its pid may even have been reused. An exception counts as
-     *                        unknown. Do not allow a parent such as init or a subreaper: orphans are
-     *                        re-parented to it.
+     * @param parentExeLookup given a parent pid, its resolved executable or {@code null} if unknown; the
+     *                        fallback for readers without lineage ({@link ProcessInfo#ancestors()} empty), called
+     *                        only when a rule with {@code parent.exe} or {@code ancestor.exe} otherwise matches,
+     *                        at most once per access. Best effort by nature: it runs after the access, so a
+     *                        parent that exited may be unknown, and its pid may even have been reused. An
+     *                        exception counts as unknown. For such readers, do not allow a parent such as init
+     *                        or a subreaper: orphans are re-parented to it.
      */
     public Policy(PolicyConfig config, long selfPid, IntFunction<String> parentExeLookup) {
         this.config = Objects.requireNonNull(config, "config");
@@ -142,7 +165,8 @@ public final class Policy {
         this.otherAllowRules = others.toArray(new AllowRule[0]);
         this.sweepWindowNanos = config.sweepWindow().toNanos();
         this.dedupe = new DedupeTable(config.dedupeWindow().toNanos(), config.maxStateEntries());
-        this.sweeps = new SweepTracker(config.sweepThreshold(), sweepWindowNanos, config.maxStateEntries());
+        this.sweeps = new SweepTracker(config.sweepThreshold(), sweepWindowNanos, config.maxStateEntries(),
+                config.sweepMaxListed(), config.sweepFamilies());
     }
 
     /**
@@ -161,46 +185,97 @@ public final class Policy {
 
     /**
      * Judges one access. Not thread-safe: the guard serialises calls. Uses {@code access.time()} as the
-     * clock, so tests are deterministic.
+     * clock, so tests are deterministic. {@link #lastOutcome()} then says what was done with the access.
      *
      * @return the alert, or empty when the access is not worth one (self-read, allowed, a repeat, folded)
      */
     public Optional<Alert> evaluate(EnvironAccess access) {
         if (access.isSelfRead()) {
+            lastOutcome = AccessOutcome.SELF_READ;
             return Optional.empty();
         }
         ProcessInfo reader = access.reader();
         ProcessInfo target = access.target();
         long now = nanos(access.time());
         parentExeLooked = false;
-        parentExe = null;
+        lookedUpParentExe = null;
 
         int protection = protection(target);
         if (protection != NOT_PROTECTED) {
-            return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(protectedTarget(access, protection));
+            return alertUnlessRepeat(access, now, protection, null);
         }
         if (hasAllowRules && isAllowed(reader, target)) {
+            lastOutcome = AccessOutcome.ALLOWED;
             return Optional.empty();
         }
         boolean mem = access.file() == ProcFile.MEM;
         if (!mem && isKnownReader(reader)) {
-            return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(knownReader(access));
+            return alertUnlessRepeat(access, now, NOT_PROTECTED, Rules.KNOWN_READER);
         }
         if (mem) {
-            return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(memRead(access));
+            return alertUnlessRepeat(access, now, NOT_PROTECTED, Rules.MEM_READ);
         }
         if (reader.isKnown()) {
-            SweepTracker.Episode episode = sweeps.track(reader, target, now, access.kind() != AccessKind.COMMAND_LINE);
-            switch (episode.outcome()) {
+            switch (sweeps.track(access, now, access.kind() != AccessKind.COMMAND_LINE)) {
                 case FOLDED:
+                    lastOutcome = AccessOutcome.FOLDED;
                     return Optional.empty();
                 case SWEPT:
-                    return Optional.of(sweep(access, episode));
+                    lastOutcome = AccessOutcome.ALERTED;
+                    return Optional.of(sweep(access, sweeps.lastEpisode()));
                 default:
                     break;
             }
         }
-        return dedupe.suppress(access, now) ? Optional.empty() : Optional.of(environRead(access));
+        return alertUnlessRepeat(access, now, NOT_PROTECTED, Rules.ENVIRON_READ);
+    }
+
+    /**
+     * What the last {@link #evaluate} did with its access: {@link AccessOutcome#ALERTED} when it returned an alert
+     * (its own, or the sweep it brought about), otherwise why not; {@code null} before the first call.
+     * Allocation-free; not thread-safe (read it under the same lock as the call).
+     */
+    public AccessOutcome lastOutcome() {
+        return lastOutcome;
+    }
+
+    /**
+     * Ends the sweep episodes that have been quiet for a sweep window at {@code now}, and returns one
+     * {@link Rules#ENVIRON_SWEEP_ENDED} alert for each episode that had a sweep and ended since the last call
+     * (quiet for a window, or dropped at the state cap). The guard calls it about once a second with its clock;
+     * code that drives a policy itself should call it now and then too, or closing alerts wait (at most 4096 of
+     * them; beyond that the oldest are dropped and the next closing alert says how many). Not thread-safe.
+     *
+     * @return the closing alerts, oldest first; an empty immutable list (no allocation) when none ended
+     */
+    public List<Alert> expire(Instant now) {
+        sweeps.expire(nanos(now));
+        return closingAlerts(now);
+    }
+
+    /**
+     * Ends every sweep episode that had a sweep, quiet or not, and returns their closing alerts (the guard calls it
+     * when it closes, before the sinks close). Episodes that have not swept are kept. Not thread-safe.
+     */
+    public List<Alert> flush(Instant now) {
+        sweeps.endAllSwept();
+        return closingAlerts(now);
+    }
+
+    private Optional<Alert> alertUnlessRepeat(EnvironAccess access, long now, int protection, String rule) {
+        if (dedupe.suppress(access, now)) {
+            lastOutcome = AccessOutcome.DEDUPED;
+            return Optional.empty();
+        }
+        lastOutcome = AccessOutcome.ALERTED;
+        if (protection != NOT_PROTECTED) {
+            return Optional.of(protectedTarget(access, protection));
+        }
+        switch (rule) {
+            case Rules.KNOWN_READER: return Optional.of(knownReader(access));
+            case Rules.MEM_READ: return Optional.of(memRead(access));
+            default: return Optional.of(environRead(access));
+        }
     }
 
     // ---- rule checks: allocation-free ----
@@ -237,26 +312,50 @@ public final class Policy {
 
     private boolean anyMatches(AllowRule[] rules, ProcessInfo reader, ProcessInfo target) {
         for (AllowRule rule : rules) {
-            if (rule.matchesIgnoringParent(reader, target)
-                    && (!rule.needsParentExe() || rule.parentExe().equals(parentExe(reader)))) {
+            if (rule.matchesIgnoringLineage(reader, target) && (!rule.needsLineage() || lineageMatches(rule, reader))) {
                 return true;
             }
         }
         return false;
     }
 
+    private boolean lineageMatches(AllowRule rule, ProcessInfo reader) {
+        return (rule.parentExe() == null || rule.parentExe().equals(parentExe(reader)))
+                && (rule.ancestorExe() == null || hasAncestor(reader, rule.ancestorExe()));
+    }
+
+    /** The parent's executable: from the lineage (exact; never the look-up), else looked up by the current ppid. */
     private String parentExe(ProcessInfo reader) {
+        Ancestor parent = reader.parent();
+        return parent != null ? parent.exe() : lookedUpParentExe(reader);
+    }
+
+    /** Whether any ancestor in the lineage runs {@code exe}; without lineage, whether the looked-up parent does. */
+    private boolean hasAncestor(ProcessInfo reader, String exe) {
+        List<Ancestor> chain = reader.ancestors();
+        if (chain.isEmpty()) {
+            return exe.equals(lookedUpParentExe(reader));
+        }
+        for (int i = 0; i < chain.size(); i++) {   // indexed: no iterator to allocate
+            if (exe.equals(chain.get(i).exe())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String lookedUpParentExe(ProcessInfo reader) {
         if (!parentExeLooked) {
             parentExeLooked = true;
             if (reader.ppid() > 0) {
                 try {
-                    parentExe = parentExeLookup.apply(reader.ppid());
+                    lookedUpParentExe = parentExeLookup.apply(reader.ppid());
                 } catch (RuntimeException e) {
-                    parentExe = null; // documented: a failing lookup means "unknown", and unknown never allows
+                    lookedUpParentExe = null; // documented: a failing lookup means "unknown", and unknown never allows
                 }
             }
         }
-        return parentExe;
+        return lookedUpParentExe;
     }
 
     // ---- alerts: only here do strings get built ----
@@ -341,20 +440,87 @@ public final class Policy {
     }
 
     private Alert sweep(EnvironAccess access, SweepTracker.Episode episode) {
-        List<ProcessInfo> targets = episode.targets();
+        SweepTracker.Listing listing = episode.listing();
+        List<ProcessInfo> targets = listing.targets();
+        List<ProcessInfo> readers = listing.readers();
         String window = Reasons.duration(sweepWindowNanos);
-        List<String> reasons = new ArrayList<>(5);
-        reasons.add(Reasons.describe(access.reader()) + " touched the environ files of "
-                + targets.size() + " distinct processes within " + window + ": " + Reasons.list(targets, false));
-        reasons.add("Further reads by this reader are folded into this alert until it has been quiet for " + window);
+        List<String> reasons = new ArrayList<>(6);
+        if (episode.isFamily()) {
+            reasons.add(Reasons.describe(episode.actor()) + " started " + readers.size()
+                    + " readers that touched the environ files of " + targets.size() + " distinct processes within "
+                    + window + ": " + Reasons.list(targets, false));
+            reasons.add("Readers: " + Reasons.list(readers, true));
+            reasons.add("Further reads by this family are folded into this alert until it has been quiet for " + window
+                    + "; then an " + Rules.ENVIRON_SWEEP_ENDED + " alert lists every target");
+        } else {
+            reasons.add(Reasons.describe(access.reader()) + " touched the environ files of "
+                    + targets.size() + " distinct processes within " + window + ": " + Reasons.list(targets, false));
+            reasons.add("Further reads by this reader are folded into this alert until it has been quiet for " + window
+                    + "; then an " + Rules.ENVIRON_SWEEP_ENDED + " alert lists every target");
+        }
         Reasons.aboutReader(access, reasons);
-        Severity severity = Severity.CRITICAL;
         if (episode.onlyCommandLine()) {
             reasons.add(Reasons.commandLineCaveat());
-            severity = lower(severity);
         }
-        return new Alert(access.time(), Rules.ENVIRON_SWEEP, severity, reasons, Mitre.SYSTEM_INFORMATION_DISCOVERY,
-                access, targets, episode.count(), Map.of());
+        return new Alert(access.time(), Rules.ENVIRON_SWEEP, sweepSeverity(episode), reasons,
+                Mitre.SYSTEM_INFORMATION_DISCOVERY, access, targets, episode.count(), Map.of(), episode.actor(), readers);
+    }
+
+    private List<Alert> closingAlerts(Instant now) {
+        List<SweepTracker.Episode> ended = sweeps.drainEnded();
+        if (ended.isEmpty()) {
+            return List.of();
+        }
+        long dropped = sweeps.takeEndedDropped();
+        List<Alert> out = new ArrayList<>(ended.size());
+        for (SweepTracker.Episode e : ended) {
+            out.add(closing(e, now, dropped));
+            dropped = 0;
+        }
+        return out;
+    }
+
+    /** The {@link Rules#ENVIRON_SWEEP_ENDED} alert of an episode: everything it listed and counted. */
+    private Alert closing(SweepTracker.Episode episode, Instant now, long droppedBefore) {
+        SweepTracker.Listing listing = episode.listing();
+        EnvironAccess access = episode.lastAccess();
+        List<ProcessInfo> targets = listing.targets();
+        List<ProcessInfo> readers = listing.readers();
+        long quietAt = episode.lastSeen() + sweepWindowNanos;
+        boolean cut = nanos(now) < quietAt;   // flushed (the guard is closing) before it was quiet for a window
+        Instant time = cut ? now : instant(quietAt);
+        String window = Reasons.duration(sweepWindowNanos);
+        String who = episode.isFamily()
+                ? "The sweep by the family of " + Reasons.describe(episode.actor())
+                : "The sweep by " + Reasons.describe(access.reader());
+        List<String> reasons = new ArrayList<>(6);
+        reasons.add(who + (cut ? " was ended by a flush before it had been quiet for " + window
+                : " ended (quiet for " + window + ")") + " after " + episode.count() + " accesses to the environ files of "
+                + targets.size() + " distinct processes: " + Reasons.list(targets, false));
+        if (episode.isFamily()) {
+            reasons.add("Readers: " + Reasons.list(readers, true));
+        }
+        if (listing.unlistedTargetAccesses() > 0) {
+            reasons.add(listing.unlistedTargetAccesses() + " more accesses to targets not listed: a sweep lists at most "
+                    + listing.max() + " targets (" + PolicyConfig.SWEEP_MAX_LISTED + ")");
+        }
+        if (listing.unlistedReaderAccesses() > 0) {
+            reasons.add(listing.unlistedReaderAccesses() + " more accesses by readers not listed: a sweep lists at most "
+                    + listing.max() + " readers (" + PolicyConfig.SWEEP_MAX_LISTED + ")");
+        }
+        if (droppedBefore > 0) {
+            reasons.add(droppedBefore + " earlier " + Rules.ENVIRON_SWEEP_ENDED + " alerts were dropped: more than "
+                    + SweepTracker.ENDED_KEPT + " sweeps ended between two calls of Policy.expire");
+        }
+        if (episode.onlyCommandLine()) {
+            reasons.add(Reasons.commandLineCaveat());
+        }
+        return new Alert(time, Rules.ENVIRON_SWEEP_ENDED, sweepSeverity(episode), reasons,
+                Mitre.SYSTEM_INFORMATION_DISCOVERY, access, targets, episode.count(), Map.of(), episode.actor(), readers);
+    }
+
+    private static Severity sweepSeverity(SweepTracker.Episode episode) {
+        return episode.onlyCommandLine() ? lower(Severity.CRITICAL) : Severity.CRITICAL;
     }
 
     private static Mitre mitre(ProcFile file) {
@@ -371,6 +537,10 @@ public final class Policy {
         return s * 1_000_000_000L + t.getNano();
     }
 
+    private static Instant instant(long epochNanos) {
+        return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
+    }
+
     // ---- for tests: the sizes of the bounded state ----
 
     int dedupeEntries() {
@@ -381,7 +551,15 @@ public final class Policy {
         return sweeps.readerCount();
     }
 
+    int trackedFamilies() {
+        return sweeps.familyCount();
+    }
+
     int maxTrackedTargetsPerReader() {
-        return sweeps.maxTargetsPerReader();
+        return sweeps.maxWindowTargets();
+    }
+
+    int maxListedPerEpisode() {
+        return sweeps.maxListedNow();
     }
 }

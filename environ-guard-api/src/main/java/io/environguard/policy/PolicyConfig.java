@@ -39,8 +39,10 @@ public final class PolicyConfig {
     public static final String ALLOW_EXE = PREFIX + "allow.exe";
     /** Comma-separated real uids whose reads are allowed. */
     public static final String ALLOW_UID = PREFIX + "allow.uid";
-    /** Comma-separated parent executables whose children's reads are allowed (needs a parent lookup). */
+    /** Comma-separated parent executables whose children's reads are allowed (exact with lineage, see {@link Policy}). */
     public static final String ALLOW_PARENT_EXE = PREFIX + "allow.parent.exe";
+    /** Comma-separated executables whose descendants' reads are allowed: "anything started by this daemon". */
+    public static final String ALLOW_ANCESTOR_EXE = PREFIX + "allow.ancestor.exe";
     /** Comma-separated container ids (or prefixes of 12+ characters) whose processes' reads are allowed. */
     public static final String ALLOW_CONTAINER = PREFIX + "allow.container";
     /** Scoped allow rules in the text form of {@link AllowRule#parseAll}. */
@@ -55,6 +57,10 @@ public final class PolicyConfig {
     public static final String SWEEP_THRESHOLD = PREFIX + "sweep.threshold";
     /** The sweep's sliding window, and the quiet time that ends a sweep episode (default 10s). */
     public static final String SWEEP_WINDOW = PREFIX + "sweep.window";
+    /** Whether short-lived siblings under one parent sweep together, as a family (default true). */
+    public static final String SWEEP_FAMILIES = PREFIX + "sweep.families";
+    /** Targets and readers one sweep episode lists in its closing alert before it only counts (default 1024). */
+    public static final String SWEEP_MAX_LISTED = PREFIX + "sweep.max.listed";
     /** Repeats of one (reader, target, file) within this window after its alert are not alerts (default 60s; 0 turns dedupe off). */
     public static final String DEDUPE_WINDOW = PREFIX + "dedupe.window";
     /** Whether the guarding JVM itself is a protected target (default true). */
@@ -68,9 +74,9 @@ public final class PolicyConfig {
 
     /** Every configuration key this class reads, for unknown-key warnings. */
     public static final Set<String> KEYS = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(
-            ALLOW_EXE, ALLOW_UID, ALLOW_PARENT_EXE, ALLOW_CONTAINER, ALLOW_RULES,
+            ALLOW_EXE, ALLOW_UID, ALLOW_PARENT_EXE, ALLOW_ANCESTOR_EXE, ALLOW_CONTAINER, ALLOW_RULES,
             KNOWN_READERS, KNOWN_READERS_DEFAULTS, KNOWN_READERS_SEVERITY,
-            SWEEP_THRESHOLD, SWEEP_WINDOW, DEDUPE_WINDOW,
+            SWEEP_THRESHOLD, SWEEP_WINDOW, SWEEP_FAMILIES, SWEEP_MAX_LISTED, DEDUPE_WINDOW,
             PROTECT_SELF, PROTECT_PIDS, PROTECT_EXE, STATE_MAX_ENTRIES)));
 
     /**
@@ -101,6 +107,10 @@ public final class PolicyConfig {
     public static final int DEFAULT_STATE_MAX_ENTRIES = 65_536;
     /** The largest sweep threshold accepted: each tracked reader remembers up to this many targets. */
     public static final int MAX_SWEEP_THRESHOLD = 1024;
+    /** Targets and readers a sweep episode lists by default: as many as the largest threshold. */
+    public static final int DEFAULT_SWEEP_MAX_LISTED = 1024;
+    /** The largest {@link #SWEEP_MAX_LISTED} accepted. */
+    public static final int MAX_SWEEP_MAX_LISTED = 65_536;
 
     private static final PolicyConfig DEFAULTS = builder().build();
 
@@ -110,6 +120,8 @@ public final class PolicyConfig {
     private final Severity knownReaderSeverity;
     private final int sweepThreshold;
     private final Duration sweepWindow;
+    private final boolean sweepFamilies;
+    private final int sweepMaxListed;
     private final Duration dedupeWindow;
     private final boolean protectSelf;
     private final Set<Integer> protectedPids;
@@ -128,6 +140,8 @@ public final class PolicyConfig {
         this.knownReaderSeverity = b.knownReaderSeverity;
         this.sweepThreshold = b.sweepThreshold;
         this.sweepWindow = b.sweepWindow;
+        this.sweepFamilies = b.sweepFamilies;
+        this.sweepMaxListed = b.sweepMaxListed;
         this.dedupeWindow = b.dedupeWindow;
         this.protectSelf = b.protectSelf;
         this.protectedPids = Collections.unmodifiableSet(new LinkedHashSet<>(b.protectedPids));
@@ -155,6 +169,7 @@ public final class PolicyConfig {
         apply(ALLOW_UID, () -> parseInts(config.getList(ALLOW_UID), 0, "non-negative uids")
                 .forEach(b::allowUid));
         apply(ALLOW_PARENT_EXE, () -> config.getList(ALLOW_PARENT_EXE).forEach(b::allowParentExe));
+        apply(ALLOW_ANCESTOR_EXE, () -> config.getList(ALLOW_ANCESTOR_EXE).forEach(b::allowAncestorExe));
         apply(ALLOW_CONTAINER, () -> config.getList(ALLOW_CONTAINER).forEach(b::allowContainer));
         apply(ALLOW_RULES, () -> config.get(ALLOW_RULES).ifPresent(b::allowRules));
         apply(KNOWN_READERS, () -> config.getList(KNOWN_READERS).forEach(b::knownReader));
@@ -163,6 +178,8 @@ public final class PolicyConfig {
                 .ifPresent(s -> b.knownReaderSeverity(Severity.parse(s))));
         apply(SWEEP_THRESHOLD, () -> b.sweepThreshold(config.getInt(SWEEP_THRESHOLD, DEFAULT_SWEEP_THRESHOLD)));
         apply(SWEEP_WINDOW, () -> b.sweepWindow(config.getDuration(SWEEP_WINDOW, DEFAULT_SWEEP_WINDOW)));
+        b.sweepFamilies(config.getBoolean(SWEEP_FAMILIES, true));
+        apply(SWEEP_MAX_LISTED, () -> b.sweepMaxListed(config.getInt(SWEEP_MAX_LISTED, DEFAULT_SWEEP_MAX_LISTED)));
         apply(DEDUPE_WINDOW, () -> b.dedupeWindow(config.getDuration(DEDUPE_WINDOW, DEFAULT_DEDUPE_WINDOW)));
         b.protectSelf(config.getBoolean(PROTECT_SELF, true));
         apply(PROTECT_PIDS, () -> parseInts(config.getList(PROTECT_PIDS), 1, "positive pids")
@@ -201,7 +218,7 @@ public final class PolicyConfig {
         return out;
     }
 
-    /** Every allow rule: the scoped ones and one per {@code allow.exe/uid/parent.exe/container} entry. */
+    /** Every allow rule: the scoped ones and one per {@code allow.exe/uid/parent.exe/ancestor.exe/container} entry. */
     public List<AllowRule> allowRules() {
         return allowRules;
     }
@@ -248,6 +265,19 @@ public final class PolicyConfig {
         return sweepWindow;
     }
 
+    /** Whether siblings under one parent sweep together (a shell loop forking one reader per target). */
+    public boolean sweepFamilies() {
+        return sweepFamilies;
+    }
+
+    /**
+     * How many targets, and how many readers, one sweep episode lists in its alerts; beyond it they are only
+     * counted. Never below {@link #sweepThreshold()}: a sweep alert always lists the targets that made it.
+     */
+    public int sweepMaxListed() {
+        return Math.max(sweepMaxListed, sweepThreshold);
+    }
+
     /** {@link Duration#ZERO} when dedupe is off. */
     public Duration dedupeWindow() {
         return dedupeWindow;
@@ -274,7 +304,8 @@ public final class PolicyConfig {
     public String toString() {
         return "PolicyConfig[allowRules=" + allowRules.size() + ", knownReaders=" + knownReaders.size()
                 + ", knownReaderSeverity=" + knownReaderSeverity.id() + ", sweepThreshold=" + sweepThreshold
-                + ", sweepWindow=" + sweepWindow + ", dedupeWindow=" + dedupeWindow + ", protectSelf=" + protectSelf
+                + ", sweepWindow=" + sweepWindow + ", sweepFamilies=" + sweepFamilies
+                + ", sweepMaxListed=" + sweepMaxListed() + ", dedupeWindow=" + dedupeWindow + ", protectSelf=" + protectSelf
                 + ", protectedPids=" + protectedPids.size() + ", protectedExes=" + protectedExes.size()
                 + ", maxStateEntries=" + maxStateEntries + "]";
     }
@@ -287,6 +318,8 @@ public final class PolicyConfig {
         private Severity knownReaderSeverity = DEFAULT_KNOWN_READER_SEVERITY;
         private int sweepThreshold = DEFAULT_SWEEP_THRESHOLD;
         private Duration sweepWindow = DEFAULT_SWEEP_WINDOW;
+        private boolean sweepFamilies = true;
+        private int sweepMaxListed = DEFAULT_SWEEP_MAX_LISTED;
         private Duration dedupeWindow = DEFAULT_DEDUPE_WINDOW;
         private boolean protectSelf = true;
         private final Set<Integer> protectedPids = new LinkedHashSet<>();
@@ -315,10 +348,21 @@ public final class PolicyConfig {
             return this;
         }
 
-        /** Allows every read by children of these executables (only with a parent lookup, see {@link Policy}). */
+        /** Allows every read by children of these executables (exact with lineage, best effort without; see {@link Policy}). */
         public Builder allowParentExe(String... paths) {
             for (String p : paths) {
                 allowRules.add(AllowRule.parentExe(p));
+            }
+            return this;
+        }
+
+        /**
+         * Allows every read by descendants of these executables (any ancestor, up to
+         * {@value io.environguard.api.ProcessInfo#MAX_ANCESTORS} levels; see {@link AllowRule#ancestorExe}).
+         */
+        public Builder allowAncestorExe(String... paths) {
+            for (String p : paths) {
+                allowRules.add(AllowRule.ancestorExe(p));
             }
             return this;
         }
@@ -376,6 +420,18 @@ public final class PolicyConfig {
             return this;
         }
 
+        /** Whether siblings under one parent sweep together (default true). */
+        public Builder sweepFamilies(boolean families) {
+            this.sweepFamilies = families;
+            return this;
+        }
+
+        /** Targets and readers a sweep lists before it only counts them: 1 to {@value #MAX_SWEEP_MAX_LISTED}. */
+        public Builder sweepMaxListed(int max) {
+            this.sweepMaxListed = max;
+            return this;
+        }
+
         /** {@link Duration#ZERO} turns dedupe off. */
         public Builder dedupeWindow(Duration window) {
             this.dedupeWindow = Objects.requireNonNull(window, "window");
@@ -426,6 +482,10 @@ public final class PolicyConfig {
             if (dedupeWindow.isNegative() || dedupeWindow.compareTo(Duration.ofDays(1)) > 0) {
                 throw new IllegalArgumentException("configuration key " + DEDUPE_WINDOW
                         + ": expected a duration from zero (off) to one day");
+            }
+            if (sweepMaxListed < 1 || sweepMaxListed > MAX_SWEEP_MAX_LISTED) {
+                throw new IllegalArgumentException("configuration key " + SWEEP_MAX_LISTED
+                        + ": expected an integer from 1 to " + MAX_SWEEP_MAX_LISTED);
             }
             if (maxStateEntries < 1) {
                 throw new IllegalArgumentException("configuration key " + STATE_MAX_ENTRIES

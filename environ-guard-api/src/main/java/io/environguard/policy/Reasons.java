@@ -3,13 +3,15 @@ package io.environguard.policy;
 import io.environguard.api.AccessKind;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.ProcessInfo;
+import io.environguard.api.UntrustedText;
 
 import java.util.List;
 
 /**
  * The sentences of alert reasons. Only called when alerting: everything here allocates. Strings that come
- * from other processes ({@code comm}, paths) are cleaned of control characters, so that a process named
- * with a newline cannot forge a line in a log. Command lines are left out altogether.
+ * from other processes ({@code comm}, paths) are escaped by {@link UntrustedText} and capped, so that a
+ * process named with a newline cannot forge a line in a log, whatever sink shows the reason. Command lines
+ * are left out altogether.
  */
 final class Reasons {
 
@@ -137,19 +139,13 @@ final class Reasons {
         return out.append("process");
     }
 
-    /** Replaces control characters with '?' and caps the length. */
+    /** Escapes what could break or disguise a line ({@link UntrustedText}) and caps the length at 256 characters. */
     static String clean(String s) {
-        return appendClean(new StringBuilder(Math.min(s.length(), MAX_TEXT) + 1), s).toString();
+        return appendClean(new StringBuilder(Math.min(s.length(), MAX_TEXT) + 8), s).toString();
     }
 
     private static StringBuilder appendClean(StringBuilder out, String s) {
-        int n = Math.min(s.length(), MAX_TEXT);
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            boolean control = c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029';
-            out.append(control ? '?' : c);
-        }
-        return s.length() > MAX_TEXT ? out.append('…') : out;
+        return UntrustedText.appendEscaped(out, s, MAX_TEXT);
     }
 
     private static String verb(AccessKind kind) {

@@ -1,6 +1,7 @@
 package io.environguard.sink;
 
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcessInfo;
@@ -15,9 +16,12 @@ import java.util.TreeMap;
  * String line = AlertJson.toJson(alert);
  * // {"time":"2025-01-02T03:04:05.123Z","rule":"environ_read_from_procfs","severity":"high","access":"open",
  * //  "file":"environ","path":"/proc/42/environ","alias":"process","source":"fanotify",
- * //  "reader":{"pid":4242,"tid":4242,"ppid":1,"uid":1000,"comm":"cat","exe":"/usr/bin/cat",
- * //            "cmdline":["cat","/proc/42/environ"],"container":null,"complete":true},
- * //  "target":{"pid":42,"uid":1000,"comm":"sleep","exe":"/usr/bin/sleep","container":null,"complete":true},
+ * //  "reader":{"pid":4242,"tid":4242,"ppid":812,"uid":1000,"comm":"cat","exe":"/usr/bin/cat",
+ * //            "cmdline":["cat","/proc/42/environ"],"container":null,"complete":true,"start_time":90311,
+ * //            "ancestors":[{"pid":812,"start_time":90210,"comm":"bash","exe":"/usr/bin/bash"},
+ * //                         {"pid":1,"start_time":1,"comm":"systemd","exe":"/usr/lib/systemd/systemd"}]},
+ * //  "target":{"pid":42,"uid":1000,"comm":"sleep","exe":"/usr/bin/sleep","container":null,"complete":true,
+ * //            "start_time":88000},
  * //  "mitre":{"tactic":"TA0007","tactic_name":"Discovery","technique":"T1082",
  * //           "technique_name":"System Information Discovery"},"reasons":["..."],"notes":[]}
  * }</pre>
@@ -26,10 +30,16 @@ import java.util.TreeMap;
  * ({@code info|low|medium|high|critical}), {@code mitre} ({@code null} when the alert has none),
  * {@code reasons[]}; when the alert carries an access: {@code access} ({@code open|read|held_open|command_line}),
  * {@code file} ({@code environ|mem}), {@code path}, {@code alias}, {@code source}, {@code reader},
- * {@code target}, {@code notes[]} and, when non-empty, {@code possible_readers[]} (shaped like
- * {@code reader}). A sweep adds {@code targets} (pids) and {@code count}; a lost-events alert has no
- * access fields and adds {@code lost} ({@code {cause: count}}) and {@code count}. Unknown numbers and
- * strings are {@code null}. The line holds no line break and no environment value (command lines are
+ * {@code target}, {@code notes[]} and, when non-empty, {@code possible_readers[]}. {@code reader} is
+ * {@code {pid,tid,ppid,uid,comm,exe,cmdline[],container,complete,start_time,ancestors[]}}, each ancestor
+ * {@code {pid,start_time,comm,exe}}, parent first, ending at the host's or a container's init (empty when the
+ * source keeps no lineage); {@code target} is {@code {pid,uid,comm,exe,container,complete,start_time}};
+ * possible readers keep the reader's shape before lineage ({@code {pid,tid,ppid,uid,comm,exe,cmdline[],
+ * container,complete}}). A sweep ({@code environ_sweep}) and the end of one ({@code environ_sweep_ended}) add
+ * {@code targets} (pids), {@code count} (accesses), {@code actor} (the parent blamed for a family of readers,
+ * {@code {pid,start_time,comm,exe}}, or {@code null} when the reader itself is to blame) and {@code readers[]}
+ * (each {@code {pid,start_time,comm,exe}}); a lost-events alert has no access fields and adds {@code lost}
+ * ({@code {cause: count}}) and {@code count}. Unknown numbers and strings are {@code null}. The line holds no line break and no environment value (command lines are
  * redacted by {@link ProcessInfo}); see {@link JsonWriter} for how strings are escaped.
  */
 public final class AlertJson {
@@ -70,7 +80,7 @@ public final class AlertJson {
             if (!access.possibleReaders().isEmpty()) {
                 w.name("possible_readers").beginArray();
                 for (ProcessInfo p : access.possibleReaders()) {
-                    reader(w, p);
+                    possibleReader(w, p);
                 }
                 w.endArray();
             }
@@ -82,6 +92,17 @@ public final class AlertJson {
             }
             w.endArray();
             w.field("count", alert.count());
+            w.name("actor");
+            if (alert.actor() == null) {
+                w.nullValue();
+            } else {
+                brief(w, alert.actor().pid(), alert.actor().startTime(), alert.actor().comm(), alert.actor().exe());
+            }
+            w.name("readers").beginArray();
+            for (ProcessInfo r : alert.readers()) {
+                brief(w, r.pid(), r.startTime(), r.comm(), r.exe());
+            }
+            w.endArray();
         } else if (access == null) {
             w.name("lost").beginObject();
             // Sorted, so that the same alert always yields the same line.
@@ -96,6 +117,24 @@ public final class AlertJson {
 
     private static void reader(JsonWriter w, ProcessInfo p) {
         w.beginObject();
+        readerFields(w, p);
+        w.name("start_time").valueOrNull(p.startTime());
+        w.name("ancestors").beginArray();
+        for (Ancestor a : p.ancestors()) {
+            brief(w, a.pid(), a.startTime(), a.comm(), a.exe());
+        }
+        w.endArray();
+        w.endObject();
+    }
+
+    /** A candidate reader: the reader's shape without start time and lineage, as before lineage was added. */
+    private static void possibleReader(JsonWriter w, ProcessInfo p) {
+        w.beginObject();
+        readerFields(w, p);
+        w.endObject();
+    }
+
+    private static void readerFields(JsonWriter w, ProcessInfo p) {
         w.name("pid").valueOrNull(p.pid());
         w.name("tid").valueOrNull(p.tid());
         w.name("ppid").valueOrNull(p.ppid());
@@ -103,7 +142,6 @@ public final class AlertJson {
         w.field("comm", p.comm()).field("exe", p.exe());
         w.name("cmdline").value(p.cmdline());
         w.field("container", p.containerId()).field("complete", p.complete());
-        w.endObject();
     }
 
     private static void target(JsonWriter w, ProcessInfo p) {
@@ -112,6 +150,16 @@ public final class AlertJson {
         w.name("uid").valueOrNull(p.uid());
         w.field("comm", p.comm()).field("exe", p.exe())
                 .field("container", p.containerId()).field("complete", p.complete());
+        w.name("start_time").valueOrNull(p.startTime());
+        w.endObject();
+    }
+
+    /** {@code {pid,start_time,comm,exe}}: an ancestor, a sweep's actor or one of its readers. */
+    private static void brief(JsonWriter w, int pid, long startTime, String comm, String exe) {
+        w.beginObject();
+        w.name("pid").valueOrNull(pid);
+        w.name("start_time").valueOrNull(startTime);
+        w.field("comm", comm).field("exe", exe);
         w.endObject();
     }
 

@@ -2,10 +2,12 @@ package io.environguard.sink;
 
 import io.environguard.api.AccessKind;
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcessInfo;
 import io.environguard.api.Severity;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -38,18 +40,26 @@ import java.util.TreeMap;
  *       {@code uid} left out (alerts carry no id).</li>
  *   <li>{@code device}: the host name given to the constructor, type 0 Unknown, OS Linux (type 200).</li>
  *   <li>{@code actor.process}: the reader: {@code pid}, {@code tid}, {@code name} (comm), {@code cmd_line}
- *       (redacted, arguments joined by spaces), {@code file} (its executable), {@code user.uid},
- *       {@code parent_process.pid}, and {@code uid} = {@code "<pid>:<start time in ticks>"}, which tells
- *       processes apart across pid reuse. Unknown values are left out; an unknown reader (hidden by the kernel
- *       from an unprivileged listener) has no pid, and its candidates are in {@code unmapped.possible_readers}.</li>
+ *       (redacted, arguments joined by spaces), {@code file} (its executable), {@code user.uid}, and
+ *       {@code uid} = {@code "<pid>:<start time in ticks>"}, which tells processes apart across pid reuse.
+ *       With the reader's lineage: {@code parent_process} is the parent, whose own {@code parent_process} is the
+ *       grandparent, and so on up the whole lineage (each with {@code pid}, {@code uid}, {@code name} and
+ *       {@code file}), and {@code lineage} lists the executables from the oldest ancestor down to the reader's
+ *       own, as in the schema's example ({@code ["/usr/sbin/sshd", "/usr/bin/bash", "/usr/bin/whoami"]}; an
+ *       unknown one is {@code "unknown"}). Without lineage, {@code parent_process} holds only the parent's
+ *       {@code pid}. Unknown values are left out; an unknown reader (hidden by the kernel from an unprivileged
+ *       listener) has no pid, and its candidates are in {@code unmapped.possible_readers}.</li>
  *   <li>{@code file}: the path read, {@code name} {@code environ} or {@code mem}, type 1 Regular File, and
  *       {@code owner.uid} = the target's uid (procfs files belong to their process's user).</li>
  *   <li>{@code attacks}: the ATT&amp;CK tactic and technique; a sub-technique such as {@code T1003.007} becomes
  *       {@code technique} T1003 plus {@code sub_technique} T1003.007.</li>
  *   <li>{@code unmapped}: what OCSF has no attribute for: {@code rule}, {@code access}, {@code alias},
  *       {@code source}, {@code reasons}, {@code notes}, the {@code target} process (pid, uid, comm, exe,
- *       container, complete), the reader's {@code container} and {@code complete}, a sweep's
- *       {@code targets} (pids), and {@code possible_readers}.</li>
+ *       container, complete, start_time), the reader's {@code container} and {@code complete}, a sweep's
+ *       {@code targets} (pids), {@code actor} (the parent blamed for a family's sweep, {@code {pid, start_time,
+ *       comm, exe}}, or null) and {@code readers} (each {@code {pid, start_time, comm, exe}}), and
+ *       {@code possible_readers}. {@code actor.process} stays the reader of the access, since it is who
+ *       opened the file; a family's parent is also its {@code parent_process}.</li>
  * </ul>
  * A <b>lost-events alert</b> ({@code environ_events_lost}) has no reader and no file, so it cannot be a valid
  * File System Activity. It is a <b>Base Event</b> (class 0, category 0 Uncategorized), activity 99 Other named
@@ -129,7 +139,7 @@ public final class AlertOcsf {
         device(w);
 
         w.name("actor").beginObject().name("process");
-        process(w, access.reader());
+        process(w, access.reader(), true);
         w.endObject();
 
         w.name("file").beginObject();
@@ -166,11 +176,22 @@ public final class AlertOcsf {
                 w.valueOrNull(t.pid());
             }
             w.endArray();
+            w.name("actor");
+            if (alert.actor() == null) {
+                w.nullValue();
+            } else {
+                brief(w, alert.actor().pid(), alert.actor().startTime(), alert.actor().comm(), alert.actor().exe());
+            }
+            w.name("readers").beginArray();
+            for (ProcessInfo r : alert.readers()) {
+                brief(w, r.pid(), r.startTime(), r.comm(), r.exe());
+            }
+            w.endArray();
         }
         if (!access.possibleReaders().isEmpty()) {
             w.name("possible_readers").beginArray();
             for (ProcessInfo p : access.possibleReaders()) {
-                process(w, p);
+                process(w, p, false);
             }
             w.endArray();
         }
@@ -233,8 +254,11 @@ public final class AlertOcsf {
                 .endObject();
     }
 
-    /** An OCSF Process object; unknown values are left out rather than written as null. */
-    private static void process(JsonWriter w, ProcessInfo p) {
+    /**
+     * An OCSF Process object; unknown values are left out rather than written as null. With {@code withLineage},
+     * the lineage becomes the nested {@code parent_process} chain and the {@code lineage} list.
+     */
+    private static void process(JsonWriter w, ProcessInfo p, boolean withLineage) {
         w.beginObject();
         positive(w, "pid", p.pid());
         positive(w, "tid", p.tid());
@@ -245,19 +269,59 @@ public final class AlertOcsf {
         if (!p.cmdline().isEmpty()) {
             w.field("cmd_line", String.join(" ", p.cmdline()));
         }
-        if (p.exe() != null) {
-            w.name("file").beginObject()
-                    .field("path", p.exe())
-                    .field("name", baseName(p.exe()))
-                    .field("type_id", FILE_TYPE_REGULAR).field("type", "Regular File")
-                    .endObject();
-        }
+        executable(w, p.exe());
         if (p.uid() != ProcessInfo.UNKNOWN) {
             w.name("user").beginObject().field("uid", Integer.toString(p.uid())).endObject();
         }
-        if (p.ppid() > 0) {
+        List<Ancestor> chain = p.ancestors();
+        if (withLineage && !chain.isEmpty()) {
+            w.name("parent_process");
+            ancestors(w, chain, 0);
+            w.name("lineage").beginArray();
+            for (int i = chain.size() - 1; i >= 0; i--) {
+                w.value(chain.get(i).exe() == null ? "unknown" : chain.get(i).exe());
+            }
+            w.value(p.exe() == null ? "unknown" : p.exe());
+            w.endArray();
+        } else if (p.ppid() > 0) {
             w.name("parent_process").beginObject().field("pid", p.ppid()).endObject();
         }
+        w.endObject();
+    }
+
+    /** {@code chain[from]} as a Process object whose {@code parent_process} is {@code chain[from + 1]}, and so on. */
+    private static void ancestors(JsonWriter w, List<Ancestor> chain, int from) {
+        Ancestor a = chain.get(from);
+        w.beginObject();
+        positive(w, "pid", a.pid());
+        if (a.pid() > 0 && a.startTime() >= 0) {
+            w.field("uid", a.pid() + ":" + a.startTime());
+        }
+        optional(w, "name", a.comm());
+        executable(w, a.exe());
+        if (from + 1 < chain.size()) {
+            w.name("parent_process");
+            ancestors(w, chain, from + 1);
+        }
+        w.endObject();
+    }
+
+    private static void executable(JsonWriter w, String exe) {
+        if (exe != null) {
+            w.name("file").beginObject()
+                    .field("path", exe)
+                    .field("name", baseName(exe))
+                    .field("type_id", FILE_TYPE_REGULAR).field("type", "Regular File")
+                    .endObject();
+        }
+    }
+
+    /** {@code {pid, start_time, comm, exe}} in environ-guard's own shape, for {@code unmapped}. */
+    private static void brief(JsonWriter w, int pid, long startTime, String comm, String exe) {
+        w.beginObject();
+        w.name("pid").valueOrNull(pid);
+        w.name("start_time").valueOrNull(startTime);
+        w.field("comm", comm).field("exe", exe);
         w.endObject();
     }
 
@@ -268,6 +332,7 @@ public final class AlertOcsf {
         w.name("uid").valueOrNull(p.uid());
         w.field("comm", p.comm()).field("exe", p.exe())
                 .field("container", p.containerId()).field("complete", p.complete());
+        w.name("start_time").valueOrNull(p.startTime());
         w.endObject();
     }
 

@@ -2,8 +2,10 @@ package io.environguard.sink;
 
 import io.environguard.api.AccessKind;
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.ProcessInfo;
+import io.environguard.api.UntrustedText;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,21 +16,32 @@ import java.util.TreeMap;
  *
  * <pre>{@code
  * AlertText.format(alert);
- * // HIGH environ_read_from_procfs: cat[4242] (/usr/bin/cat, uid 1000) opened /proc/42/environ of sleep[42] (/usr/bin/sleep) — no allow rule matches
+ * // HIGH environ_read_from_procfs: bash[12] > python3[34] > cat[56] (/usr/bin/cat, uid 1000) opened /proc/42/environ of sleep[42] (/usr/bin/sleep) — ...
  * // CRITICAL environ_sweep: python3[777] (/usr/bin/python3.12, uid 0) read the environ of 12 processes (1, 2, 3, 4, 5, +7 more) in 14 accesses — ...
+ * // CRITICAL environ_sweep: sshd[400] > bash[812] (/usr/bin/bash) through 10 readers (cat[901], cat[902], cat[903], +7 more) read the environ of 10 processes (...) in 10 accesses — ...
  * // HIGH environ_events_lost: 17 events lost (queue_overflow 12, target_exited 5) — ...
  * }</pre>
  *
- * <p>Strings from processes (comm, exe, paths) may hold any character: control characters are shown as
- * {@code \n}, {@code \t}, {@code \}{@code u001b}..., backslashes doubled, bidirectional-override characters
- * escaped (so a crafted name cannot reorder the line on screen) and broken surrogates replaced by U+FFFD,
- * so the line is always one line and reads as what it is. Only the first reason is shown.
+ * <p>A process is {@code comm[pid]}, preceded by its parent and grandparent when the source gave its lineage
+ * ({@code bash[12] > python3[34] > cat[56]}; {@code … > } in front when the lineage goes further: the whole
+ * lineage is in the JSON and OCSF formats). A family's sweep names the parent it blames, then how many readers
+ * it started. Unknown values print as {@code unknown} ({@code unknown[42]}, a pid of {@code unknown}).
+ *
+ * <p>Strings from processes (comm, exe, paths) may hold any character; they are escaped by
+ * {@link UntrustedText}: control characters are shown as {@code \n}, {@code \t}, {@code \}{@code u001b}...,
+ * backslashes doubled, bidirectional-override characters escaped (so a crafted name cannot reorder the line on
+ * screen) and broken surrogates replaced by U+FFFD, so the line is always one line and reads as what it is.
+ * Only the first reason is shown.
  */
 public final class AlertText {
 
     /** Targets of a sweep listed by pid before the rest is summarized as "+N more". */
     private static final int MAX_LISTED_TARGETS = 5;
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    /** Readers of a family's sweep listed before the rest is summarized as "+N more". */
+    private static final int MAX_LISTED_READERS = 3;
+    /** Ancestors shown in front of a process: its parent and grandparent. */
+    static final int LINEAGE_SHOWN = 2;
+    private static final String UNKNOWN = "unknown";
 
     private AlertText() {
     }
@@ -76,7 +89,25 @@ public final class AlertText {
     }
 
     private static void sweep(StringBuilder out, Alert alert, EnvironAccess access) {
-        reader(out, access);
+        if (alert.actor() != null) {
+            lineage(out, alert.actor());
+            process(out, alert.actor(), true);
+            List<ProcessInfo> readers = alert.readers();
+            out.append(" through ").append(readers.size()).append(readers.size() == 1 ? " reader (" : " readers (");
+            int listed = Math.min(readers.size(), MAX_LISTED_READERS);
+            for (int i = 0; i < listed; i++) {
+                if (i > 0) {
+                    out.append(", ");
+                }
+                name(out, readers.get(i));
+            }
+            if (readers.size() > listed) {
+                out.append(", +").append(readers.size() - listed).append(" more");
+            }
+            out.append(')');
+        } else {
+            reader(out, access);
+        }
         List<ProcessInfo> targets = alert.targets();
         out.append(access.kind() == AccessKind.OPEN || access.kind() == AccessKind.READ ? " read the " : " touched the ")
                 .append(access.file().id()).append(" of ").append(targets.size())
@@ -111,10 +142,11 @@ public final class AlertText {
         }
     }
 
-    /** The reader, or "an unknown process" with the best-effort candidates when the source could not tell. */
+    /** The reader with its lineage, or "an unknown process" with the best-effort candidates when the source could not tell. */
     private static void reader(StringBuilder out, EnvironAccess access) {
         ProcessInfo reader = access.reader();
         if (reader.isKnown() || access.possibleReaders().isEmpty()) {
+            lineage(out, reader);
             process(out, reader, true);
             return;
         }
@@ -129,16 +161,32 @@ public final class AlertText {
         out.append(')');
     }
 
-    /** {@code comm[pid] (exe, uid N)}; unknown parts are left out. */
+    /** {@code … > grandparent[pid] > parent[pid] > }: the nearest {@value #LINEAGE_SHOWN} ancestors, oldest first. */
+    private static void lineage(StringBuilder out, ProcessInfo p) {
+        List<Ancestor> chain = p.ancestors();
+        if (chain.isEmpty()) {
+            return;
+        }
+        int shown = Math.min(chain.size(), LINEAGE_SHOWN);
+        if (chain.size() > shown) {
+            out.append("\u2026 > ");
+        }
+        for (int i = shown - 1; i >= 0; i--) {
+            Ancestor a = chain.get(i);
+            appendEscaped(out, a.comm() == null ? UNKNOWN : a.comm());
+            out.append('[');
+            pid(out, a.pid());
+            out.append("] > ");
+        }
+    }
+
+    /** {@code comm[pid] (exe, uid N)}; unknown parts are left out, an unknown name is {@code unknown}. */
     private static void process(StringBuilder out, ProcessInfo p, boolean withUid) {
         if (!p.isKnown() && p.comm() == null && p.exe() == null) {
             out.append("an unknown process");
             return;
         }
-        appendEscaped(out, p.comm() == null ? "?" : p.comm());
-        out.append('[');
-        pid(out, p.pid());
-        out.append(']');
+        name(out, p);
         boolean exe = p.exe() != null;
         boolean uid = withUid && p.uid() != ProcessInfo.UNKNOWN;
         if (exe || uid) {
@@ -153,69 +201,24 @@ public final class AlertText {
         }
     }
 
+    /** {@code comm[pid]}. */
+    private static void name(StringBuilder out, ProcessInfo p) {
+        appendEscaped(out, p.comm() == null ? UNKNOWN : p.comm());
+        out.append('[');
+        pid(out, p.pid());
+        out.append(']');
+    }
+
     private static void pid(StringBuilder out, int pid) {
         if (pid == ProcessInfo.UNKNOWN) {
-            out.append('?');
+            out.append(UNKNOWN);
         } else {
             out.append(pid);
         }
     }
 
-    /**
-     * {@code s} with every character that could break or disguise a line escaped, as in {@link #format}: control
-     * characters as {@code \n}, {@code \t}, {@code \}{@code u001b}..., backslashes doubled, bidirectional controls
-     * escaped, broken surrogates replaced by U+FFFD. For reports that show names and paths from processes.
-     *
-     * <pre>{@code
-     * AlertText.escape("evil\nline");   // "evil\\nline": one line
-     * }</pre>
-     */
-    public static String escape(String s) {
-        if (s == null) {
-            return "null";
-        }
-        StringBuilder out = new StringBuilder(s.length() + 8);
-        appendEscaped(out, s);
-        return out.toString();
-    }
-
-    /** Appends {@code s} with every character that could break or disguise the line escaped. */
+    /** Appends {@code s} with every character that could break or disguise the line escaped ({@link UntrustedText}). */
     static void appendEscaped(StringBuilder out, String s) {
-        int len = s.length();
-        int copied = 0;
-        for (int i = 0; i < len; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7f && c != '\\') {
-                continue;
-            }
-            if (c >= 0xa0 && !Character.isSurrogate(c) && !isLineOrBidiControl(c)) {
-                continue;
-            }
-            out.append(s, copied, i);
-            if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-                out.append(c).append(s.charAt(i + 1));
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                out.append('\ufffd');
-            } else {
-                switch (c) {
-                    case '\\': out.append("\\\\"); break;
-                    case '\n': out.append("\\n"); break;
-                    case '\r': out.append("\\r"); break;
-                    case '\t': out.append("\\t"); break;
-                    default:
-                        out.append("\\u").append(HEX[c >> 12 & 0xf]).append(HEX[c >> 8 & 0xf])
-                                .append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
-                }
-            }
-            copied = i + 1;
-        }
-        out.append(s, copied, len);
-    }
-
-    /** Line and paragraph separators, and the bidirectional embedding, override and isolate controls. */
-    private static boolean isLineOrBidiControl(char c) {
-        return c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
-                || c == '\u200e' || c == '\u200f' || c == '\u061c';
+        UntrustedText.appendEscaped(out, s);
     }
 }

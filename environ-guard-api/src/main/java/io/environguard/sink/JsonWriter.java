@@ -1,19 +1,19 @@
 package io.environguard.sink;
 
 import io.environguard.api.ProcessInfo;
+import io.environguard.api.UntrustedText;
 import java.util.List;
 
 /**
  * A minimal streaming JSON writer into a {@link StringBuilder}: enough for alerts, no dependency.
  *
- * <p>Any Java string becomes valid JSON: {@code "} and {@code \} are escaped, control characters
- * (C0, DEL and C1) become {@code \}{@code uXXXX} (or {@code \n}, {@code \t}...), U+2028 and U+2029 are
- * escaped (they end lines in JavaScript and some viewers), and a surrogate that is not part of a valid
- * pair becomes U+FFFD, since it has no UTF-8 encoding. The output holds no line break.
+ * <p>Any Java string becomes valid JSON, escaped by the same rules as every untrusted text
+ * ({@link UntrustedText}): {@code "} and {@code \} are escaped, control characters (C0, DEL and C1) become
+ * {@code \}{@code uXXXX} (or {@code \n}, {@code \t}...), U+2028 and U+2029 (they end lines in JavaScript and
+ * some viewers) and bidirectional controls (they reorder a line on screen) are escaped, and a surrogate that is
+ * not part of a valid pair becomes U+FFFD, since it has no UTF-8 encoding. The output holds no line break.
  */
 final class JsonWriter {
-
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private final StringBuilder out;
     /** Bit {@code d}: the container at depth {@code d + 1} already holds an element, so the next needs a comma. */
@@ -91,6 +91,11 @@ final class JsonWriter {
         return value == ProcessInfo.UNKNOWN ? nullValue() : value(value);
     }
 
+    /** A known number, or {@code null} for a negative one (an unknown start time is {@code -1}). */
+    JsonWriter valueOrNull(long value) {
+        return value < 0 ? nullValue() : value(value);
+    }
+
     /** An array of strings. */
     JsonWriter value(List<String> values) {
         beginArray();
@@ -143,45 +148,8 @@ final class JsonWriter {
         }
     }
 
-    /** Appends {@code s} as a quoted JSON string. */
+    /** Appends {@code s} as a quoted JSON string: {@link UntrustedText}'s escaping, plus {@code "}. */
     static void appendString(StringBuilder out, String s) {
-        out.append('"');
-        int len = s.length();
-        int copied = 0;
-        for (int i = 0; i < len; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-                continue;
-            }
-            if (c >= 0xa0 && c != '\u2028' && c != '\u2029' && !Character.isSurrogate(c)) {
-                continue;
-            }
-            out.append(s, copied, i);
-            if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-                out.append(c).append(s.charAt(i + 1));
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                out.append('\ufffd');
-            } else {
-                appendEscape(out, c);
-            }
-            copied = i + 1;
-        }
-        out.append(s, copied, len).append('"');
-    }
-
-    private static void appendEscape(StringBuilder out, char c) {
-        switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
-            default:
-                out.append("\\u").append(HEX[c >> 12 & 0xf]).append(HEX[c >> 8 & 0xf])
-                        .append(HEX[c >> 4 & 0xf]).append(HEX[c & 0xf]);
-        }
+        UntrustedText.appendJsonStringContent(out.append('"'), s).append('"');
     }
 }

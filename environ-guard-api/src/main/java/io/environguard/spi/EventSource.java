@@ -21,8 +21,10 @@ public interface EventSource extends AutoCloseable {
     void start(AccessListener listener) throws IOException;
 
     /**
-     * The resolved executable of a live process, or {@code null} when unknown; the policy uses it for
-     * parent-executable allow rules. The default knows nothing, so such rules never match.
+     * The resolved executable of a live process, or {@code null} when unknown; the policy uses it for parent and
+     * ancestor allow rules of readers without lineage ({@link io.environguard.api.ProcessInfo#ancestors()} empty),
+     * best effort. Readers with lineage are judged by their lineage alone. The default knows nothing, so such
+     * rules never match readers without lineage.
      */
     default String exeOf(int pid) {
         return null;

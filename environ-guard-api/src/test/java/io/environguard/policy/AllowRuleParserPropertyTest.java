@@ -30,8 +30,8 @@ class AllowRuleParserPropertyTest {
         Arbitrary<String> path = Arbitraries.strings().withChars(VALUE_CHARS).ofMaxLength(20).map(s -> "/" + s + "x");
         Arbitrary<String> id = Arbitraries.strings().withChars(VALUE_CHARS).ofMaxLength(20).map(s -> "c" + s + "0");
         Arbitrary<Integer> uid = Arbitraries.integers().between(0, Integer.MAX_VALUE);
-        return Combinators.combine(path, uid, path, id, path, id, Arbitraries.integers().between(0, 63))
-                .as((exe, u, parent, container, targetExe, targetContainer, mask) -> {
+        return Combinators.combine(path, uid, path, id, path, id, Arbitraries.integers().between(0, 127), path)
+                .as((exe, u, parent, container, targetExe, targetContainer, mask, ancestor) -> {
                     AllowRule.Builder b = AllowRule.builder();
                     boolean reader = false;
                     if ((mask & 1) != 0) { b.exe(exe); reader = true; }
@@ -40,6 +40,7 @@ class AllowRuleParserPropertyTest {
                     if ((mask & 8) != 0) { b.containerId(container); reader = true; }
                     if ((mask & 16) != 0) { b.targetExe(targetExe); }
                     if ((mask & 32) != 0) { b.targetContainerId(targetContainer); }
+                    if ((mask & 64) != 0) { b.ancestorExe(ancestor); reader = true; }
                     if (!reader) {
                         b.exe(exe);
                     }
@@ -64,7 +65,7 @@ class AllowRuleParserPropertyTest {
     /** Pieces of text that parse, pieces that do not, and the planted secret, in any order. */
     @Provide
     Arbitrary<String> garbage() {
-        Arbitrary<String> token = Arbitraries.of("exe", "uid", "parent.exe", "Parent-Exe", "container", "target.exe",
+        Arbitrary<String> token = Arbitraries.of("exe", "uid", "parent.exe", "Parent-Exe", "ancestor_exe", "container", "target.exe",
                 "target_container", "exe=/usr/bin/foo", "uid=1000", "uid=-3", "uid=12a", "exe=relative", "=", "==",
                 "&", "&&", ";", ";;", "\\", " ", "target.exe=/x", "bogus", SECRET, "/" + SECRET, "uid=" + SECRET,
                 "exe=" + SECRET, SECRET + "=1");

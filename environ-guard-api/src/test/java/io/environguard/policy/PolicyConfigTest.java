@@ -31,6 +31,8 @@ class PolicyConfigTest {
         assertEquals(Duration.ofSeconds(60), c.dedupeWindow());
         assertTrue(c.protectSelf());
         assertEquals(65_536, c.maxStateEntries());
+        assertTrue(c.sweepFamilies());
+        assertEquals(1024, c.sweepMaxListed());
         assertEquals(c.toString(), PolicyConfig.from(GuardConfig.empty()).toString());
     }
 
@@ -40,6 +42,9 @@ class PolicyConfigTest {
                 Map.entry("environguard.policy.allow.exe", "/usr/bin/a, /usr/bin/b"),
                 Map.entry("environguard.policy.allow.uid", "1000"),
                 Map.entry("environguard.policy.allow.parent-exe", "/usr/bin/bash"),
+                Map.entry("environguard.policy.allow.ancestor.exe", "/opt/agent/bin/agent"),
+                Map.entry("environguard.policy.sweep.families", "false"),
+                Map.entry("ENVIRONGUARD_POLICY_SWEEP_MAX_LISTED", "7"),
                 Map.entry("ENVIRONGUARD_POLICY_ALLOW_CONTAINER", "3f2a9c1b7d4e"),
                 Map.entry("environguard.policy.allow.rules", "exe=/usr/bin/c&target.exe=/usr/bin/d"),
                 Map.entry("environguard.policy.known.readers", "/usr/local/bin/procs"),
@@ -56,7 +61,8 @@ class PolicyConfigTest {
         PolicyConfig c = PolicyConfig.from(config);
 
         assertEquals(List.of(AllowRule.exe("/usr/bin/a"), AllowRule.exe("/usr/bin/b"), AllowRule.uid(1000),
-                AllowRule.parentExe("/usr/bin/bash"), AllowRule.container("3f2a9c1b7d4e"),
+                AllowRule.parentExe("/usr/bin/bash"), AllowRule.ancestorExe("/opt/agent/bin/agent"),
+                AllowRule.container("3f2a9c1b7d4e"),
                 AllowRule.builder().exe("/usr/bin/c").targetExe("/usr/bin/d").build()), c.allowRules());
         assertEquals(Set.of("/usr/local/bin/procs"), c.knownReaders());
         assertEquals(Severity.INFO, c.knownReaderSeverity());
@@ -67,12 +73,14 @@ class PolicyConfigTest {
         assertEquals(Set.of(42, 43), c.protectedPids());
         assertEquals(Set.of("/usr/bin/vault"), c.protectedExes());
         assertEquals(100, c.maxStateEntries());
+        assertFalse(c.sweepFamilies());
+        assertEquals(7, c.sweepMaxListed());
         assertEquals(List.of(), config.unknownKeys(PolicyConfig.KEYS, List.of()), "KEYS names every key read");
     }
 
     @Test
     void keysAreAllUnderThePolicyPrefix() {
-        assertEquals(15, PolicyConfig.KEYS.size());
+        assertEquals(18, PolicyConfig.KEYS.size());
         PolicyConfig.KEYS.forEach(k -> assertTrue(k.startsWith("environguard.policy."), k));
     }
 
@@ -92,6 +100,10 @@ class PolicyConfigTest {
             "environguard.policy.protect.exe      | hunter2xyz",
             "environguard.policy.protect.self     | hunter2xyz",
             "environguard.policy.state.max.entries | 0",
+            "environguard.policy.sweep.max.listed  | 0",
+            "environguard.policy.sweep.max.listed  | 65537",
+            "environguard.policy.sweep.families    | hunter2xyz",
+            "environguard.policy.allow.ancestor.exe | hunter2xyz",
     })
     void anInvalidValueNamesTheKeyButNeverRepeatsTheValue(String key, String value) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -99,6 +111,12 @@ class PolicyConfigTest {
 
         assertTrue(e.getMessage().startsWith("configuration key " + key + ":"), e.getMessage());
         assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
+
+    @Test
+    void aSweepListsAtLeastTheTargetsThatMadeIt() {
+        PolicyConfig c = PolicyConfig.builder().sweepThreshold(20).sweepMaxListed(5).build();
+        assertEquals(20, c.sweepMaxListed(), "never below the threshold");
     }
 
     @Test

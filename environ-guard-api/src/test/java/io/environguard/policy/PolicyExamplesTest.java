@@ -1,7 +1,9 @@
 package io.environguard.policy;
 
 import io.environguard.api.AccessKind;
+import io.environguard.api.AccessOutcome;
 import io.environguard.api.AliasKind;
+import io.environguard.api.Ancestor;
 import io.environguard.api.Alert;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.Mitre;
@@ -134,6 +136,53 @@ class PolicyExamplesTest {
     }
 
     @Test
+    void aParentRuleReadsTheLineageExactlyEvenAfterTheParentExitedAndItsPidWasReused() {
+        PolicyConfig config = PolicyConfig.builder().allowParentExe("/opt/agent/bin/agent").build();
+        // pid 7 was the agent when it started the reader; it has exited and pid 7 is now a shell
+        Policy policy = new Policy(config, GUARD_PID, ppid -> ppid == 7 ? "/usr/bin/bash" : null);
+        ProcessInfo agentsChild = CAT.toBuilder().ancestors(List.of(new Ancestor(7, 300, "agent", "/opt/agent/bin/agent"),
+                new Ancestor(1, 1, "systemd", "/usr/lib/systemd/systemd"))).build();
+        ProcessInfo shellsChild = ProcessInfo.builder(4243).comm("cat").exe("/usr/bin/cat").uid(1000).ppid(7)
+                .startTime(501).ancestors(List.of(new Ancestor(7, 400, "bash", "/usr/bin/bash"),
+                new Ancestor(1, 1, "systemd", "/usr/lib/systemd/systemd"))).build();
+
+        assertTrue(policy.evaluate(open(agentsChild, SLEEP, 0)).isEmpty(), "started by the agent: allowed");
+        assertEquals(AccessOutcome.ALLOWED, policy.lastOutcome());
+        assertTrue(policy.evaluate(open(shellsChild, SLEEP, 1)).isPresent(), "started by the shell that reused pid 7");
+
+        Policy lookupSaysAgent = new Policy(config, GUARD_PID, ppid -> "/opt/agent/bin/agent");
+        assertTrue(lookupSaysAgent.evaluate(open(shellsChild, SLEEP, 2)).isPresent(),
+                "with lineage, the look-up of the current ppid is never asked");
+    }
+
+    @Test
+    void aReaderReParentedToInitKeepsTheParentThatStartedIt() {
+        Policy policy = new Policy(PolicyConfig.builder().allowParentExe("/usr/lib/systemd/systemd").build(), GUARD_PID,
+                ppid -> ppid == 1 ? "/usr/lib/systemd/systemd" : null);
+        // its shell exited, so the kernel re-parented it to init: ppid 1 now, but bash started it
+        ProcessInfo orphan = CAT.toBuilder().ppid(1).ancestors(List.of(new Ancestor(43, 100, "bash", "/usr/bin/bash"),
+                new Ancestor(1, 1, "systemd", "/usr/lib/systemd/systemd"))).build();
+
+        assertTrue(policy.evaluate(open(orphan, SLEEP, 0)).isPresent(), "the re-parenting cannot sneak it in");
+        assertTrue(new Policy(PolicyConfig.builder().allowParentExe("/usr/lib/systemd/systemd").build(), GUARD_PID,
+                ppid -> ppid == 1 ? "/usr/lib/systemd/systemd" : null)
+                .evaluate(open(CAT.toBuilder().ppid(1).build(), SLEEP, 0)).isEmpty(),
+                "without lineage, the best-effort look-up of the current parent is all there is");
+    }
+
+    @Test
+    void anAncestorRuleAllowsAnythingStartedByTheDaemonAtAnyDepth() {
+        Policy policy = new Policy(PolicyConfig.builder()
+                .allowRules("ancestor.exe=/opt/backup/bin/backupd&target.exe=/usr/bin/sleep").build(), GUARD_PID);
+        ProcessInfo grandchild = CAT.toBuilder().ancestors(List.of(new Ancestor(50, 10, "sh", "/usr/bin/sh"),
+                new Ancestor(40, 9, "backupd", "/opt/backup/bin/backupd"), new Ancestor(1, 1, "systemd", null))).build();
+
+        assertTrue(policy.evaluate(open(grandchild, SLEEP, 0)).isEmpty(), "the daemon's grandchild may read sleep");
+        assertTrue(policy.evaluate(open(grandchild, BASH, 0)).isPresent(), "but not bash: the rule is scoped");
+        assertTrue(policy.evaluate(open(CAT, SLEEP, 0)).isPresent(), "no lineage, no look-up: not allowed");
+    }
+
+    @Test
     void tenTargetsWithinTenSecondsIsOneSweepThenQuietUntilTheReaderRests() {
         List<Optional<Alert>> alerts = new ArrayList<>();
         for (int i = 0; i < 15; i++) {   // one target every half second
@@ -219,7 +268,7 @@ class PolicyExamplesTest {
         ProcessInfo sneaky = ProcessInfo.builder(666).comm("x\nALERT cleared").exe("/tmp/x").build();
 
         Alert alert = defaults.evaluate(open(sneaky, SLEEP, 0)).orElseThrow();
-        assertEquals("x?ALERT cleared (pid 666, /tmp/x) opened /proc/42/environ of sleep (pid 42)", alert.reasons().get(1));
+        assertEquals("x\\nALERT cleared (pid 666, /tmp/x) opened /proc/42/environ of sleep (pid 42)", alert.reasons().get(1));
     }
 
     @Test

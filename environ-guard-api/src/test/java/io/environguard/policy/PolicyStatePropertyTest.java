@@ -18,10 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The policy's memory stays within its configured bounds, however long and varied the stream. */
 class PolicyStatePropertyTest {
 
-    /** Many distinct readers and targets (wide pid range), quick succession, some repeats. */
+    /** Many distinct readers and targets (wide pid range), quick succession, some repeats; or families at work. */
     @Provide
     Arbitrary<Scenarios.Scenario> longStream() {
-        return Scenarios.scenarios(Scenarios.processes(5000), 64, 400);
+        return Arbitraries.oneOf(Scenarios.scenarios(Scenarios.processes(5000), 64, 400), Scenarios.familyScenarios(400));
     }
 
     @Provide
@@ -29,8 +29,9 @@ class PolicyStatePropertyTest {
         Arbitrary<Integer> cap = Arbitraries.integers().between(1, 12);
         Arbitrary<Integer> threshold = Arbitraries.integers().between(2, 8);
         Arbitrary<Integer> window = Arbitraries.integers().between(100, 5000);
-        return Combinators.combine(cap, threshold, window).as((c, n, w) -> PolicyConfig.builder()
-                .maxStateEntries(c).sweepThreshold(n).sweepWindow(Duration.ofMillis(w))
+        Arbitrary<Integer> listed = Arbitraries.integers().between(1, 12);
+        return Combinators.combine(cap, threshold, window, listed).as((c, n, w, l) -> PolicyConfig.builder()
+                .maxStateEntries(c).sweepThreshold(n).sweepWindow(Duration.ofMillis(w)).sweepMaxListed(l)
                 .dedupeWindow(Duration.ofMillis(w * 6L)).build());
     }
 
@@ -45,10 +46,14 @@ class PolicyStatePropertyTest {
             policy.evaluate(access);
             int dedupe = policy.dedupeEntries();
             int readers = policy.trackedReaders();
+            int families = policy.trackedFamilies();
             int targets = policy.maxTrackedTargetsPerReader();
+            int listed = policy.maxListedPerEpisode();
             assertTrue(dedupe <= cap, () -> "dedupe table " + dedupe + " > cap " + cap);
-            assertTrue(readers <= cap, () -> "sweep table " + readers + " > cap " + cap);
-            assertTrue(targets <= config.sweepThreshold(), () -> "a reader holds " + targets + " targets");
+            assertTrue(readers <= cap, () -> "reader table " + readers + " > cap " + cap);
+            assertTrue(families <= cap, () -> "family table " + families + " > cap " + cap);
+            assertTrue(targets <= config.sweepThreshold(), () -> "an episode holds " + targets + " targets");
+            assertTrue(listed <= config.sweepMaxListed(), () -> "a sweep lists " + listed);
             peak = Math.max(peak, Math.max(dedupe, readers));
         }
         Statistics.label("reached the cap").collect(peak == cap);
@@ -68,5 +73,8 @@ class PolicyStatePropertyTest {
                 .target(ProcessInfo.builder(90_002).startTime(5).build()).build());
         assertTrue(policy.dedupeEntries() == 1, () -> "dedupe entries: " + policy.dedupeEntries());
         assertTrue(policy.trackedReaders() == 1, () -> "readers: " + policy.trackedReaders());
+        // and an expire an hour later still drops every episode, families included, whether it swept or not
+        policy.expire(last.time().plus(Duration.ofHours(2)));
+        assertTrue(policy.trackedReaders() == 0 && policy.trackedFamilies() == 0, "expire leaves nothing behind");
     }
 }

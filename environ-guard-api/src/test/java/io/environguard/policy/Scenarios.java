@@ -2,6 +2,7 @@ package io.environguard.policy;
 
 import io.environguard.api.AccessKind;
 import io.environguard.api.AliasKind;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
@@ -42,6 +43,22 @@ final class Scenarios {
             9, "/opt/agent/bin/agent");
     static final IntFunction<String> PARENT_LOOKUP = PARENTS::get;
 
+    static final Ancestor INIT = new Ancestor(1, 1, "systemd", "/usr/lib/systemd/systemd");
+    static final Ancestor KTHREADD = new Ancestor(2, 0, "kthreadd", null);
+    /** pid 7 was a bash, and later (its pid reused) an sh: two different parents that share a pid. */
+    static final Ancestor BASH_7 = new Ancestor(7, 70, "bash", "/usr/bin/bash");
+    static final Ancestor SH_7 = new Ancestor(7, 71, "sh", "/usr/bin/sh");
+    static final Ancestor AGENT_9 = new Ancestor(9, 90, "agent", "/opt/agent/bin/agent");
+    static final Ancestor XARGS_11 = new Ancestor(11, 110, "xargs", "/usr/bin/xargs");
+    /**
+     * Lineages, parent first: none (the source keeps none: the family is the ppid), services and orphans under
+     * init, kernel threads, shells (one pid, two processes), an agent, xargs under a shell, a re-parented reader
+     * whose lineage still names the shell that started it (its ppid says otherwise).
+     */
+    static final List<List<Ancestor>> LINEAGES = List.of(List.of(), List.of(INIT), List.of(KTHREADD),
+            List.of(BASH_7, INIT), List.of(SH_7, INIT), List.of(AGENT_9, INIT), List.of(XARGS_11, BASH_7, INIT),
+            List.of(BASH_7, AGENT_9, INIT));
+
     private Scenarios() {
     }
 
@@ -77,10 +94,22 @@ final class Scenarios {
         Arbitrary<String> comms = Arbitraries.of(COMMS).injectNull(0.15);
         Arbitrary<Integer> ppids = Arbitraries.of(PPIDS);
         Arbitrary<Boolean> complete = Arbitraries.of(true, true, true, false);
-        return Combinators.combine(pids, starts, exes, uids, containers, comms, ppids, complete)
+        Arbitrary<List<Ancestor>> lineages = Arbitraries.of(LINEAGES);
+        Arbitrary<ProcessInfo.Builder> base = Combinators.combine(pids, starts, exes, uids, containers, comms, ppids, complete)
                 .as((pid, start, exe, uid, container, comm, ppid, done) -> ProcessInfo.builder(pid)
                         .startTime(start).exe(exe).uid(uid).containerId(container).comm(comm).ppid(ppid)
-                        .cmdline(List.of("prog", MARKER)).complete(done).build());
+                        .cmdline(List.of("prog", MARKER)).complete(done));
+        return Combinators.combine(base, lineages).as((b, lineage) -> b.ancestors(lineage).build());
+    }
+
+    /** The family an access's reader sweeps with: its parent's pid@start, or its ppid@-1; none under pid 1 or 2. */
+    static String familyId(ProcessInfo reader) {
+        Ancestor parent = reader.parent();
+        int pid = parent != null ? parent.pid() : reader.ppid();
+        if (pid <= 2) {
+            return null;
+        }
+        return pid + "@" + (parent != null ? parent.startTime() : -1);
     }
 
     /** Windows that {@link #gaps()} sometimes hits exactly, so that the edges of windows get tested. */
@@ -146,14 +175,48 @@ final class Scenarios {
         return new Scenario(List.copyOf(pool), List.copyOf(accesses));
     }
 
+    /** Lineages that make families: a shell loop's, xargs's, an agent's; and none with a ppid of 7 or 9. */
+    static final List<List<Ancestor>> FAMILY_LINEAGES = List.of(List.of(BASH_7, INIT), List.of(SH_7, INIT),
+            List.of(XARGS_11, BASH_7, INIT), List.of(AGENT_9, INIT), List.of(), List.of(INIT));
+
+    /**
+     * Short-lived siblings: many readers (each a pid + start time of its own) under a few parents, reading a pool
+     * of targets in quick succession, so that families reach the threshold; the pool's first part are the readers.
+     */
+    static Arbitrary<Scenario> familyScenarios(int maxSteps) {
+        Arbitrary<ProcessInfo> child = Combinators.combine(Arbitraries.integers().between(100, 400),
+                        Arbitraries.of(5000L, 6000L), Arbitraries.of(FAMILY_LINEAGES), Arbitraries.of(7, 9, 1),
+                        Arbitraries.of("/usr/bin/cat", "/usr/bin/head", "/usr/bin/python3.12"))
+                .as((pid, start, lineage, ppid, exe) -> ProcessInfo.builder(pid).startTime(start).exe(exe)
+                        .comm(exe.substring(exe.lastIndexOf('/') + 1)).uid(0)
+                        .ppid(lineage.isEmpty() ? ppid : lineage.get(0).pid()).ancestors(lineage)
+                        .cmdline(List.of("prog", MARKER)).build());
+        Arbitrary<List<ProcessInfo>> readers = child.list().ofMinSize(4).ofMaxSize(30);
+        Arbitrary<List<ProcessInfo>> targets = processes(60).list().ofMinSize(6).ofMaxSize(24);
+        Arbitrary<List<Step>> steps = steps().list().ofMinSize(20).ofMaxSize(maxSteps);
+        return Combinators.combine(readers, targets, steps).as((r, t, s) -> {
+            List<ProcessInfo> pool = new ArrayList<>(r);
+            pool.addAll(t);
+            // readers take turns, two steps each (a loop's children come and go), mostly in quick succession
+            List<Step> turns = new ArrayList<>(s.size());
+            for (int n = 0; n < s.size(); n++) {
+                Step x = s.get(n);
+                int gap = n % 8 == 7 ? x.gapMillis() : x.gapMillis() % 50;
+                turns.add(new Step(n / 2, x.target(), x.self(), x.unknownReader(), gap, x.kind(), x.file(), x.alias()));
+            }
+            return build(pool, turns, r.size());
+        });
+    }
+
     // ---- configs ----
 
     static Arbitrary<AllowRule> allowRules() {
-        Arbitrary<Integer> kind = Arbitraries.integers().between(0, 3);
+        Arbitrary<Integer> kind = Arbitraries.integers().between(0, 4);
         Arbitrary<String> exe = Arbitraries.of(EXES);
         Arbitrary<Integer> uid = Arbitraries.of(0, 1000, 1001);
         Arbitrary<String> container = Arbitraries.of("3f2a9c1b7d4e", "3f2a9c1b7d4e5f60718293a4b5c6d7e8", "beef", "bee");
-        Arbitrary<String> parent = Arbitraries.of(PARENTS.values().toArray(new String[0]));
+        Arbitrary<String> parent = Arbitraries.of("/usr/lib/systemd/systemd", "/usr/bin/bash", "/opt/agent/bin/agent",
+                "/usr/bin/sh", "/usr/bin/xargs");
         Arbitrary<String> targetExe = Arbitraries.of(EXES).injectNull(0.6);
         Arbitrary<String> targetContainer = Arbitraries.of("beef", "3f2a9c1b7d4e").injectNull(0.8);
         return Combinators.combine(kind, exe, uid, container, parent, targetExe, targetContainer)
@@ -163,7 +226,8 @@ final class Scenarios {
                         case 0: b.exe(e); break;
                         case 1: b.uid(u); break;
                         case 2: b.containerId(c); break;
-                        default: b.parentExe(p); break;
+                        case 3: b.parentExe(p); break;
+                        default: b.ancestorExe(p); break;
                     }
                     return b.build();
                 });
@@ -196,9 +260,14 @@ final class Scenarios {
                 ? Arbitraries.of(1, 2, 3, 5, PolicyConfig.DEFAULT_STATE_MAX_ENTRIES)
                 : Arbitraries.just(PolicyConfig.DEFAULT_STATE_MAX_ENTRIES);
 
-        Arbitrary<PolicyConfig.Builder> first = Combinators.combine(rules, knownDefaults, extraKnown, knownSeverity)
-                .as((r, kd, ek, ks) -> {
-                    PolicyConfig.Builder b = PolicyConfig.builder().knownReaderDefaults(kd).knownReaderSeverity(ks);
+        Arbitrary<Boolean> families = Arbitraries.of(true, true, true, false);
+        Arbitrary<Integer> maxListed = smallState ? Arbitraries.of(1, 3, 6, PolicyConfig.DEFAULT_SWEEP_MAX_LISTED)
+                : Arbitraries.just(PolicyConfig.DEFAULT_SWEEP_MAX_LISTED);
+        Arbitrary<PolicyConfig.Builder> first = Combinators.combine(rules, knownDefaults, extraKnown, knownSeverity,
+                        families, maxListed)
+                .as((r, kd, ek, ks, fam, listed) -> {
+                    PolicyConfig.Builder b = PolicyConfig.builder().knownReaderDefaults(kd).knownReaderSeverity(ks)
+                            .sweepFamilies(fam).sweepMaxListed(listed);
                     r.forEach(b::allowRule);
                     ek.forEach(b::knownReader);
                     return b;

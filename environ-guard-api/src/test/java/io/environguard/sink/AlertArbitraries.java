@@ -3,6 +3,7 @@ package io.environguard.sink;
 import io.environguard.api.AccessKind;
 import io.environguard.api.Alert;
 import io.environguard.api.AliasKind;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcFile;
@@ -23,11 +24,11 @@ final class AlertArbitraries {
     private AlertArbitraries() {
     }
 
-    /** Any alert: single access, sweep or lost events. */
+    /** Any alert: single access, sweep (of a reader or a family, or its end) or lost events. */
     static Arbitrary<Alert> alerts() {
         return Arbitraries.frequencyOf(
                 Tuple.of(3, singleAlerts()),
-                Tuple.of(1, sweepAlerts()),
+                Tuple.of(2, sweepAlerts()),
                 Tuple.of(1, lostAlerts()));
     }
 
@@ -66,14 +67,31 @@ final class AlertArbitraries {
                 .as(Instant::ofEpochSecond);
     }
 
+    /** Start times: often unknown (-1), usually plausible clock ticks, sometimes huge. */
+    static Arbitrary<Long> startTimes() {
+        return Arbitraries.frequencyOf(
+                Tuple.of(1, Arbitraries.just(-1L)),
+                Tuple.of(4, Arbitraries.longs().between(0, 100_000_000L)),
+                Tuple.of(1, Arbitraries.longs().between(-1, Long.MAX_VALUE)));
+    }
+
+    /** Lineages of 0 to more than {@value ProcessInfo#MAX_ANCESTORS} ancestors (the record cuts them), any names. */
+    static Arbitrary<List<Ancestor>> lineages() {
+        Arbitrary<Ancestor> ancestor = Combinators.combine(ids(), startTimes(), nullableStrings(), nullableStrings())
+                .as(Ancestor::new);
+        return Arbitraries.frequencyOf(
+                Tuple.of(2, Arbitraries.just(List.<Ancestor>of())),
+                Tuple.of(3, ancestor.list().ofMinSize(1).ofMaxSize(ProcessInfo.MAX_ANCESTORS + 2)));
+    }
+
     static Arbitrary<ProcessInfo> processes() {
         Arbitrary<int[]> numbers = Combinators.combine(ids(), ids(), ids(), ids(), ids())
                 .as((pid, tid, ppid, uid, gid) -> new int[] {pid, tid, ppid, uid, gid});
         return Combinators.combine(numbers, nullableStrings(), nullableStrings(), nastyStrings().list().ofMaxSize(4),
-                        nastyStrings().injectNull(0.6), Arbitraries.longs().between(-1, Long.MAX_VALUE),
-                        Arbitraries.of(true, false))
-                .as((n, comm, exe, cmdline, container, start, complete) ->
-                        new ProcessInfo(n[0], n[1], n[2], n[3], n[4], comm, exe, cmdline, container, start, complete));
+                        nastyStrings().injectNull(0.6), startTimes(), Arbitraries.of(true, false), lineages())
+                .as((n, comm, exe, cmdline, container, start, complete, lineage) ->
+                        new ProcessInfo(n[0], n[1], n[2], n[3], n[4], comm, exe, cmdline, container, start, complete,
+                                lineage));
     }
 
     static Arbitrary<EnvironAccess> accesses() {
@@ -93,8 +111,8 @@ final class AlertArbitraries {
 
     static Arbitrary<String> rules() {
         return Arbitraries.oneOf(
-                Arbitraries.of(Rules.ENVIRON_READ, Rules.ENVIRON_SWEEP, Rules.PROTECTED_TARGET, Rules.KNOWN_READER,
-                        Rules.MEM_READ, Rules.EVENTS_LOST),
+                Arbitraries.of(Rules.ENVIRON_READ, Rules.ENVIRON_SWEEP, Rules.ENVIRON_SWEEP_ENDED, Rules.PROTECTED_TARGET,
+                        Rules.KNOWN_READER, Rules.MEM_READ, Rules.EVENTS_LOST),
                 nastyStrings());
     }
 
@@ -115,11 +133,22 @@ final class AlertArbitraries {
                 .as((access, rule, severity, mitre, reasons) -> Alert.of(access, rule, severity, mitre, reasons));
     }
 
+    /** Sweeps and their ends, of one reader (no actor) or of a family (the parent as actor), with their readers. */
     static Arbitrary<Alert> sweepAlerts() {
-        return Combinators.combine(accesses(), Arbitraries.of(Severity.class), mitres(), reasons(),
-                        processes().list().ofMinSize(1).ofMaxSize(8), Arbitraries.longs().between(1, Long.MAX_VALUE))
-                .as((access, severity, mitre, reasons, targets, count) ->
-                        new Alert(access.time(), Rules.ENVIRON_SWEEP, severity, reasons, mitre, access, targets, count, null));
+        Arbitrary<String> rule = Arbitraries.of(Rules.ENVIRON_SWEEP, Rules.ENVIRON_SWEEP_ENDED);
+        Arbitrary<List<ProcessInfo>> targets = processes().list().ofMinSize(1).ofMaxSize(8);
+        Arbitrary<ProcessInfo> actor = processes().injectNull(0.4);
+        Arbitrary<List<ProcessInfo>> readers = processes().list().ofMaxSize(5);
+        Arbitrary<Alert> withoutActor = Combinators.combine(accesses(), Arbitraries.of(Severity.class), mitres(),
+                        reasons(), targets, Arbitraries.longs().between(1, Long.MAX_VALUE))
+                .as((access, severity, mitre, reasons, t, count) ->
+                        new Alert(access.time(), Rules.ENVIRON_SWEEP, severity, reasons, mitre, access, t, count, null));
+        Arbitrary<Alert> withActor = Combinators.combine(accesses(), rule, Arbitraries.of(Severity.class), mitres(),
+                        reasons(), targets, Arbitraries.longs().between(1, Long.MAX_VALUE), Combinators.combine(actor, readers)
+                                .as(Tuple::of))
+                .as((access, r, severity, mitre, reasons, t, count, who) -> new Alert(access.time(), r, severity, reasons,
+                        mitre, access, t, count, null, who.get1(), who.get2()));
+        return Arbitraries.oneOf(withoutActor, withActor);
     }
 
     static Arbitrary<Alert> lostAlerts() {

@@ -86,11 +86,12 @@ class AlertJsonPropertyTest {
             target.put("exe", clean(access.target().exe()));
             target.put("container", clean(access.target().containerId()));
             target.put("complete", access.target().complete());
+            target.put("start_time", start(access.target().startTime()));
             m.put("target", target);
             m.put("notes", clean(access.notes()));
             if (!access.possibleReaders().isEmpty()) {
                 List<Object> possible = new ArrayList<>();
-                access.possibleReaders().forEach(p -> possible.add(reader(p)));
+                access.possibleReaders().forEach(p -> possible.add(readerFields(p)));
                 m.put("possible_readers", possible);
             }
         }
@@ -107,6 +108,11 @@ class AlertJsonPropertyTest {
             alert.targets().forEach(t -> pids.add(number(t.pid())));
             m.put("targets", pids);
             m.put("count", alert.count());
+            ProcessInfo actor = alert.actor();
+            m.put("actor", actor == null ? null : brief(actor.pid(), actor.startTime(), actor.comm(), actor.exe()));
+            List<Object> readers = new ArrayList<>();
+            alert.readers().forEach(r -> readers.add(brief(r.pid(), r.startTime(), r.comm(), r.exe())));
+            m.put("readers", readers);
         } else if (access == null) {
             Map<String, Object> lost = new LinkedHashMap<>();
             alert.lost().forEach((cause, n) -> lost.put(clean(cause), n));
@@ -117,6 +123,30 @@ class AlertJsonPropertyTest {
     }
 
     private static Map<String, Object> reader(ProcessInfo p) {
+        Map<String, Object> m = readerFields(p);
+        m.put("start_time", start(p.startTime()));
+        List<Object> ancestors = new ArrayList<>();
+        p.ancestors().forEach(a -> ancestors.add(brief(a.pid(), a.startTime(), a.comm(), a.exe())));
+        m.put("ancestors", ancestors);
+        return m;
+    }
+
+    /** {@code {pid,start_time,comm,exe}}: ancestors, a sweep's actor and readers. */
+    private static Map<String, Object> brief(int pid, long start, String comm, String exe) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pid", number(pid));
+        m.put("start_time", start(start));
+        m.put("comm", clean(comm));
+        m.put("exe", clean(exe));
+        return m;
+    }
+
+    private static Long start(long start) {
+        return start < 0 ? null : start;
+    }
+
+    /** A possible reader's shape: the reader's without start time and lineage. */
+    private static Map<String, Object> readerFields(ProcessInfo p) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pid", number(p.pid()));
         m.put("tid", number(p.tid()));

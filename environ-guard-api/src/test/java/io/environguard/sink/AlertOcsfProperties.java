@@ -48,6 +48,15 @@ class AlertOcsfProperties {
                 assertTrue(has(e, path), path + " missing: " + line);
             }
             assertEquals(alert.access().reader().pid() > 0, e.get("actor").get("process").has("pid"), line);
+            JsonNode process = e.get("actor").get("process");
+            int depth = 0;
+            for (JsonNode p = process.get("parent_process"); p != null; p = p.get("parent_process")) {
+                depth++;
+            }
+            List<?> lineage = alert.access().reader().ancestors();
+            assertEquals(lineage.isEmpty() ? (alert.access().reader().ppid() > 0 ? 1 : 0) : lineage.size(), depth,
+                    "the parent chain is as deep as the lineage: " + line);
+            assertEquals(lineage.isEmpty() ? 0 : lineage.size() + 1, process.has("lineage") ? process.get("lineage").size() : 0);
         } else {
             assertEquals(0, classUid);
             assertEquals(alert.count(), e.get("count").asLong());

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.environguard.api.AccessKind;
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
@@ -96,6 +97,56 @@ class AlertOcsfTest {
         assertEquals(14, e.get("count").asLong());
         assertEquals(12, e.get("unmapped").get("targets").size());
         assertEquals(100, e.get("unmapped").get("targets").get(0).asInt());
+    }
+
+    @Test
+    void aReaderWithLineageHasTheParentChainAndTheLineageOfExecutables() throws Exception {
+        Alert a = Alert.of(SampleAlerts.access().reader(SampleAlerts.catOfShell(901)).build(), Rules.ENVIRON_READ,
+                Severity.HIGH, Mitre.SYSTEM_INFORMATION_DISCOVERY, List.of("r"));
+        JsonNode process = JSON.readTree(ocsf.toJson(a)).get("actor").get("process");
+        JsonNode parent = process.get("parent_process");
+        assertEquals(812, parent.get("pid").asInt());
+        assertEquals("812:90210", parent.get("uid").asText());
+        assertEquals("bash", parent.get("name").asText());
+        assertEquals("/usr/bin/bash", parent.get("file").get("path").asText());
+        JsonNode grandparent = parent.get("parent_process");
+        assertEquals(400, grandparent.get("pid").asInt());
+        assertEquals("sshd", grandparent.get("name").asText());
+        JsonNode init = grandparent.get("parent_process");
+        assertEquals(1, init.get("pid").asInt());
+        assertNull(init.get("parent_process"), "the chain ends where the lineage ends");
+        assertNull(parent.get("lineage"), "lineage is for the top-level process only");
+        assertEquals(List.of("/usr/lib/systemd/systemd", "/usr/sbin/sshd", "/usr/bin/bash", "/usr/bin/cat"),
+                JSON.convertValue(process.get("lineage"), List.class), "oldest first, the reader's own last");
+    }
+
+    @Test
+    void anUnknownExecutableInTheLineageIsUnknownAndWithoutLineageOnlyThePpidIsKnown() throws Exception {
+        ProcessInfo reader = ProcessInfo.builder(9).ppid(8).ancestors(List.of(new Ancestor(8, -1, null, null))).build();
+        JsonNode process = JSON.readTree(ocsf.toJson(Alert.of(SampleAlerts.access().reader(reader).build(),
+                Rules.ENVIRON_READ, Severity.HIGH, null, List.of()))).get("actor").get("process");
+        assertEquals(List.of("unknown", "unknown"), JSON.convertValue(process.get("lineage"), List.class));
+        assertEquals(8, process.get("parent_process").get("pid").asInt());
+        assertNull(process.get("parent_process").get("uid"), "no start time, no uid");
+
+        JsonNode plain = JSON.readTree(ocsf.toJson(SampleAlerts.single())).get("actor").get("process");
+        assertNull(plain.get("lineage"));
+        assertEquals(1, plain.get("parent_process").size(), "only the pid: " + plain.get("parent_process"));
+    }
+
+    @Test
+    void aFamilySweepKeepsTheReaderAsActorProcessAndPutsTheParentAndReadersInUnmapped() throws Exception {
+        JsonNode e = JSON.readTree(ocsf.toJson(SampleAlerts.familySweep(Rules.ENVIRON_SWEEP_ENDED, 3)));
+        assertEquals(Rules.ENVIRON_SWEEP_ENDED, e.get("metadata").get("event_code").asText());
+        assertEquals(903, e.get("actor").get("process").get("pid").asInt());
+        assertEquals(812, e.get("actor").get("process").get("parent_process").get("pid").asInt());
+        assertEquals(3, e.get("count").asLong());
+        JsonNode unmapped = e.get("unmapped");
+        assertEquals(812, unmapped.get("actor").get("pid").asInt());
+        assertEquals(90210, unmapped.get("actor").get("start_time").asLong());
+        assertEquals(3, unmapped.get("readers").size());
+        assertEquals("cat", unmapped.get("readers").get(2).get("comm").asText());
+        assertTrue(JSON.readTree(ocsf.toJson(SampleAlerts.sweep(3))).get("unmapped").get("actor").isNull());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.AccessKind;
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.Mitre;
 import io.environguard.api.ProcessInfo;
 import io.environguard.api.Rules;
@@ -57,8 +58,46 @@ class AlertTextTest {
                         .possibleReaders(List.of(ProcessInfo.builder(7).comm("bash").build()))
                         .target(ProcessInfo.builder(42).build()).build(),
                 Rules.ENVIRON_READ, Severity.MEDIUM, Mitre.SYSTEM_INFORMATION_DISCOVERY, List.of());
-        assertEquals("MEDIUM environ_read_from_procfs: an unknown process (possibly bash[7]) opened /proc/42/environ of ?[42]",
+        assertEquals("MEDIUM environ_read_from_procfs: an unknown process (possibly bash[7]) opened /proc/42/environ of unknown[42]",
                 AlertText.format(alert));
+    }
+
+    @Test
+    void unknownValuesPrintAsUnknownNeverAsAQuestionMark() {
+        ProcessInfo nameless = ProcessInfo.builder(9).exe("/usr/bin/cat").ancestors(List.of(
+                new Ancestor(8, -1, null, null), new Ancestor(ProcessInfo.UNKNOWN, -1, "init?", null))).build();
+        Alert read = Alert.of(SampleAlerts.access().reader(nameless).build(), Rules.ENVIRON_READ, Severity.HIGH, null, List.of());
+        assertEquals("HIGH environ_read_from_procfs: init?[unknown] > unknown[8] > unknown[9] (/usr/bin/cat) opened "
+                + "/proc/42/environ of sleep[42] (/usr/bin/sleep)", AlertText.format(read));
+        Alert sweep = new Alert(SampleAlerts.TIME, Rules.ENVIRON_SWEEP, Severity.CRITICAL, List.of(), null,
+                SampleAlerts.access().build(), List.of(ProcessInfo.unknown(), ProcessInfo.builder(5).build()), 2, null);
+        assertTrue(AlertText.format(sweep).contains("read the environ of 2 processes (unknown, 5) in 2 accesses"),
+                AlertText.format(sweep));
+    }
+
+    @Test
+    void aReaderWithLineageShowsItsParentAndGrandparentThenAnEllipsis() {
+        Alert alert = Alert.of(SampleAlerts.access().reader(SampleAlerts.catOfShell(901)).build(), Rules.ENVIRON_READ,
+                Severity.HIGH, null, List.of("r"));
+        assertEquals("HIGH environ_read_from_procfs: \u2026 > sshd[400] > bash[812] > cat[901] (/usr/bin/cat, uid 0) opened "
+                + "/proc/42/environ of sleep[42] (/usr/bin/sleep) \u2014 r", AlertText.format(alert));
+
+        ProcessInfo child = ProcessInfo.builder(34).comm("python3").ancestors(List.of(
+                new Ancestor(12, 5, "bash", "/usr/bin/bash"))).build();
+        Alert near = Alert.of(SampleAlerts.access().reader(child).build(), Rules.ENVIRON_READ, Severity.HIGH, null, List.of());
+        assertTrue(AlertText.format(near).startsWith("HIGH environ_read_from_procfs: bash[12] > python3[34] opened"),
+                AlertText.format(near));
+    }
+
+    @Test
+    void aFamilySweepBlamesTheParentAndCountsItsReaders() {
+        assertEquals("CRITICAL environ_sweep: systemd[1] > sshd[400] > bash[812] (/usr/bin/bash) through 5 readers "
+                        + "(cat[901], cat[902], cat[903], +2 more) read the environ of 5 processes (100, 101, 102, 103, 104) "
+                        + "in 5 accesses \u2014 a family of readers",
+                AlertText.format(SampleAlerts.familySweep(Rules.ENVIRON_SWEEP, 5)));
+        String ended = AlertText.format(SampleAlerts.familySweep(Rules.ENVIRON_SWEEP_ENDED, 1));
+        assertTrue(ended.startsWith("CRITICAL environ_sweep_ended: systemd[1] > sshd[400] > bash[812] (/usr/bin/bash) "
+                + "through 1 reader (cat[901]) read the environ of 1 process (100) in 1 access"), ended);
     }
 
     @Test

@@ -51,7 +51,7 @@ class NoEnvironmentValueTest {
 
     @Provide
     Arbitrary<Integer> shapes() {
-        return Arbitraries.integers().between(0, 2);
+        return Arbitraries.integers().between(0, 3);
     }
 
     @Property
@@ -63,7 +63,8 @@ class NoEnvironmentValueTest {
                 cmdline.add(arg.replace("%s", secret));
             }
         }
-        ProcessInfo reader = ProcessInfo.builder(4242).comm("cat").exe("/usr/bin/cat").cmdline(cmdline).build();
+        ProcessInfo reader = ProcessInfo.builder(4242).comm("cat").exe("/usr/bin/cat").cmdline(cmdline)
+                .ancestors(SampleAlerts.shellLineage()).build();
         ProcessInfo candidate = reader.toBuilder().build();
         EnvironAccess access = SampleAlerts.access().reader(reader)
                 .target(ProcessInfo.builder(42).comm("sleep").cmdline(cmdline).build())
@@ -77,9 +78,16 @@ class NoEnvironmentValueTest {
                 alert = new Alert(access.time(), Rules.ENVIRON_SWEEP, Severity.CRITICAL, List.of("r"),
                         Mitre.SYSTEM_INFORMATION_DISCOVERY, access, List.of(access.target(), reader), 2, Map.of());
                 break;
-            default:
+            case 2:
                 alert = Alert.of(SampleAlerts.access().reader(ProcessInfo.unknown()).possibleReaders(List.of(candidate)).build(),
                         Rules.ENVIRON_READ, Severity.MEDIUM, Mitre.SYSTEM_INFORMATION_DISCOVERY, List.of());
+                break;
+            default:
+                // a family's sweep end: the parent and every reader carry the command line too
+                ProcessInfo parent = ProcessInfo.builder(812).comm("bash").cmdline(cmdline).build();
+                alert = new Alert(access.time(), Rules.ENVIRON_SWEEP_ENDED, Severity.CRITICAL, List.of("r"),
+                        Mitre.SYSTEM_INFORMATION_DISCOVERY, access, List.of(access.target()), 3, Map.of(), parent,
+                        List.of(reader, candidate));
         }
 
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -89,5 +97,7 @@ class NoEnvironmentValueTest {
         assertFalse(AlertJson.toJson(alert).contains(secret));
         String text = AlertText.format(alert);
         assertFalse(text.contains(secret), text);
+        String ocsf = new AlertOcsf("h", "1").toJson(alert);
+        assertFalse(ocsf.contains(secret), ocsf);
     }
 }

@@ -124,7 +124,11 @@ public final class CiRunOverhead {
             throw new IllegalStateException("the build did not end within 30 minutes");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        if (p.exitValue() != 0) {
+        if (p.exitValue() == 97 && command.contains("run")) {
+            // findings: on a shared host, a foreign reader of every environ may hit the guard or the harness; the
+            // build ran in full, so its time counts
+            System.out.println("  (the guarded build ended with findings, status 97: see " + project.resolve("build.log") + ")");
+        } else if (p.exitValue() != 0) {
             throw new IllegalStateException("the build " + command + " failed with " + p.exitValue() + ":\n"
                     + Files.readString(project.resolve("build.log")));
         }

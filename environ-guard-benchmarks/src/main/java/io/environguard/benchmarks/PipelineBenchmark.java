@@ -3,6 +3,7 @@ package io.environguard.benchmarks;
 import io.environguard.EnvironGuard;
 import io.environguard.api.Alert;
 import io.environguard.api.AliasKind;
+import io.environguard.api.Ancestor;
 import io.environguard.api.Coverage;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.GuardConfig;
@@ -38,7 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * a source drives it: {@link AccessListener#onAccess}, i.e. the policy, then dispatch to a no-op sink on its own
  * thread. {@code selfRead} never alerts; {@code alertingRead} alerts on every event: dedupe is off, and
  * each reader touches only a few targets, far below the sweep threshold, so that every access is judged in full
- * and becomes an {@link Alert}.
+ * and becomes an {@link Alert}. {@code foldedRead} is a shell loop's family after its sweep: short-lived readers
+ * (each its own pid and start time, with a lineage) under one parent whose sweep already had its alert, so that
+ * every access is folded into the sweep and listed (or, past the listing cap, counted) for its closing alert.
  *
  * <p>Run: {@code java -jar environ-guard-benchmarks/target/environ-guard-benchmarks.jar PipelineBenchmark -prof gc}
  */
@@ -57,6 +60,7 @@ public class PipelineBenchmark {
     private AccessListener listener;
     private EnvironAccess[] selfReads;
     private EnvironAccess[] crossReads;
+    private EnvironAccess[] familyReads;
     private int next;
 
     /** Hands the guard's listener to the benchmark: what a real source would push into. */
@@ -79,6 +83,9 @@ public class PipelineBenchmark {
                 "environguard.dispatch.queue.capacity", "65536",
                 "environguard.policy.dedupe.window", "0ms",
                 "environguard.policy.sweep.threshold", "1024",
+                // every access carries the same time: with the default window the guard's ticker would see the
+                // family go quiet after 10 s of wall time and end its sweep mid-run
+                "environguard.policy.sweep.window", "1h",
                 "environguard.policy.protect.self", "false"));
         CapturingSource source = new CapturingSource();
         AlertSink noop = alert -> { };
@@ -89,6 +96,9 @@ public class PipelineBenchmark {
         Instant now = Instant.parse("2026-11-26T12:00:00Z");
         selfReads = new EnvironAccess[DISTINCT];
         crossReads = new EnvironAccess[DISTINCT];
+        familyReads = new EnvironAccess[DISTINCT];
+        List<Ancestor> loop = List.of(new Ancestor(900, 4000, "bash", "/usr/bin/bash"), new Ancestor(1, 1, "systemd",
+                "/usr/lib/systemd/systemd"));
         for (int i = 0; i < DISTINCT; i++) {
             int a = 1000 + random.nextInt(30_000);
             int b = a + 1 + random.nextInt(1000);
@@ -98,6 +108,14 @@ public class PipelineBenchmark {
                     .alias(AliasKind.SELF).reader(reader).target(reader).build();
             crossReads[i] = EnvironAccess.builder().time(now).source("bench").path("/proc/" + b + "/environ")
                     .alias(AliasKind.PROCESS).reader(reader).target(target).build();
+            ProcessInfo child = ProcessInfo.builder(40_000 + i).tid(40_000 + i).ppid(900).uid(0).gid(0)
+                    .exe("/usr/bin/cat").comm("cat").startTime(50_000L + i).ancestors(loop).build();
+            familyReads[i] = EnvironAccess.builder().time(now).source("bench").path("/proc/" + b + "/environ")
+                    .alias(AliasKind.PROCESS).reader(child).target(target).build();
+        }
+        // the loop's first 1,024 distinct targets make its sweep; every later read of the family is folded into it
+        for (EnvironAccess a : familyReads) {
+            listener.onAccess(a);
         }
     }
 
@@ -116,6 +134,11 @@ public class PipelineBenchmark {
         listener.onAccess(crossReads[next++ & (DISTINCT - 1)]);
     }
 
+    @Benchmark
+    public void foldedRead() {
+        listener.onAccess(familyReads[next++ & (DISTINCT - 1)]);
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         guard.close();
@@ -123,8 +146,8 @@ public class PipelineBenchmark {
         for (SinkStats s : stats.sinks()) {
             // Printed so that a reader of the run sees whether the no-op sink kept up (a dropped alert still cost
             // the policy and the enqueue attempt, which is what this measures).
-            System.out.printf("%nsink %s: delivered %d, dropped %d; alerts %d, suppressed %d%n",
-                    s.sink(), s.delivered(), s.dropped(), stats.alerts(), stats.suppressed());
+            System.out.printf("%nsink %s: delivered %d, dropped %d; alerts %d, suppressed %d, outcomes %s%n",
+                    s.sink(), s.delivered(), s.dropped(), stats.alerts(), stats.suppressed(), stats.outcomes());
         }
     }
 }

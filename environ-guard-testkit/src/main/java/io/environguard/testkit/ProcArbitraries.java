@@ -1,7 +1,9 @@
 package io.environguard.testkit;
 
 import io.environguard.api.AliasKind;
+import io.environguard.api.Ancestor;
 import io.environguard.api.ProcFile;
+import io.environguard.api.ProcessInfo;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -12,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * jqwik arbitraries for {@code /proc} worlds: odd process names, process specs and trees, thread sets, fd
- * tables (huge ones too), container cgroup files, proc paths (good and garbage) and access scripts.
+ * jqwik arbitraries for {@code /proc} worlds: odd process names, process specs and trees, lineages, thread sets,
+ * fd tables (huge ones too), container cgroup files, proc paths (good and garbage) and access scripts.
  * Generation is cheap: no I/O; spawn the results into a {@link SimulatedProcFs}.
  *
  * <p>Paths (exe, fd targets, mount points used as paths) are ASCII so that they read back identically
@@ -108,6 +110,51 @@ public final class ProcArbitraries {
         }
         return Combinators.combine(processSpecs(), processTrees(maxDepth - 1, maxChildren).list().ofMaxSize(maxChildren))
                 .as(ProcessTree::new);
+    }
+
+    /** Names of host init and of the usual container inits, which end a lineage. */
+    private static final List<Ancestor> INITS = List.of(
+            new Ancestor(1, 1, "systemd", "/usr/lib/systemd/systemd"), new Ancestor(1, 2, "init", "/sbin/init"));
+    private static final List<String[]> CONTAINER_INITS = List.of(new String[] {"tini", "/usr/bin/tini"},
+            new String[] {"dumb-init", "/usr/bin/dumb-init"}, new String[] {"sh", "/bin/sh"}, new String[] {"java", "/opt/java/bin/java"});
+
+    /**
+     * Lineages as a process table reports them ({@link ProcessInfo#ancestors()}): 1 to
+     * {@value ProcessInfo#MAX_ANCESTORS} ancestors, parent first, with distinct pids and start times that fall
+     * going up (a parent starts before its child), ending at the host's init (pid 1) or at a container's init
+     * (another pid, {@code tini}, {@code dumb-init}...) when shorter than the cap; names with any character
+     * (spaces, {@code )}, newlines, bytes that are not UTF-8, decoded as the JVM would), an executable unknown one
+     * time in ten.
+     *
+     * <pre>{@code
+     * @Property
+     * void anAncestorRuleMatchesAnyLevel(@ForAll("lineages") List<Ancestor> lineage) { ... }
+     * @Provide Arbitrary<List<Ancestor>> lineages() { return ProcArbitraries.lineages(); }
+     * }</pre>
+     */
+    public static Arbitrary<List<Ancestor>> lineages() {
+        Arbitrary<String> comm = oddComms().map(b -> new String(b, StandardCharsets.UTF_8));
+        Arbitrary<String> exe = exePaths().injectNull(0.1);
+        Arbitrary<Tuple.Tuple2<String, String>> level = Combinators.combine(comm, exe).as(Tuple::of);
+        Arbitrary<Ancestor> containerInit = Combinators.combine(Arbitraries.of(CONTAINER_INITS),
+                        Arbitraries.integers().between(3, 4_194_304), Arbitraries.longs().between(10, 500))
+                .as((n, pid, start) -> new Ancestor(pid, start, n[0], n[1]));
+        Arbitrary<Ancestor> end = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.of(INITS)), Tuple.of(1, containerInit));
+        return Combinators.combine(level.list().ofMaxSize(ProcessInfo.MAX_ANCESTORS - 1), end,
+                        Arbitraries.integers().between(2, 4_000_000).set().ofSize(ProcessInfo.MAX_ANCESTORS),
+                        Arbitraries.longs().between(100_000, 100_000_000L))
+                .as((levels, init, pids, youngest) -> {
+                    List<Integer> freePids = new ArrayList<>(pids);
+                    freePids.remove(Integer.valueOf(init.pid()));
+                    List<Ancestor> chain = new ArrayList<>(levels.size() + 1);
+                    long start = youngest;
+                    for (int i = 0; i < levels.size(); i++) {
+                        chain.add(new Ancestor(freePids.get(i), start, levels.get(i).get1(), levels.get(i).get2()));
+                        start = Math.max(init.startTime() + 1, start - 1 - (start / 3));
+                    }
+                    chain.add(init);
+                    return List.copyOf(chain);
+                });
     }
 
     /** The names of 0 to {@code maxThreads} extra threads, for {@link SimulatedProcFs#addThread(int, byte[])}. */

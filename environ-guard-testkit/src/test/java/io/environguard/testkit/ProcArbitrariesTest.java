@@ -1,6 +1,8 @@
 package io.environguard.testkit;
 
 import io.environguard.api.AliasKind;
+import io.environguard.api.Ancestor;
+import io.environguard.api.ProcessInfo;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
@@ -34,6 +36,23 @@ class ProcArbitrariesTest {
     private static void assertChildrenAtMost(ProcessTree tree, int max) {
         assertTrue(tree.children().size() <= max);
         tree.children().forEach(c -> assertChildrenAtMost(c, max));
+    }
+
+    @Property
+    void lineagesArePlausibleChainsEndingAtAnInit(@ForAll("lineages") List<Ancestor> lineage) {
+        assertTrue(!lineage.isEmpty() && lineage.size() <= ProcessInfo.MAX_ANCESTORS, lineage::toString);
+        assertEquals(lineage.size(), lineage.stream().map(Ancestor::pid).distinct().count(), "distinct pids");
+        for (int i = 1; i < lineage.size(); i++) {
+            assertTrue(lineage.get(i).startTime() < lineage.get(i - 1).startTime(), "a parent starts before its child");
+        }
+        Ancestor init = lineage.get(lineage.size() - 1);
+        assertTrue(init.pid() == 1 || List.of("tini", "dumb-init", "sh", "java").contains(init.comm()), init::toString);
+        assertTrue(lineage.subList(0, lineage.size() - 1).stream().noneMatch(a -> a.pid() == 1));
+    }
+
+    @Provide
+    Arbitrary<List<Ancestor>> lineages() {
+        return ProcArbitraries.lineages();
     }
 
     @Property

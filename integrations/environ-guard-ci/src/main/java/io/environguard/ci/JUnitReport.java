@@ -1,6 +1,7 @@
 package io.environguard.ci;
 
 import io.environguard.api.EnvironAccess;
+import io.environguard.api.UntrustedText;
 import io.environguard.sink.AlertText;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,7 +23,7 @@ import javax.xml.stream.XMLStreamWriter;
  * ({@code <testsuite name tests failures errors skipped time>}, {@code <properties>}, {@code <testcase name classname
  * time>}, {@code <failure message type>} with the details as text, {@code <system-err>}), the form Jenkins' JUnit
  * plugin, GitLab's test reports and the GitHub Actions JUnit reporters read. Text from processes is escaped to one
- * printable line ({@link AlertText#escape}): XML 1.0 cannot carry control characters even as references.
+ * printable line ({@link UntrustedText#escape}): XML 1.0 cannot carry control characters even as references.
  *
  * <pre>{@code
  * JUnitReport.write(Path.of("target/environ-guard/TEST-environ-guard.xml"), verdict, "the command", elapsed);
@@ -88,7 +89,7 @@ public final class JUnitReport {
                 x.writeCharacters("\n  ");
                 x.writeStartElement("testcase");
                 x.writeAttribute("name", xml("finding " + i + ": " + Reports.process(f.reader()) + " read "
-                        + (a.path() == null ? a.file().id() : AlertText.escape(a.path())) + " of " + Reports.process(a.target())));
+                        + (a.path() == null ? a.file().id() : UntrustedText.escape(a.path())) + " of " + Reports.process(a.target())));
                 x.writeAttribute("classname", SUITE);
                 x.writeAttribute("time", "0");
                 x.writeCharacters("\n    ");
@@ -144,7 +145,7 @@ public final class JUnitReport {
 
     /** One printable line: what XML 1.0 can carry, whatever a process named itself. */
     private static String one(String s) {
-        return xml(AlertText.escape(s == null ? "" : s));
+        return xml(UntrustedText.escape(s == null ? "" : s));
     }
 
     /** The two characters an escaped line may still hold that XML 1.0 forbids (U+FFFE, U+FFFF) become U+FFFD. */

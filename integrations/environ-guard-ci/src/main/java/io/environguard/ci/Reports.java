@@ -4,6 +4,7 @@ import io.environguard.api.Alert;
 import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.ProcessInfo;
+import io.environguard.api.UntrustedText;
 import io.environguard.sink.AlertText;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.Map;
 /**
  * The words of a guarded run's report, for people: one block per finding (who read, the reader's lineage, whose
  * file, which file, when, why), and a summary (what was found, how it was watched, what that cannot see, what was
- * not held against the run). Names and paths from processes are escaped ({@link AlertText#escape}), so every line is
+ * not held against the run). Names and paths from processes are escaped ({@link UntrustedText#escape}), so every line is
  * one line; no environment value is ever part of an alert, so none is part of a report.
  *
  * <pre>{@code
@@ -30,7 +31,7 @@ public final class Reports {
         EnvironAccess access = alert.access();
         List<String> out = new ArrayList<>();
         out.add("finding " + index + " of " + total + " (" + kindWords(f.kind(), rootLabel) + "): "
-                + alert.severity().name() + " " + AlertText.escape(alert.rule()) + " at " + access.time());
+                + alert.severity().name() + " " + UntrustedText.escape(alert.rule()) + " at " + access.time());
         if (f.kind() == FindingKind.UNATTRIBUTED_READ) {
             out.add("  reader:   " + (access.reader().isKnown()
                     ? process(access.reader()) + ", whose lineage could not be traced"
@@ -53,16 +54,16 @@ public final class Reports {
                     : "a process above " + rootLabel);
         }
         out.add("  target:   " + targetWords);
-        out.add("  file:     " + access.file().id() + " " + (access.path() == null ? "(path unknown)" : AlertText.escape(access.path()))
-                + " (" + access.kind().id() + ", seen by " + AlertText.escape(access.source()) + ")");
+        out.add("  file:     " + access.file().id() + " " + (access.path() == null ? "(path unknown)" : UntrustedText.escape(access.path()))
+                + " (" + access.kind().id() + ", seen by " + UntrustedText.escape(access.source()) + ")");
         if (!alert.targets().isEmpty()) {
             out.add("  sweep:    " + alert.targets().size() + " targets in " + alert.count() + " accesses: " + processes(alert.targets()));
         }
         for (String reason : alert.reasons()) {
-            out.add("  why:      " + AlertText.escape(reason));
+            out.add("  why:      " + UntrustedText.escape(reason));
         }
         for (String note : access.notes()) {
-            out.add("  note:     " + AlertText.escape(note));
+            out.add("  note:     " + UntrustedText.escape(note));
         }
         return out;
     }
@@ -84,7 +85,7 @@ public final class Reports {
             out.add(v.judgeMissed() + " alert(s) never reached the judge (its queue was full): a finding among them"
                     + " cannot be ruled out, so the run fails");
         }
-        out.add("mode " + v.mode().id() + " (source " + AlertText.escape(v.source()) + ")"
+        out.add("mode " + v.mode().id() + " (source " + UntrustedText.escape(v.source()) + ")"
                 + (v.watching().isEmpty() ? "" : ". Watching: " + escapeAll(v.watching())));
         out.add("cannot see: " + escapeAll(v.cannotSee()));
         List<String> notHeld = new ArrayList<>();
@@ -104,7 +105,7 @@ public final class Reports {
         if (t.lostTotal() > 0) {
             StringBuilder causes = new StringBuilder();
             for (Map.Entry<String, Long> e : new java.util.TreeMap<>(t.lost()).entrySet()) {
-                causes.append(causes.length() == 0 ? "" : ", ").append(AlertText.escape(e.getKey())).append(' ').append(e.getValue());
+                causes.append(causes.length() == 0 ? "" : ", ").append(UntrustedText.escape(e.getKey())).append(' ').append(e.getValue());
             }
             out.add(t.lostTotal() + " event(s) lost (" + causes + "): reads in that time may have been missed");
         }
@@ -117,10 +118,10 @@ public final class Reports {
             return "an unknown process";
         }
         StringBuilder b = new StringBuilder();
-        b.append(AlertText.escape(p.comm() == null ? "?" : p.comm())).append('[').append(p.pid() < 0 ? "?" : p.pid()).append(']');
+        b.append(UntrustedText.escape(p.comm() == null ? "?" : p.comm())).append('[').append(p.pid() < 0 ? "?" : p.pid()).append(']');
         List<String> details = new ArrayList<>(2);
         if (p.exe() != null) {
-            details.add(AlertText.escape(p.exe()));
+            details.add(UntrustedText.escape(p.exe()));
         }
         if (p.uid() >= 0) {
             details.add("uid " + p.uid());
@@ -133,13 +134,13 @@ public final class Reports {
 
     /** The reader and its ancestors, parent first, with the tree's root and guard marked. */
     static String lineage(ProcessInfo p, CommandTree tree, String rootLabel) {
-        StringBuilder b = new StringBuilder(AlertText.escape(p.comm() == null ? "?" : p.comm())).append('[').append(p.pid()).append(']');
+        StringBuilder b = new StringBuilder(UntrustedText.escape(p.comm() == null ? "?" : p.comm())).append('[').append(p.pid()).append(']');
         mark(b, ProcessId.of(p), tree, rootLabel);
         if (p.ancestors().isEmpty()) {
             return b.append(" (the source recorded no lineage)").toString();
         }
         for (Ancestor a : p.ancestors()) {
-            b.append(" <- ").append(AlertText.escape(a.comm() == null ? "?" : a.comm())).append('[').append(a.pid()).append(']');
+            b.append(" <- ").append(UntrustedText.escape(a.comm() == null ? "?" : a.comm())).append('[').append(a.pid()).append(']');
             mark(b, ProcessId.of(a), tree, rootLabel);
         }
         return b.toString();
@@ -160,8 +161,8 @@ public final class Reports {
     static String names(List<GuardedProcess> processes) {
         List<String> out = new ArrayList<>();
         for (GuardedProcess g : processes) {
-            out.add(AlertText.escape(g.comm() == null ? "?" : g.comm()) + "[" + g.id().pid() + "]"
-                    + (g.exe() == null ? "" : " (" + AlertText.escape(g.exe()) + ")"));
+            out.add(UntrustedText.escape(g.comm() == null ? "?" : g.comm()) + "[" + g.id().pid() + "]"
+                    + (g.exe() == null ? "" : " (" + UntrustedText.escape(g.exe()) + ")"));
         }
         return String.join(", ", out);
     }
@@ -181,14 +182,14 @@ public final class Reports {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < alerts.size() && i < 3; i++) {
             EnvironAccess a = alerts.get(i).access();
-            out.add(process(a.reader()) + " read " + (a.path() == null ? a.file().id() : AlertText.escape(a.path())));
+            out.add(process(a.reader()) + " read " + (a.path() == null ? a.file().id() : UntrustedText.escape(a.path())));
         }
         return String.join("; ", out);
     }
 
     private static String escapeAll(List<String> items) {
         List<String> out = new ArrayList<>(items.size());
-        items.forEach(s -> out.add(AlertText.escape(s)));
+        items.forEach(s -> out.add(UntrustedText.escape(s)));
         return String.join("; ", out);
     }
 

@@ -4,6 +4,7 @@ import io.environguard.EnvironGuard;
 import io.environguard.GuardStartException;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
+import io.environguard.api.AccessOutcome;
 import io.environguard.api.GuardStats;
 import io.environguard.api.SinkStats;
 import io.environguard.policy.PolicyConfig;
@@ -291,7 +292,14 @@ public final class HostMonitor implements Callable<Integer> {
         StringBuilder b = new StringBuilder()
                 .append(s.accesses()).append(" accesses, ")
                 .append(s.alerts()).append(" alerts, ")
-                .append(s.suppressed()).append(" suppressed, ")
+                .append(s.suppressed()).append(" suppressed");
+        if (!s.outcomes().isEmpty()) {
+            b.append(" (").append(s.outcome(AccessOutcome.SELF_READ)).append(" self-reads, ")
+                    .append(s.outcome(AccessOutcome.ALLOWED)).append(" allowed, ")
+                    .append(s.outcome(AccessOutcome.DEDUPED)).append(" repeats, ")
+                    .append(s.outcome(AccessOutcome.FOLDED)).append(" folded into sweeps)");
+        }
+        b.append(", ")
                 .append(s.lostEvents()).append(" events lost");
         if (!s.lostByCause().isEmpty()) {
             b.append(' ').append(s.lostByCause());

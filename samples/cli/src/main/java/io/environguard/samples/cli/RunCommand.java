@@ -3,13 +3,13 @@ package io.environguard.samples.cli;
 import io.environguard.EnvironGuard;
 import io.environguard.GuardStartException;
 import io.environguard.api.GuardConfig;
+import io.environguard.api.UntrustedText;
 import io.environguard.ci.Finding;
 import io.environguard.ci.JUnitReport;
 import io.environguard.ci.JsonlFindings;
 import io.environguard.ci.Reports;
 import io.environguard.ci.RunVerdict;
 import io.environguard.ci.TreeGuard;
-import io.environguard.sink.AlertText;
 import io.environguard.spi.EventSourceProvider;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -174,7 +174,7 @@ final class RunCommand implements Callable<Integer> {
             closeQuietly(jsonl);
             String message = e.getMessage() == null ? "" : e.getMessage();
             boolean notFound = message.contains("error=2,");
-            say("cannot run " + AlertText.escape(command.get(0)) + ": " + AlertText.escape(message));
+            say("cannot run " + UntrustedText.escape(command.get(0)) + ": " + UntrustedText.escape(message));
             return notFound ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
         }
         signals.forwardTo(process);
@@ -224,7 +224,7 @@ final class RunCommand implements Callable<Integer> {
         List<io.environguard.ci.GuardedProcess> guarded = guard.guarded();
         List<String> names = new ArrayList<>();
         for (io.environguard.ci.GuardedProcess g : guarded) {
-            names.add(AlertText.escape(g.comm() == null ? "?" : g.comm()) + "[" + g.id().pid() + "]");
+            names.add(UntrustedText.escape(g.comm() == null ? "?" : g.comm()) + "[" + g.id().pid() + "]");
         }
         return String.join(", ", names);
     }

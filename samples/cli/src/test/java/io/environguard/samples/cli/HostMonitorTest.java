@@ -121,7 +121,8 @@ class HostMonitorTest {
         String err = run.stderr();
         assertTrue(err.contains("environ-guard: watching with source scripted. Covers: the accesses of its script."
                 + " Cannot see: everything else: it watches no kernel."), err);
-        assertTrue(err.contains("environ-guard: stopped (test); 2 accesses, 2 alerts, 0 suppressed, 0 events lost;"
+        assertTrue(err.contains("environ-guard: stopped (test); 2 accesses, 2 alerts, 0 suppressed (0 self-reads, 0 allowed,"
+                + " 0 repeats, 0 folded into sweeps), 0 events lost;"
                 + " sink stdout: 2 delivered, 0 dropped, 0 failed"), err);
     }
 
@@ -187,7 +188,7 @@ class HostMonitorTest {
         assertEquals(0, run.awaitExit());
         assertEquals(5002, only.get("reader").get("pid").asInt());
         assertEquals(1, run.stdoutLines().size(), run.stdout());
-        assertTrue(run.stderr().contains("2 accesses, 1 alerts, 1 suppressed"), run.stderr());
+        assertTrue(run.stderr().contains("2 accesses, 1 alerts, 1 suppressed (0 self-reads, 1 allowed,"), run.stderr());
     }
 
     @Test
