@@ -141,10 +141,31 @@ class MavenExtensionKernelTest {
     @Order(4)
     void asNobodyTheSameBuildWithoutTheReadPasses() throws Exception {
         openToNobody();
+        // Without root the kernel hides every reader, so a process outside this test that reads every environ on the
+        // machine (KERNEL-FACTS: there is one) fails an unprivileged run, by design. Such a run is tried again, at
+        // most twice, when every finding is a read by an unnamed reader that no process of the build held.
         Build build = Build.run(true, false);
+        for (int retry = 0; retry < 2 && build.status != 0 && onlyUnplacedReaders(build.output); retry++) {
+            build = Build.run(true, false);
+        }
         assertEquals(0, build.status, build.output);
         assertTrue(build.output.contains("environ-guard: guarding this build (mode ancestors, source targeted)"), build.output);
         assertPassingJUnit();
+    }
+
+    /** Every finding was by a reader the kernel hid and that no process of the build held the file open as. */
+    static boolean onlyUnplacedReaders(String output) {
+        int findings = 0;
+        int unplaced = 0;
+        for (String line : output.split("\n")) {
+            if (line.matches(".*environ-guard: finding [0-9]+ of [0-9]+ .*")) {
+                findings++;
+            }
+            if (line.contains("environ-guard:   possible: no process of this build held the file open")) {
+                unplaced++;
+            }
+        }
+        return findings > 0 && findings == unplaced;
     }
 
     /** One failed test case per finding, one of them the read of our shell's environ. */

@@ -94,6 +94,11 @@ class CliRunKernelTest {
         // hides who read); the guard itself is made non-dumpable, so a ps of the build cannot read it. Here the
         // processes above the guard are root's (setpriv starts the guard), so the guard is the one guarded process.
         Run run = Run.startDirect(true, List.of(), "mvn -v; javac -version; ps aux > /dev/null");
+        // a process outside this test that reads every environ on the machine (as root, it reads even a non-dumpable
+        // guard) cannot be told apart without root: such a run is tried again, at most twice
+        for (int retry = 0; retry < 2 && run.awaitExit() == RunCommand.EXIT_FINDINGS && onlyUnplacedReaders(run.stderr); retry++) {
+            run = Run.startDirect(true, List.of(), "mvn -v; javac -version; ps aux > /dev/null");
+        }
         assertEquals(0, run.awaitExit(), run.stderr);
         assertTrue(run.stderr.contains("environ-guard: guarding the command (mode ancestors, source targeted)"), run.stderr);
         assertTrue(run.stderr.contains("the guard made itself non-dumpable"), run.stderr);
@@ -103,6 +108,10 @@ class CliRunKernelTest {
     void theCommandsStatusIsKeptAsRootAndAsNobody() throws Exception {
         for (boolean nobody : List.of(false, true)) {
             Run run = Run.start(nobody, List.of(), "exit 3");
+            for (int retry = 0; nobody && retry < 2 && run.awaitExit() == RunCommand.EXIT_FINDINGS
+                    && onlyUnplacedReaders(run.stderr); retry++) {
+                run = Run.start(true, List.of(), "exit 3"); // see aBenignBuildExits0AsNobody
+            }
             assertEquals(3, run.awaitExit(), run.stderr);
             assertTrue(run.stderr.contains("the command exited with status 3; environ-guard exits with 3"), run.stderr);
         }
@@ -194,6 +203,17 @@ class CliRunKernelTest {
     }
 
     // ---- helpers ----
+
+    /** Every finding was by a reader the kernel hid and that no process of the command held the file open as. */
+    private static boolean onlyUnplacedReaders(String stderr) {
+        Matcher m = FINDING_HEAD.matcher(stderr);
+        int findings = 0;
+        while (m.find()) {
+            findings++;
+        }
+        int unplaced = stderr.split("environ-guard:   possible: no process of the command held the file open", -1).length - 1;
+        return findings > 0 && findings == unplaced;
+    }
 
     private static List<String> reports(String name) {
         return List.of("--junit-report", dir.resolve(name + ".xml").toString(), "--report", dir.resolve(name + ".jsonl").toString());
