@@ -34,7 +34,8 @@ import java.util.function.IntFunction;
  *       {@link Rules#PROTECTED_TARGET}, critical; high when the reader is a known reader. Allow rules never
  *       hide these reads, and they are never folded into a sweep.</li>
  *   <li><b>Allowed</b>: an {@link AllowRule} matches the reader (and the target, if the rule names one): no alert.</li>
- *   <li><b>Known reader</b>: an {@code environ} read by an executable on the known-readers list:
+ *   <li><b>Known reader</b>: an {@code environ} read by an executable on the known-readers list, unless it is a
+ *       {@code ps} asked to print environments ({@link PolicyConfig#coversKnownReader}):
  *       {@link Rules#KNOWN_READER} at the configured severity (low). Never counted towards a sweep.</li>
  *   <li><b>mem</b>: an open of another process's {@code /proc/P/mem}: {@link Rules#MEM_READ}, high. Not
  *       counted towards a sweep. A known reader gets no discount here: none of them opens {@code mem}, and
@@ -101,13 +102,15 @@ public final class Policy {
     /** About Long.MAX_VALUE / 2 in nanoseconds, so that the difference of two clamped times never overflows. */
     private static final long MAX_EPOCH_SECONDS = 4_600_000_000L;
     private static final Severity[] SEVERITIES = Severity.values();
+    private static final String PS_PRINTS_ENVIRONMENTS = "The reader is ps, which is on the known-readers list, but its"
+            + " command line asks it to print environments (the BSD option e or the format environ), so it is judged as"
+            + " any other reader";
 
     private final PolicyConfig config;
     private final long selfPid;
     private final IntFunction<String> parentExeLookup;
     private final int[] protectedPids;
     private final Set<String> protectedExes;
-    private final Set<String> knownReaders;
     private final Severity knownReaderSeverity;
     private final boolean hasAllowRules;
     private final Map<String, AllowRule[]> allowByExe;
@@ -146,7 +149,6 @@ public final class Policy {
         this.parentExeLookup = Objects.requireNonNull(parentExeLookup, "parentExeLookup");
         this.protectedPids = config.protectedPidArray();
         this.protectedExes = new HashSet<>(config.protectedExes());
-        this.knownReaders = new HashSet<>(config.knownReaders());
         this.knownReaderSeverity = config.knownReaderSeverity();
         this.hasAllowRules = !config.allowRules().isEmpty();
         Map<String, List<AllowRule>> byExe = new HashMap<>();
@@ -295,7 +297,7 @@ public final class Policy {
     }
 
     private boolean isKnownReader(ProcessInfo reader) {
-        return reader.exe() != null && knownReaders.contains(reader.exe());
+        return config.coversKnownReader(reader);
     }
 
     private boolean isAllowed(ProcessInfo reader, ProcessInfo target) {
@@ -397,9 +399,21 @@ public final class Policy {
     }
 
     private Alert environRead(EnvironAccess access) {
-        return single(access, Rules.ENVIRON_READ, Severity.HIGH,
-                "Another process's environment holds its secrets (passwords, keys, tokens), and no allow rule or "
-                        + "known-readers entry covers this reader", Reasons.access(access));
+        String first = "Another process's environment holds its secrets (passwords, keys, tokens), and no allow rule or "
+                + "known-readers entry covers this reader";
+        if (printsEnvironments(access.reader())) {
+            List<String> reasons = new ArrayList<>(5);
+            reasons.add(first);
+            reasons.add(Reasons.access(access));
+            reasons.add(PS_PRINTS_ENVIRONMENTS);
+            return single(access, Rules.ENVIRON_READ, Severity.HIGH, reasons);
+        }
+        return single(access, Rules.ENVIRON_READ, Severity.HIGH, first, Reasons.access(access));
+    }
+
+    /** A known reader's executable, refused the exemption because its command line asks ps to print environments. */
+    private boolean printsEnvironments(ProcessInfo reader) {
+        return reader.exe() != null && config.knownReaders().contains(reader.exe()) && !config.coversKnownReader(reader);
     }
 
     /** The common case of two reasons, without a list to grow and copy (Alert keeps an immutable list as is). */

@@ -1,6 +1,8 @@
 package io.environguard.policy;
 
 import io.environguard.api.GuardConfig;
+import io.environguard.api.ProcessInfo;
+import io.environguard.api.PsCommandLine;
 import io.environguard.api.Severity;
 
 import java.time.Duration;
@@ -224,6 +226,27 @@ public final class PolicyConfig {
     /** The effective known-readers list: the defaults (unless turned off) plus the extra entries. */
     public Set<String> knownReaders() {
         return knownReaders;
+    }
+
+    /**
+     * Whether the known-readers exemption covers {@code reader}: its resolved executable is on
+     * {@link #knownReaders()}, and it is not a {@code ps} whose command line asks it to print environments
+     * ({@code ps e}, {@code ps -o pid,environ}: {@link PsCommandLine}). procps {@code ps} opens every process's
+     * {@code environ} for any listing, so a plain {@code ps aux} is ordinary; one that prints the environments is
+     * reading them, and is judged as any other reader. A {@code ps} whose command line could not be read counts
+     * as a plain one. Allocation-free.
+     *
+     * <pre>{@code
+     * ProcessInfo ps = ProcessInfo.builder(42).exe("/usr/bin/ps").cmdline(List.of("ps", "eww")).build();
+     * PolicyConfig.defaults().coversKnownReader(ps);   // false: ps eww prints environments
+     * }</pre>
+     */
+    public boolean coversKnownReader(ProcessInfo reader) {
+        String exe = reader.exe();
+        if (exe == null || !knownReaders.contains(exe)) {
+            return false;
+        }
+        return !(exe.endsWith("/ps") && PsCommandLine.asksForEnvironments(reader.cmdline()));
     }
 
     public boolean knownReaderDefaults() {

@@ -66,6 +66,16 @@ public final class Pidfds {
     }
 
     /**
+     * Sends {@code signal} to the process behind {@code pidfd} ({@code pidfd_send_signal}, Linux 5.1+): unlike
+     * {@code kill(pid)}, it can never reach a later process that reused the pid.
+     *
+     * @return 0, or {@code -errno} ({@code ESRCH} once the process was reaped)
+     */
+    public static int sendSignal(int pidfd, int signal) {
+        return LinuxLibC.syscall(LinuxLibC.SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0) == 0 ? 0 : -LinuxLibC.errno();
+    }
+
+    /**
      * Asks the kernel for pid, tgid, ppid, credentials and cgroup id. Empty when the process was reaped
      * ({@code ESRCH}) or the kernel lacks the ioctl ({@code ENOTTY}/{@code EINVAL} before 6.13);
      * {@link #lastErrno()} tells which.

@@ -2,6 +2,7 @@ package io.environguard.linux.procfs;
 
 import io.environguard.api.AliasKind;
 import io.environguard.api.ProcFile;
+import io.environguard.api.PsCommandLine;
 import io.environguard.linux.proc.ProcPath;
 import io.environguard.linux.proc.ProcPaths;
 
@@ -17,8 +18,8 @@ import java.util.Set;
  * {@code xargs -0 -a /proc/1/environ}, {@code dd if=/proc/7/mem}, {@code sh -c 'sleep 2; cat /proc/9/environ'},
  * {@code python3 -c "open('/proc/1/environ')"}, and the forms whose targets cannot be known from the text:
  * patterns ({@code /proc/*}{@code /environ}, {@code /proc/[0-9]*}{@code /task/*}{@code /environ}, {@code /proc/%d/environ}),
- * shell variables ({@code $p/environ}) and {@code ps} with its BSD option {@code e} ({@code ps e}, {@code ps auxeww}),
- * which prints the environment of every process it lists.
+ * shell variables ({@code $p/environ}) and {@code ps} asked to print environments ({@code ps e}, {@code ps auxeww},
+ * {@code ps -o pid,environ}: {@link PsCommandLine}, the rule the policy's known-reader exemption uses too).
  *
  * <p>A path is found anywhere inside an argument: it runs back from {@code /environ} (or {@code /mem}) to the
  * nearest space, quote, {@code =}, {@code ;}, {@code &}, {@code |}, {@code <}, {@code >} or parenthesis. It must lie
@@ -48,7 +49,7 @@ final class CommandLineMentions {
         EXACT,
         /** A pattern or a path built at run time: the targets are not known. */
         PATTERN,
-        /** {@code ps} with the BSD option {@code e}: the environment of every process it lists. */
+        /** {@code ps} asked to print environments ({@link PsCommandLine}): the environment of every process it lists. */
         PS_ENVIRONMENT
     }
 
@@ -101,10 +102,11 @@ final class CommandLineMentions {
         int omitted = 0;
         String argv0 = args.get(0);
         boolean ps = argv0.equals("ps") || argv0.endsWith("/ps");
+        int psEnvironment = ps ? PsCommandLine.environmentArgument(args) : -1;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             List<Mention> found = new ArrayList<>(2);
-            if (ps && i > 0 && isBsdEnvironmentOption(arg)) {
+            if (i == psEnvironment) {
                 found.add(new Mention("ps " + arg, ProcFile.ENVIRON, Shape.PS_ENVIRONMENT, null, AliasKind.UNKNOWN));
             }
             findPaths(arg, ENVIRON, ProcFile.ENVIRON, procMountPoints, hostInstancePoints, found);
@@ -118,20 +120,6 @@ final class CommandLineMentions {
             }
         }
         return out.isEmpty() && omitted == 0 ? Found.NONE : new Found(List.copyOf(out), omitted);
-    }
-
-    /** {@code e}, {@code eww}, {@code auxe}: letters only, no dash, one of them {@code e}. */
-    private static boolean isBsdEnvironmentOption(String arg) {
-        if (arg.isEmpty() || arg.length() > 16 || arg.indexOf('e') < 0) {
-            return false;
-        }
-        for (int i = 0; i < arg.length(); i++) {
-            char c = arg.charAt(i);
-            if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void findPaths(String arg, String name, ProcFile file, Collection<String> mounts,

@@ -486,8 +486,8 @@ final class ProcfsScanner {
                 default:
                     r = new Targets.Resolved(ProcFile.ENVIRON, null, AliasKind.UNKNOWN, -1, -1, -1, false, false,
                             List.of());
-                    notes.add("ps with the BSD option e (" + m.text() + ") prints the environment of every process"
-                            + " it lists and may read");
+                    notes.add("ps asked to print environments (" + m.text() + ": the BSD option e or the format"
+                            + " environ) prints the environment of every process it lists and may read");
                     break;
             }
             notes.add("seen on the reader's command line: polling cannot tell whether the file was read");

@@ -95,6 +95,10 @@ class CommandLineMentionsTest {
         assertTrue(find("ps", "aux").isEmpty());
         assertTrue(find("ps", "-ef").isEmpty());
         assertTrue(find("grep", "e").isEmpty());
+        // the rule the policy uses (PsCommandLine): option values are not options, format lists may name environ
+        assertTrue(find("ps", "-C", "sleep").isEmpty(), "sleep is the value of -C");
+        assertTrue(find("ps", "U", "steve").isEmpty(), "steve is the value of U");
+        assertEquals(Shape.PS_ENVIRONMENT, only("ps", "-o", "pid,environ").shape());
     }
 
     @Example

@@ -362,7 +362,7 @@ class ProcfsScannerTest {
         assertTrue(pattern.notes().stream().anyMatch(n -> n.contains("pattern")));
         EnvironAccess psAccess = byReader(lines, ps.pid());
         assertFalse(psAccess.target().isKnown());
-        assertTrue(psAccess.notes().stream().anyMatch(n -> n.contains("ps with the BSD option e")));
+        assertTrue(psAccess.notes().stream().anyMatch(n -> n.contains("ps asked to print environments (ps eww")));
 
         rec.clear();
         world.fs.run(sh.pid());

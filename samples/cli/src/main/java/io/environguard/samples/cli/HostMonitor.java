@@ -63,6 +63,8 @@ import picocli.CommandLine.Option;
                     + " one alert per line to stdout. Logs, the start-up line and stats go to stderr.",
             "Needs root (CAP_SYS_ADMIN) for the fanotify source."},
         exitCodeListHeading = "%nExit status:%n",
+        footer = {"%nSubcommand run: environ-guard-cli run [options] -- COMMAND [ARGS...] guards a CI command and fails it"
+                + " when it reads another process's environ or mem (see run --help)."},
         exitCodeList = {
             "0:stopped by SIGTERM or SIGINT, or at the end of --duration",
             "1:cannot watch (e.g. missing CAP_SYS_ADMIN, no usable source), or stdout was closed",
@@ -162,6 +164,7 @@ public final class HostMonitor implements Callable<Integer> {
     int run(String... args) {
         try {
             CommandLine cl = new CommandLine(this)
+                    .addSubcommand("run", new CommandLine(new RunCommand(stderr, extraSources)).setStopAtPositional(true))
                     .setOut(new PrintWriter(stdout, true, StandardCharsets.UTF_8))
                     .setErr(new PrintWriter(stderr, true))
                     .setParameterExceptionHandler(this::usageError);

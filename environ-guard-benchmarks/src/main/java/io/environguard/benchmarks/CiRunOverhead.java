@@ -1,0 +1,221 @@
+package io.environguard.benchmarks;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The wall-time cost of {@code environ-guard run} on a real build, for BENCHMARKS.md: {@code mvn -q -o -B verify} of a
+ * generated multi-module project (each module: main classes, JUnit 5 tests run in a forked JVM, a jar), plainly and
+ * under {@code java -jar environ-guard-cli.jar run --}, in pairs whose order alternates (plain first, then guarded
+ * first), each build from a clean tree. Reports each pair's wall-time ratio and CPU-time ratio (user + system of the
+ * whole process tree, guard included, from {@code /usr/bin/time}: less sensitive than wall time to other load on a
+ * shared machine), their medians, and the load average before and after.
+ *
+ * <pre>
+ * java -cp environ-guard-benchmarks/target/classes io.environguard.benchmarks.CiRunOverhead \
+ *     --cli-jar samples/cli/target/environ-guard-cli.jar --modules 4 --pairs 8 [--source targeted]
+ * </pre>
+ *
+ * <p>Offline against the local repository ({@code ~/.m2}): the generated project pins the plugin versions of this
+ * project's own build. Run as root for the host source; the guard places ignore marks only on files of this harness's
+ * processes ({@code ignore-marks-within}), as every harness on a shared machine must.
+ */
+public final class CiRunOverhead {
+
+    private static final String JUNIT = "5.14.4";
+    private static final String[][] PLUGINS = {
+        {"maven-resources-plugin", "3.5.0"}, {"maven-compiler-plugin", "3.16.0"},
+        {"maven-surefire-plugin", "3.6.1"}, {"maven-jar-plugin", "3.5.1"}};
+
+    private CiRunOverhead() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path cliJar = null;
+        int modules = 4;
+        int pairs = 8;
+        String source = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--cli-jar": cliJar = Path.of(args[++i]).toAbsolutePath(); break;
+                case "--modules": modules = Integer.parseInt(args[++i]); break;
+                case "--pairs": pairs = Integer.parseInt(args[++i]); break;
+                case "--source": source = args[++i]; break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (cliJar == null || !Files.isRegularFile(cliJar)) {
+            throw new IllegalArgumentException("--cli-jar PATH: the shaded environ-guard-cli.jar");
+        }
+        Path project = Files.createTempDirectory("eg-ci-overhead-");
+        try {
+            generate(project, modules);
+            List<String> plain = List.of("mvn", "-q", "-o", "-B", "verify");
+            List<String> guarded = new ArrayList<>(List.of(javaCommand(),
+                    "-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid(),
+                    "-jar", cliJar.toString(), "run"));
+            if (source != null) {
+                guarded.addAll(List.of("--source", source));
+            }
+            guarded.add("--");
+            guarded.addAll(plain);
+
+            System.out.printf(Locale.ROOT, "project: %d modules at %s; JDK %s; %d CPUs; load %s%n", modules, project,
+                    System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), load());
+            System.out.println("warm-up: one plain and one guarded build (not counted)");
+            build(project, plain);
+            build(project, guarded);
+            double[] ratios = new double[pairs];
+            double[] cpuRatios = new double[pairs];
+            double[] plainSeconds = new double[pairs];
+            double[] guardedSeconds = new double[pairs];
+            for (int p = 0; p < pairs; p++) {
+                boolean plainFirst = p % 2 == 0;
+                double[] a = build(project, plainFirst ? plain : guarded);
+                double[] b = build(project, plainFirst ? guarded : plain);
+                double[] pl = plainFirst ? a : b;
+                double[] gu = plainFirst ? b : a;
+                plainSeconds[p] = pl[0];
+                guardedSeconds[p] = gu[0];
+                ratios[p] = gu[0] / pl[0];
+                cpuRatios[p] = gu[1] / pl[1];
+                System.out.printf(Locale.ROOT, "pair %d (%s first): plain %.2f s wall %.2f s CPU, guarded %.2f s wall %.2f s"
+                                + " CPU, ratio wall %.3f CPU %.3f; load %s%n", p + 1, plainFirst ? "plain" : "guarded", pl[0],
+                        pl[1], gu[0], gu[1], ratios[p], cpuRatios[p], load());
+            }
+            System.out.printf(Locale.ROOT, "median ratio wall %.3f (min %.3f, max %.3f), CPU %.3f (min %.3f, max %.3f);"
+                            + " median plain %.2f s, median guarded %.2f s; load %s%n", median(ratios),
+                    Arrays.stream(ratios).min().orElse(0), Arrays.stream(ratios).max().orElse(0), median(cpuRatios),
+                    Arrays.stream(cpuRatios).min().orElse(0), Arrays.stream(cpuRatios).max().orElse(0),
+                    median(plainSeconds), median(guardedSeconds), load());
+        } finally {
+            deleteTree(project);
+        }
+    }
+
+    /** One clean build: its wall time and the CPU time (user + system) of its whole process tree, in seconds. */
+    private static double[] build(Path project, List<String> command) throws IOException, InterruptedException {
+        try (var dirs = Files.walk(project, 2)) {
+            for (Path target : (Iterable<Path>) dirs.filter(d -> d.getFileName().toString().equals("target"))::iterator) {
+                deleteTree(target);
+            }
+        }
+        Path times = project.resolve("time.txt");
+        List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S", "-o", times.toString()));
+        timed.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(timed).directory(project.toFile()).redirectErrorStream(true)
+                .redirectOutput(project.resolve("build.log").toFile());
+        pb.environment().put("MAVEN_SKIP_RC", "true");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        if (!p.waitFor(30, TimeUnit.MINUTES)) {
+            p.destroyForcibly().waitFor();
+            throw new IllegalStateException("the build did not end within 30 minutes");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (p.exitValue() == 97 && command.contains("run")) {
+            // findings: on a shared host, a foreign reader of every environ may hit the guard or the harness; the
+            // build ran in full, so its time counts
+            System.out.println("  (the guarded build ended with findings, status 97: see " + project.resolve("build.log") + ")");
+        } else if (p.exitValue() != 0) {
+            throw new IllegalStateException("the build " + command + " failed with " + p.exitValue() + ":\n"
+                    + Files.readString(project.resolve("build.log")));
+        }
+        String[] t = Files.readString(times).trim().split("\\s+");
+        return new double[] {seconds, Double.parseDouble(t[t.length - 2]) + Double.parseDouble(t[t.length - 1])};
+    }
+
+    private static void generate(Path root, int modules) throws IOException {
+        StringBuilder moduleList = new StringBuilder();
+        StringBuilder plugins = new StringBuilder();
+        for (String[] p : PLUGINS) {
+            plugins.append("<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>").append(p[0])
+                    .append("</artifactId><version>").append(p[1]).append("</version></plugin>");
+        }
+        for (int m = 0; m < modules; m++) {
+            moduleList.append("<module>m").append(m).append("</module>");
+            Path dir = root.resolve("m" + m);
+            Files.createDirectories(dir.resolve("src/main/java/bench/m" + m));
+            Files.createDirectories(dir.resolve("src/test/java/bench/m" + m));
+            Files.writeString(dir.resolve("pom.xml"), "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"><modelVersion>4.0.0"
+                    + "</modelVersion><parent><groupId>bench</groupId><artifactId>parent</artifactId><version>1</version></parent>"
+                    + "<artifactId>m" + m + "</artifactId>"
+                    + (m > 0 ? "<dependencies><dependency><groupId>bench</groupId><artifactId>m" + (m - 1)
+                    + "</artifactId><version>1</version></dependency></dependencies>" : "")
+                    + "</project>\n", StandardCharsets.UTF_8);
+            for (int c = 0; c < 10; c++) {
+                Files.writeString(dir.resolve("src/main/java/bench/m" + m + "/C" + c + ".java"), "package bench.m" + m + ";\n"
+                        + "public final class C" + c + " {\n"
+                        + "    public static long work(int n) { long s = 0; for (int i = 0; i < n; i++) { s += (long) i * " + (c + 1)
+                        + " % 7; } return s; }\n"
+                        + "    public static String name() { return \"C" + c + "\" + java.util.List.of(1, 2, 3).size(); }\n"
+                        + "}\n", StandardCharsets.UTF_8);
+            }
+            for (int t = 0; t < 3; t++) {
+                Files.writeString(dir.resolve("src/test/java/bench/m" + m + "/T" + t + "Test.java"), "package bench.m" + m + ";\n"
+                        + "import static org.junit.jupiter.api.Assertions.assertEquals;\n"
+                        + "import org.junit.jupiter.api.Test;\n"
+                        + "class T" + t + "Test {\n"
+                        + "    @Test void works() { assertEquals(C" + t + ".work(1000), C" + t + ".work(1000)); }\n"
+                        + "    @Test void names() { assertEquals(\"C" + t + "3\", C" + t + ".name()); }\n"
+                        + "}\n", StandardCharsets.UTF_8);
+            }
+        }
+        Files.writeString(root.resolve("pom.xml"), "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"><modelVersion>4.0.0"
+                + "</modelVersion><groupId>bench</groupId><artifactId>parent</artifactId><version>1</version>"
+                + "<packaging>pom</packaging><modules>" + moduleList + "</modules>"
+                + "<properties><maven.compiler.release>17</maven.compiler.release>"
+                + "<project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>"
+                + "<dependencies><dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId>"
+                + "<version>" + JUNIT + "</version><scope>test</scope></dependency></dependencies>"
+                + "<build><plugins>" + plugins + "</plugins></build></project>\n", StandardCharsets.UTF_8);
+    }
+
+    private static String javaCommand() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    private static String load() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim().replaceAll(" [0-9]+/[0-9]+ [0-9]+$", "");
+        } catch (IOException e) {
+            return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

@@ -1,0 +1,33 @@
+package io.environguard.ci;
+
+import io.environguard.api.Alert;
+import io.environguard.api.ProcessInfo;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One alert that fails the guarded run, and why.
+ *
+ * <pre>{@code
+ * for (Finding f : verdict.findings()) {
+ *     System.err.println(f.kind() + ": " + f.reader().pid() + " read " + f.alert().access().path());
+ * }
+ * }</pre>
+ *
+ * @param alert              the alert as the policy raised it
+ * @param kind               why it is held against the tree
+ * @param reader             who is blamed: the alert's reader, or the process of the tree among a sweep's readers
+ * @param target             the guarded process above the tree that was read, or {@code null} when the target is not one
+ * @param possibleReaders    for an {@link FindingKind#UNATTRIBUTED_READ}: the alert's best-effort possible readers that
+ *                           belong to the tree (may be empty); empty otherwise
+ */
+public record Finding(Alert alert, FindingKind kind, ProcessInfo reader, GuardedProcess target,
+                      List<ProcessInfo> possibleReaders) {
+
+    public Finding {
+        Objects.requireNonNull(alert, "alert");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(reader, "reader");
+        possibleReaders = possibleReaders == null ? List.of() : List.copyOf(possibleReaders);
+    }
+}
