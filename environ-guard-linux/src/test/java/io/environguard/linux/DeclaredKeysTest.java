@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
+import io.environguard.linux.process.ProcessTableSettings;
 import io.environguard.spi.EventSourceProvider;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,9 +20,12 @@ import org.junit.jupiter.api.Test;
 /** Every built-in source declares every key it reads, under its own prefix, and a bad value names its key. */
 class DeclaredKeysTest {
 
-    /** What each source's settings class reads (their KEYS lists), by source name. */
+    /**
+     * What each source's settings class reads (their KEYS lists), by source name. A source that runs a process
+     * table also reads the table's keys, which are shared by every such source and live under their own prefix.
+     */
     private static final Map<String, List<String>> READ = Map.of(
-            "fanotify", io.environguard.linux.fanotify.FanotifyKeysAccess.keysRead(),
+            "fanotify", concat(io.environguard.linux.fanotify.FanotifyKeysAccess.keysRead(), ProcessTableSettings.KEYS),
             "targeted", io.environguard.linux.targeted.TargetedKeysAccess.keysRead(),
             "procfs", io.environguard.linux.procfs.ProcfsSettings.KEYS);
 
@@ -30,6 +34,12 @@ class DeclaredKeysTest {
             "fanotify", "environguard.source.fanotify.resolver-queue",
             "targeted", "environguard.source.targeted.max-marks",
             "procfs", "environguard.source.procfs.interval");
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
 
     private static List<EventSourceProvider> discovered() {
         List<EventSourceProvider> out = new ArrayList<>();
@@ -45,7 +55,8 @@ class DeclaredKeysTest {
             List<String> declared = p.keys().stream().map(ConfigKey::name).toList();
             assertEquals(new TreeSet<>(READ.get(p.name())), new TreeSet<>(declared), p.name());
             for (ConfigKey k : p.keys()) {
-                assertTrue(k.name().startsWith("environguard.source." + p.name() + "."), k.name());
+                assertTrue(k.name().startsWith("environguard.source." + p.name() + ".")
+                        || ProcessTableSettings.KEYS.contains(k.name()), k.name());
                 assertFalse(k.meaning().isBlank(), k.name());
                 assertFalse(k.secret(), k.name());
             }

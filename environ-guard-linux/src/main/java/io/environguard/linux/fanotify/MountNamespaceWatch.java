@@ -282,7 +282,8 @@ final class MountNamespaceWatch implements AutoCloseable {
     /**
      * Watches the mount namespace process {@code pid} lives in (announced as {@code inode}; the process's
      * current namespace counts if it has moved), then marks the procfs instances in it. A namespace already
-     * watched only learns of {@code pid} as a way in. Beyond the table's capacity a namespace is not watched, but
+     * watched learns of {@code pid} as a way in; unless it is marked for mount events, its procfs instances are
+     * looked for again (a procfs mounted after the namespace was first announced). Beyond the table's capacity a namespace is not watched, but
      * its procfs instances are still marked.
      *
      * @param fromRescan whether a full rescan has just read its mount table: then it is read again only if the
@@ -304,25 +305,34 @@ final class MountNamespaceWatch implements AutoCloseable {
             long key = id > 0 ? id : -inode;
             Watched known = byKey.get(key);
             if (known != null) {
-                if (!known.own()) {
-                    byKey.put(key, known.withPid(pid));
+                if (known.own()) {
+                    return;
                 }
-                return;
-            }
-            if (key == ownKey || !otherNamespaces) {
-                return; // this process's own is watched from the start; others not at all
-            }
-            Watched turnedAway = unwatched.get(key);
-            if (turnedAway != null) {
-                unwatched.put(key, turnedAway.withPid(pid));
-                added = turnedAway;
+                Watched withPid = known.withPid(pid);
+                byKey.put(key, withPid);
+                if (known.marked() || fromRescan) {
+                    return; // its later mounts arrive as attach events; or a rescan has just read them
+                }
+                // Not marked for mount events (polling, or the mark was refused): an announcement is the only
+                // prompt to look again before the rescan, e.g. a procfs mounted after the namespace's first
+                // process was met.
+                added = withPid;
             } else {
-                admitted++;
-                if (byKey.size() >= capacity) {
-                    pruneDead();
+                if (key == ownKey || !otherNamespaces) {
+                    return; // this process's own is watched from the start; others not at all
                 }
-                added = watch(nsFd, key, inode, pid);
-                markedNow = added.marked();
+                Watched turnedAway = unwatched.get(key);
+                if (turnedAway != null) {
+                    unwatched.put(key, turnedAway.withPid(pid));
+                    added = turnedAway;
+                } else {
+                    admitted++;
+                    if (byKey.size() >= capacity) {
+                        pruneDead();
+                    }
+                    added = watch(nsFd, key, inode, pid);
+                    markedNow = added.marked();
+                }
             }
         } finally {
             LinuxLibC.close(nsFd);
