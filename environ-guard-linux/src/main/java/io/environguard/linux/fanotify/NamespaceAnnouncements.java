@@ -24,7 +24,10 @@ final class NamespaceAnnouncements implements AutoCloseable {
 
     private final Wakeup signal;
     private final ConcurrentHashMap<Long, Integer> pending = new ConcurrentHashMap<>();
-    /** Set by the first announcement after a drain; the mounts thread clears it before it drains. */
+    /**
+     * Set by the first announcement after a drain; the mounts thread clears it after emptying the eventfd and
+     * before it takes the waiting announcements.
+     */
     private final AtomicBoolean signalled = new AtomicBoolean();
     private final AtomicLong announced = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -70,8 +73,11 @@ final class NamespaceAnnouncements implements AutoCloseable {
      * signalled again.
      */
     Map<Long, Integer> drain() {
-        signalled.set(false);
+        // The eventfd first, then the flag: the other way round, an announcement could set the flag and write
+        // the eventfd between the two, have its write consumed here with the flag left set, and every later
+        // announcement would find the flag set and never signal again.
         signal.drain();
+        signalled.set(false);
         Map<Long, Integer> out = new LinkedHashMap<>();
         for (Long key : pending.keySet()) {
             Integer pid = pending.remove(key);
