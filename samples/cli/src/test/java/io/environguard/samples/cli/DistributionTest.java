@@ -51,11 +51,6 @@ class DistributionTest {
     private static final String VERSION = System.getProperty("project.version", "");
     /** The sink plugins the distribution bundles, each in sinks/NAME. */
     private static final List<String> BUNDLED_SINKS = List.of("kafka", "otel");
-    /**
-     * Constants of lib/'s jars that look like keys and are not: environguard.mode is a property of the CI guard's JUnit
-     * report (environ-guard-ci's JUnitReport), next to environguard.source, which is also a key.
-     */
-    private static final Set<String> NOT_KEYS = Set.of("environguard.mode");
 
     @TempDir
     Path tmp;
@@ -381,9 +376,6 @@ class DistributionTest {
         }
         for (Path jar : jars) {
             for (String s : ClassConstants.stringsOf(jar)) {
-                if (NOT_KEYS.contains(s)) {
-                    continue;
-                }
                 if (s.matches("environguard\\.[a-z0-9][a-z0-9.\\-]*[a-z0-9]")) {
                     known.add(s);
                 } else if (s.matches("environguard\\.([a-z0-9][a-z0-9.\\-]*\\.)?")) {
