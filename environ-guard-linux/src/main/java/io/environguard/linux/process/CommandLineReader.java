@@ -119,6 +119,34 @@ final class CommandLineReader implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code record}'s process as the table holds it once its command line is no longer being read, or as it holds
+     * it when {@code maxNanos} have passed (never longer): what a resolver that may wait a little for a command line
+     * calls.
+     */
+    ProcessRecord awaitCommandLine(ProcessTable table, ProcessRecord record, long maxNanos) {
+        long deadline = System.nanoTime() + maxNanos;
+        ProcessRecord r = record;
+        while (r != null && r.commandLineState() == ProcessRecord.CommandLineState.PENDING) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            awaitAnyResult(left);
+            ProcessRecord now = table.find(r.pid(), r.startTime());
+            r = now == null ? r : now;
+        }
+        return r;
+    }
+
+    /** Adds this reader's counters to a feed's {@code metrics()}. */
+    void putMetrics(java.util.Map<String, Long> m) {
+        m.put("cmdline_reads", completed());
+        m.put("cmdline_reads_queued", (long) queued());
+        m.put("cmdline_reads_timed_out", timedOut());
+        m.put("cmdline_reader_threads_stuck", (long) stuckNow());
+    }
+
     private void resultDelivered() {
         synchronized (results0) {
             results0.notifyAll();

@@ -363,18 +363,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
 
     @Override
     public ProcessRecord awaitCommandLine(ProcessRecord record, long maxNanos) {
-        long deadline = System.nanoTime() + maxNanos;
-        ProcessRecord r = record;
-        while (r != null && r.commandLineState() == ProcessRecord.CommandLineState.PENDING) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            commandLines.awaitAnyResult(left);
-            ProcessRecord now = table.find(r.pid(), r.startTime());
-            r = now == null ? r : now;
-        }
-        return r;
+        return commandLines.awaitCommandLine(table, record, maxNanos);
     }
 
     @Override
@@ -385,10 +374,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
     @Override
     public java.util.Map<String, Long> metrics() {
         java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
-        m.put("process_table_live", table.liveCount());
-        m.put("process_table_tombstones", table.tombstoneCount());
-        m.put("process_table_evicted", table.evicted());
-        m.put("process_table_expired", table.expired());
+        table.putMetrics(m);
         m.put("process_table_inferred_exits", table.inferredExits());
         m.put("process_events_read", messages.get());
         m.put("process_events_lost", overflows.get());
@@ -400,10 +386,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
         m.put("exec_log_records_lost", execLog == null ? 0 : execLog.lost());
         m.put("exec_log_execs_recorded", execLog == null ? 0 : execLog.images());
         m.put("exec_log_images_without_exe", execLog == null ? 0 : execLog.withoutExe());
-        m.put("cmdline_reads", commandLines.completed());
-        m.put("cmdline_reads_queued", (long) commandLines.queued());
-        m.put("cmdline_reads_timed_out", commandLines.timedOut());
-        m.put("cmdline_reader_threads_stuck", (long) commandLines.stuckNow());
+        commandLines.putMetrics(m);
         m.put("cmdline_reads_skipped", commandLines.notRead());
         return m;
     }

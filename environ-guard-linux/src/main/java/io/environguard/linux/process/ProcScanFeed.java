@@ -81,18 +81,7 @@ public final class ProcScanFeed implements ProcessFeed {
 
     @Override
     public ProcessRecord awaitCommandLine(ProcessRecord record, long maxNanos) {
-        long deadline = System.nanoTime() + maxNanos;
-        ProcessRecord r = record;
-        while (r != null && r.commandLineState() == ProcessRecord.CommandLineState.PENDING) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            commandLines.awaitAnyResult(left);
-            ProcessRecord now = table.find(r.pid(), r.startTime());
-            r = now == null ? r : now;
-        }
-        return r;
+        return commandLines.awaitCommandLine(table, record, maxNanos);
     }
 
     @Override
@@ -114,16 +103,10 @@ public final class ProcScanFeed implements ProcessFeed {
     @Override
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
-        m.put("process_table_live", table.liveCount());
-        m.put("process_table_tombstones", table.tombstoneCount());
-        m.put("process_table_evicted", table.evicted());
-        m.put("process_table_expired", table.expired());
+        table.putMetrics(m);
         m.put("process_table_scans", scans.get());
         m.put("process_table_late_captures", lateCaptures.get());
-        m.put("cmdline_reads", commandLines.completed());
-        m.put("cmdline_reads_queued", (long) commandLines.queued());
-        m.put("cmdline_reads_timed_out", commandLines.timedOut());
-        m.put("cmdline_reader_threads_stuck", (long) commandLines.stuckNow());
+        commandLines.putMetrics(m);
         return m;
     }
 

@@ -587,6 +587,14 @@ public final class ProcessTable implements AutoCloseable {
     }
 
     /** Stops the notifier thread, if one runs. The records stay readable. */
+    /** Adds the table's sizes and counters to a feed's {@code metrics()}. */
+    void putMetrics(java.util.Map<String, Long> m) {
+        m.put("process_table_live", liveCount());
+        m.put("process_table_tombstones", tombstoneCount());
+        m.put("process_table_evicted", evicted());
+        m.put("process_table_expired", expired());
+    }
+
     @Override
     public void close() {
         Thread t;
