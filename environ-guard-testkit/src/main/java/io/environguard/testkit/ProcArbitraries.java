@@ -441,7 +441,7 @@ public final class ProcArbitraries {
      *
      * @param processes how many processes the script's indices range over, at least 1
      * @param maxSteps  the most steps
-     * @return scripts, for {@link ScriptedEventSource} and the kernel tests
+     * @return scripts, steps in time order, each naming its reader and target by index
      * @throws IllegalArgumentException when {@code processes} is below 1
      */
     public static Arbitrary<List<AccessStep>> accessScripts(int processes, int maxSteps) {

@@ -120,8 +120,8 @@ public final class CommandTree {
      * @param process an access's reader; may be {@code null}
      * @param lookup  finds live parents where the lineage stops short; {@link LineageLookup#NONE} for none. One that
      *                throws counts as knowing nothing
-     * @return {@link Membership#UNKNOWN} when nothing proves either way (always for {@code null} or an unknown
-     *         process)
+     * @return {@link Membership#MEMBER} or {@link Membership#OUTSIDER} when proven; {@link Membership#UNKNOWN} when
+     *         nothing proves either way (always for {@code null} or an unknown process)
      */
     public Membership membershipOf(ProcessInfo process, LineageLookup lookup) {
         if (process == null || !process.isKnown()) {

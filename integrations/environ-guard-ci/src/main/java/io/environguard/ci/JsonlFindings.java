@@ -36,7 +36,7 @@ public final class JsonlFindings implements AutoCloseable {
     /**
      * Creates (or empties) {@code path} and its directory.
      *
-     * @param path the findings file; replaced, with mode {@code 0600}, if it exists
+     * @param path the findings file, created anew with mode {@code 0600} (an existing one is deleted first)
      * @return the open file, to close when the run ends
      * @throws IOException when the directory or the file cannot be created
      */
