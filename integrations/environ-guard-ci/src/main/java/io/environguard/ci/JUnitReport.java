@@ -90,8 +90,8 @@ public final class JUnitReport {
             x.writeAttribute("failures", Integer.toString(failures));
             x.writeCharacters("\n  ");
             x.writeStartElement("properties");
-            property(x, "environguard.mode", verdict.mode().id());
-            property(x, "environguard.source", verdict.source());
+            property(x, "environ-guard.mode", verdict.mode().id());
+            property(x, "environ-guard.source", verdict.source());
             x.writeCharacters("\n  ");
             x.writeEndElement();
             int i = 0;

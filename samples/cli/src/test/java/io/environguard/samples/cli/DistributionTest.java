@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import io.environguard.samples.webhook.WebhookSinkProvider;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +24,11 @@ import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
@@ -32,13 +41,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The distribution archive (built in the package phase; this runs after it): its layout, the POSIX sh launcher
- * (finding Java, symlinks, the conf file, plugins/), the configuration file's list of keys, and the systemd unit.
+ * (finding Java, symlinks, the conf file, plugins/), the bundled sinks (sinks/kafka, sinks/otel, off until linked into
+ * plugins/), the configuration file's list of keys, and the systemd unit.
  * Needs no root: where the monitor runs, it runs the procfs polling source.
  */
 class DistributionTest {
 
     private static final Duration LIMIT = Duration.ofSeconds(120);
     private static final String VERSION = System.getProperty("project.version", "");
+    /** The sink plugins the distribution bundles, each in sinks/NAME. */
+    private static final List<String> BUNDLED_SINKS = List.of("kafka", "otel");
 
     @TempDir
     Path tmp;
@@ -81,6 +93,9 @@ class DistributionTest {
         }
         assertFalse(lib.stream().anyMatch(n -> n.contains("junit") || n.contains("testkit") || n.contains("jackson")),
                 "no test dependency ships: " + lib);
+        assertFalse(lib.stream().anyMatch(n -> n.startsWith("environ-guard-sink-") || n.startsWith("kafka-")
+                || n.startsWith("opentelemetry-")), "the bundled sinks are not in lib/ (not on the default class path): " + lib);
+        assertTrue(Files.isRegularFile(dist.home.resolve("sinks/README.txt")));
     }
 
     @Test
@@ -168,6 +183,163 @@ class DistributionTest {
         assertTrue(with.stderr().contains("environ-guard: watching with source procfs"), with.toString());
     }
 
+    /**
+     * sinks/kafka and sinks/otel each hold the plugin's jar and exactly its runtime jars (those its module copies to
+     * target/lib) less the jars lib/ holds; no artifact is in two of lib/, sinks/kafka and sinks/otel, whatever the
+     * version, so that linking both gives one class path without duplicates.
+     */
+    @Test
+    void eachBundledSinkHoldsItsRuntimeJarsLessThoseOfLib() throws Exception {
+        Set<String> lib = jarNames(dist.home.resolve("lib"));
+        for (String sink : BUNDLED_SINKS) {
+            Path moduleLib = Path.of(System.getProperty("sink." + sink + ".lib", "missing")).toAbsolutePath();
+            assertTrue(Files.isDirectory(moduleLib), moduleLib + ": the sink module's runtime jars, copied in its package"
+                    + " phase; build through the reactor (-pl samples/cli -am)");
+            Set<String> expected = new TreeSet<>(jarNames(moduleLib));
+            assertFalse(expected.isEmpty(), moduleLib + " is empty");
+            expected.removeAll(lib);
+            expected.add("environ-guard-sink-" + sink + "-" + VERSION + ".jar");
+            assertEquals(expected, jarNames(dist.home.resolve("sinks").resolve(sink)), "sinks/" + sink);
+        }
+        Map<String, List<String>> places = new TreeMap<>();
+        List<String> dirs = new ArrayList<>(List.of("lib"));
+        BUNDLED_SINKS.forEach(sink -> dirs.add("sinks/" + sink));
+        for (String dir : dirs) {
+            for (String jar : jarNames(dist.home.resolve(dir))) {
+                places.computeIfAbsent(artifactId(jar), a -> new ArrayList<>()).add(dir + "/" + jar);
+            }
+        }
+        places.values().removeIf(where -> where.size() == 1);
+        assertEquals(Map.of(), places, "artifacts shipped in more than one directory");
+    }
+
+    /**
+     * Off by default, the Kafka sink is unknown to the monitor; linked into plugins/ as README and plugins/README.txt
+     * say, the monitor lists its keys, starts it, and its producer connects to the bootstrap address: a loopback
+     * socket of this test's, which accepts and closes.
+     */
+    @Test
+    void theBundledKafkaSinkRunsOnceLinkedIntoPlugins() throws Exception {
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Map<String, String> env = env("ENVIRONGUARD_SINK_KAFKA_BOOTSTRAP_SERVERS",
+                    broker.getInetAddress().getHostAddress() + ":" + broker.getLocalPort());
+            assertUnknownUntilLinked("kafka", env, "environguard.sink.kafka.topic");
+
+            link("kafka");
+            Distribution.Result keys = dist.launch(env, LIMIT, "--list-keys");
+            assertEquals(0, keys.status(), keys.toString());
+            for (String key : List.of("environguard.sink.kafka.bootstrap.servers", "environguard.sink.kafka.topic",
+                    "environguard.sink.kafka.producer.")) {
+                assertTrue(keys.stdout().contains(key + " "), key + " missing from --list-keys:\n" + keys.stdout());
+            }
+            broker.setSoTimeout((int) LIMIT.toMillis());
+            CompletableFuture<Boolean> connected = CompletableFuture.supplyAsync(() -> {
+                try (Socket producer = broker.accept()) {
+                    return true;
+                } catch (IOException e) {
+                    return false;           // closed by the try-with-resources above, or no connection within LIMIT
+                }
+            });
+            Distribution.Result on = dist.launch(env, LIMIT, "--source", "procfs", "--sink", "kafka", "--duration", "5s");
+            assertStartedAndCounted("kafka", on);
+            assertTrue(completed(connected), "the Kafka producer of the bundled sink connected to " + broker + "; " + on);
+        }
+    }
+
+    /**
+     * Off by default, the OpenTelemetry sink is unknown to the monitor; linked into plugins/, the monitor lists its keys
+     * and starts it with an SDK of its own, which needs autoconfigure and the OTLP exporter from sinks/otel (without
+     * them, the sink could not be created and would be missing from the final counters). The endpoint is a loopback
+     * HTTP server of this test's answering 200, for alerts of other processes that the monitor may see meanwhile.
+     */
+    @Test
+    void theBundledOtelSinkRunsOnceLinkedIntoPlugins() throws Exception {
+        HttpServer collector = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        collector.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        collector.start();
+        try {
+            Map<String, String> env = env("ENVIRONGUARD_SINK_OTEL_INSTANCE", "own",
+                    "ENVIRONGUARD_SINK_OTEL_EXPORTER_OTLP_ENDPOINT", "http://" + collector.getAddress().getAddress().getHostAddress()
+                            + ":" + collector.getAddress().getPort());
+            assertUnknownUntilLinked("otel", env, "environguard.sink.otel.flush.timeout");
+
+            link("otel");
+            Distribution.Result keys = dist.launch(env, LIMIT, "--list-keys");
+            assertEquals(0, keys.status(), keys.toString());
+            for (String key : List.of("environguard.sink.otel.instance", "environguard.sink.otel.flush.timeout",
+                    "environguard.sink.otel.")) {
+                assertTrue(keys.stdout().contains(key + " "), key + " missing from --list-keys:\n" + keys.stdout());
+            }
+            Distribution.Result on = dist.launch(env, LIMIT, "--source", "procfs", "--sink", "otel", "--duration", "2s");
+            assertStartedAndCounted("otel", on);
+        } finally {
+            collector.stop(0);
+        }
+    }
+
+    /** A link in plugins/ to nothing (a misspelt sink) is named on stderr; the monitor still runs. */
+    @Test
+    void theLauncherNamesALinkToNothingInPlugins() throws Exception {
+        Files.createSymbolicLink(dist.home.resolve("plugins/kafak"), Path.of("../sinks/kafak"));
+        Distribution.Result r = dist.launch(env(), LIMIT, "--version");
+        assertEquals(0, r.status(), r.toString());
+        assertEquals("environ-guard: " + dist.home.resolve("plugins/kafak") + " is a link to nothing (../sinks/kafak); ignored",
+                r.stderr().strip());
+    }
+
+    /**
+     * Before its link: {@code key} (one the sink declares, and not set: --list-keys lists a key that is set even when no
+     * code knows it) is not in --list-keys, and --sink NAME stops the monitor with status 1.
+     */
+    private void assertUnknownUntilLinked(String sink, Map<String, String> env, String key) throws Exception {
+        Distribution.Result keys = dist.launch(env(), LIMIT, "--list-keys");
+        assertEquals(0, keys.status(), keys.toString());
+        assertFalse(keys.stdout().contains(key + " "), key + " is listed before the bundle is linked:\n" + keys.stdout());
+        Distribution.Result off = dist.launch(env, LIMIT, "--source", "procfs", "--sink", sink, "--duration", "1s");
+        assertEquals(1, off.status(), off.toString());
+        assertTrue(off.stderr().contains("environ-guard: cannot watch: no sink named " + sink + " (environguard.sinks)"),
+                off.toString());
+    }
+
+    /** The monitor watched, stopped at the end of --duration, and its final counters name the sink: it was created. */
+    private static void assertStartedAndCounted(String sink, Distribution.Result r) {
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.stderr().contains("environ-guard: watching with source procfs"), r.toString());
+        assertFalse(r.stderr().contains("could not be created"), r.toString());
+        assertTrue(r.stderr().lines().anyMatch(l -> l.startsWith("environ-guard: stopped (end of --duration)")
+                && l.contains("; sink " + sink + ": ")), "the final counters name sink " + sink + ": " + r);
+    }
+
+    /** Turns a bundled sink on as the README says: ln -s ../sinks/NAME plugins/NAME. */
+    private void link(String sink) throws IOException {
+        Files.createSymbolicLink(dist.home.resolve("plugins").resolve(sink), Path.of("../sinks").resolve(sink));
+    }
+
+    private static boolean completed(CompletableFuture<Boolean> connected) throws Exception {
+        try {
+            return connected.get(30, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        }
+    }
+
+    private static Set<String> jarNames(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar"))
+                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    /** kafka-clients of kafka-clients-4.3.1.jar, zstd-jni of zstd-jni-1.5.6-10.jar: the name before the version. */
+    static String artifactId(String jar) {
+        Matcher m = Pattern.compile("(.+?)-\\d.*\\.jar").matcher(jar);
+        return m.matches() ? m.group(1) : jar;
+    }
+
     /** Every key the code of lib/ (and of a plugin) knows is in conf/environ-guard.properties, and nothing else is. */
     @Test
     void theConfFileListsEveryKeyTheCodeKnows() throws Exception {
@@ -181,6 +353,27 @@ class DistributionTest {
                     .forEach(jars::add);
         }
         jars.add(webhookJar());
+        // The bundled sinks' jars hold record header and attribute names under environguard. that are not keys (as the
+        // micrometer jar holds meter names): their keys are what their providers declare, which --list-keys prints.
+        BUNDLED_SINKS.forEach(sink -> {
+            try {
+                link(sink);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Distribution.Result declared = dist.launch(env(), LIMIT, "--list-keys");
+        assertEquals(0, declared.status(), declared.toString());
+        Matcher listed = Pattern.compile("(?m)^(environguard\\.sink\\.(?:" + String.join("|", BUNDLED_SINKS)
+                + ")\\.\\S*)\\s").matcher(declared.stdout());
+        while (listed.find()) {
+            String key = listed.group(1);
+            (key.endsWith(".") ? prefixes : known).add(key);
+        }
+        for (String sink : BUNDLED_SINKS) {
+            assertTrue(known.stream().anyMatch(k -> k.startsWith("environguard.sink." + sink + ".")),
+                    "--list-keys lists the keys of the bundled sink " + sink + ":\n" + declared.stdout());
+        }
         for (Path jar : jars) {
             for (String s : ClassConstants.stringsOf(jar)) {
                 if (s.matches("environguard\\.[a-z0-9][a-z0-9.\\-]*[a-z0-9]")) {
