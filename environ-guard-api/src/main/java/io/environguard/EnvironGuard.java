@@ -258,6 +258,8 @@ public final class EnvironGuard implements AutoCloseable {
      * <pre>{@code
      * int status = guard.failure().isEmpty() ? 200 : 503;
      * }</pre>
+     *
+     * @return why the guard is not watching (not started, closed, or its source failed); empty while it watches
      */
     public Optional<String> failure() {
         State s = state;
@@ -278,12 +280,20 @@ public final class EnvironGuard implements AutoCloseable {
     /**
      * Tells {@code observer} of every alert from now on (with its latency from the access), and of every loss
      * report; see {@link AlertObserver}. May be called before or after {@link #start()}, from any thread.
+     *
+     * @param observer told on the alerting thread, so it must be thread-safe and quick; one that throws is logged and
+     *                 skipped for that alert
      */
     public void addAlertObserver(AlertObserver observer) {
         observers.add(observer);
     }
 
-    /** Stops telling {@code observer}; returns whether it was registered. */
+    /**
+     * Stops telling {@code observer}.
+     *
+     * @param observer one passed to {@link #addAlertObserver}
+     * @return whether it was registered
+     */
     public boolean removeAlertObserver(AlertObserver observer) {
         return observers.remove(observer);
     }

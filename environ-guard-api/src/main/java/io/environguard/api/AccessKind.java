@@ -13,7 +13,7 @@ public enum AccessKind {
     /** A process's command line names the file; it may or may not have read it (lower confidence). */
     COMMAND_LINE;
 
-    /** The lower-case name used in JSON ({@code "open"}). */
+    /** @return the lower-case name used in JSON ({@code "open"}, {@code "held_open"}) */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -33,7 +33,7 @@ public enum AccessOutcome {
      */
     RATE_LIMITED;
 
-    /** The lower-case name used as a key in {@link GuardStats#outcomes()} ({@code "self_read"}). */
+    /** @return the lower-case name used as a key in {@link GuardStats#outcomes()} ({@code "self_read"}) */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

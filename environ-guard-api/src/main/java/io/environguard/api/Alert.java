@@ -37,6 +37,22 @@ public record Alert(Instant time, String rule, Severity severity, List<String> r
                     EnvironAccess access, List<ProcessInfo> targets, long count, Map<String, Long> lost,
                     ProcessInfo actor, List<ProcessInfo> readers) {
 
+    /**
+     * Checks the required fields and keeps unmodifiable copies of the collections.
+     *
+     * @param time     when the alert was raised
+     * @param rule     the rule id
+     * @param severity how bad it is
+     * @param reasons  reasons, most important first; {@code null} for none
+     * @param mitre    the ATT&amp;CK classification, or {@code null}
+     * @param access   the access, or {@code null} for lost events
+     * @param targets  distinct targets of a sweep; {@code null} or empty otherwise
+     * @param count    accesses (or lost events) this alert stands for
+     * @param lost     lost events by cause; {@code null} or empty unless lost events
+     * @param actor    who a sweep blames, or {@code null} when it is the access's reader
+     * @param readers  distinct readers of a sweep; {@code null} or empty otherwise
+     * @throws NullPointerException when {@code time}, {@code rule} or {@code severity} is {@code null}
+     */
     public Alert {
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(rule, "rule");
@@ -47,18 +63,39 @@ public record Alert(Instant time, String rule, Severity severity, List<String> r
         readers = readers == null ? List.of() : List.copyOf(readers);
     }
 
-    /** An alert without an actor of its own and without a list of readers (the form before family sweeps). */
+    /**
+     * An alert without an actor of its own and without a list of readers (the form before family sweeps).
+     *
+     * @param time     when the alert was raised
+     * @param rule     the rule id
+     * @param severity how bad it is
+     * @param reasons  reasons, most important first; {@code null} for none
+     * @param mitre    the ATT&amp;CK classification, or {@code null}
+     * @param access   the access, or {@code null} for lost events
+     * @param targets  distinct targets of a sweep; {@code null} or empty otherwise
+     * @param count    accesses (or lost events) this alert stands for
+     * @param lost     lost events by cause; {@code null} or empty unless lost events
+     */
     public Alert(Instant time, String rule, Severity severity, List<String> reasons, Mitre mitre,
                  EnvironAccess access, List<ProcessInfo> targets, long count, Map<String, Long> lost) {
         this(time, rule, severity, reasons, mitre, access, targets, count, lost, null, List.of());
     }
 
-    /** An alert for one access. */
+    /**
+     * An alert for one access, raised at the access's time, with a count of 1.
+     *
+     * @param access   the access
+     * @param rule     the rule id, one of {@link Rules} or a plugin's
+     * @param severity how bad it is
+     * @param mitre    the ATT&amp;CK classification, or {@code null}
+     * @param reasons  reasons, most important first
+     * @return the alert
+     */
     public static Alert of(EnvironAccess access, String rule, Severity severity, Mitre mitre, List<String> reasons) {
         return new Alert(access.time(), rule, severity, reasons, mitre, access, List.of(), 1, Map.of());
     }
 
-    /** Whether this alert carries an access (every rule but {@link Rules#EVENTS_LOST}). */
+    /** @return whether this alert carries an access (every rule but {@link Rules#EVENTS_LOST}) */
     public boolean hasAccess() {
         return access != null;
     }
@@ -66,6 +103,8 @@ public record Alert(Instant time, String rule, Severity severity, List<String> r
     /**
      * Who the alert blames: {@link #actor()} when set (the parent of a family of sibling readers), else the
      * access's reader; {@code null} for lost events.
+     *
+     * @return the process blamed, or {@code null} for lost events
      */
     public ProcessInfo blamed() {
         return actor != null ? actor : access == null ? null : access.reader();

@@ -17,7 +17,7 @@ public enum AliasKind {
     /** The path could not be classified (for example, the source saw only an inode). */
     UNKNOWN;
 
-    /** The lower-case name used in JSON ({@code "task"}). */
+    /** @return the lower-case name, with dashes, used in JSON ({@code "task"}, {@code "other-proc-mount"}) */
     public String id() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }

@@ -17,12 +17,18 @@ package io.environguard.api;
  */
 public record Ancestor(int pid, long startTime, String comm, String exe) {
 
-    /** The ancestor of {@code process}: its pid, start time, name and executable. */
+    /**
+     * @param process a process of the table
+     * @return {@code process} as an ancestor: its pid, start time, name and executable
+     */
     public static Ancestor of(ProcessInfo process) {
         return new Ancestor(process.pid(), process.startTime(), process.comm(), process.exe());
     }
 
-    /** Whether {@code process} is this ancestor: same pid and, where both are known, the same start time. */
+    /**
+     * @param process a live or remembered process; may be {@code null}
+     * @return whether {@code process} is this ancestor: same pid and, where both are known, the same start time
+     */
     public boolean is(ProcessInfo process) {
         return process != null && process.pid() == pid
                 && (startTime < 0 || process.startTime() < 0 || startTime == process.startTime());

@@ -37,6 +37,9 @@ public final class CommandLines {
     /**
      * Redacts and caps {@code args}; returns an unmodifiable list. Idempotent: a list this method returned
      * comes back as it is, so records that redact on construction pay once however often they are copied.
+     *
+     * @param args a command line, program first; {@code null} counts as empty
+     * @return the redacted, capped arguments, unmodifiable; empty for {@code null} or empty
      */
     public static List<String> redact(List<String> args) {
         if (args instanceof Redacted) {

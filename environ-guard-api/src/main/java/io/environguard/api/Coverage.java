@@ -10,6 +10,13 @@ import java.util.List;
  * @param blindSpots what is known not to be seen, e.g. {@code "process_vm_readv and ptrace reads"}
  */
 public record Coverage(String source, List<String> watching, List<String> blindSpots) {
+    /**
+     * Keeps unmodifiable copies of the lists.
+     *
+     * @param source     the running source's name
+     * @param watching   what is watched; {@code null} for nothing
+     * @param blindSpots what is known not to be seen; {@code null} for nothing
+     */
     public Coverage {
         watching = watching == null ? List.of() : List.copyOf(watching);
         blindSpots = blindSpots == null ? List.of() : List.copyOf(blindSpots);

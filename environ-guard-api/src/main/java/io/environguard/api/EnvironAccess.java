@@ -33,6 +33,23 @@ public record EnvironAccess(Instant time, String source, AccessKind kind, ProcFi
                             AliasKind alias, ProcessInfo reader, ProcessInfo target,
                             List<ProcessInfo> possibleReaders, List<String> notes) {
 
+    /**
+     * Checks the required fields, puts {@link ProcessInfo#unknown()} for a missing reader or target and keeps
+     * unmodifiable copies of the lists.
+     *
+     * @param time            when the access was observed
+     * @param source          the name of the event source that saw it
+     * @param kind            how it was observed
+     * @param file            environ or mem
+     * @param path            the path as reported by the source; may be {@code null} when the source saw none
+     * @param alias           which alias of the file the path is
+     * @param reader          the process that opened the file; {@code null} for unknown
+     * @param target          the process whose file it is; {@code null} for unknown
+     * @param possibleReaders candidates for an unknown reader; {@code null} for none
+     * @param notes           facts a person should know; {@code null} for none
+     * @throws NullPointerException when {@code time}, {@code source}, {@code kind}, {@code file} or {@code alias} is
+     *                              {@code null}
+     */
     public EnvironAccess {
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(source, "source");
@@ -45,12 +62,17 @@ public record EnvironAccess(Instant time, String source, AccessKind kind, ProcFi
         notes = notes == null ? List.of() : List.copyOf(notes);
     }
 
-    /** Starts a builder; defaults: now, kind OPEN, file ENVIRON, alias UNKNOWN. */
+    /**
+     * Starts a builder; defaults: the time of {@link Builder#build()}, source {@code unknown}, kind OPEN, file
+     * ENVIRON, alias UNKNOWN, unknown reader and target, no possible readers, no notes.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Whether the reader and the target are the same known process: never an alert. */
+    /** @return whether the reader and the target are the same known process: never an alert */
     public boolean isSelfRead() {
         return reader.isKnown() && reader.pid() == target.pid();
     }
@@ -71,17 +93,70 @@ public record EnvironAccess(Instant time, String source, AccessKind kind, ProcFi
         private Builder() {
         }
 
+        /**
+         * @param time when the access was observed; {@code null} for the time of {@link #build()}
+         * @return this builder
+         */
         public Builder time(Instant time) { this.time = time; return this; }
+
+        /**
+         * @param source the name of the event source that saw the access
+         * @return this builder
+         */
         public Builder source(String source) { this.source = source; return this; }
+
+        /**
+         * @param kind how the access was observed
+         * @return this builder
+         */
         public Builder kind(AccessKind kind) { this.kind = kind; return this; }
+
+        /**
+         * @param file environ or mem
+         * @return this builder
+         */
         public Builder file(ProcFile file) { this.file = file; return this; }
+
+        /**
+         * @param path the path as the source reported it
+         * @return this builder
+         */
         public Builder path(String path) { this.path = path; return this; }
+
+        /**
+         * @param alias which alias of the file the path is
+         * @return this builder
+         */
         public Builder alias(AliasKind alias) { this.alias = alias; return this; }
+
+        /**
+         * @param reader the process that opened the file; {@code null} for unknown
+         * @return this builder
+         */
         public Builder reader(ProcessInfo reader) { this.reader = reader; return this; }
+
+        /**
+         * @param target the process whose file it is; {@code null} for unknown
+         * @return this builder
+         */
         public Builder target(ProcessInfo target) { this.target = target; return this; }
+
+        /**
+         * @param possibleReaders when the reader is unknown: best-effort candidates, never proof
+         * @return this builder
+         */
         public Builder possibleReaders(List<ProcessInfo> possibleReaders) { this.possibleReaders = possibleReaders; return this; }
+
+        /**
+         * @param notes facts a person should know about the access; never secrets
+         * @return this builder
+         */
         public Builder notes(List<String> notes) { this.notes = notes; return this; }
 
+        /**
+         * @return the access
+         * @throws NullPointerException when a field the record requires was set to {@code null}
+         */
         public EnvironAccess build() {
             return new EnvironAccess(time == null ? Instant.now() : time, source, kind, file, path, alias,
                     reader, target, possibleReaders, notes);

@@ -42,6 +42,21 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
     /** Source gauge: live processes in the source's process table. */
     public static final String PROCESS_TABLE_LIVE = "process_table_live";
 
+    /**
+     * Keeps unmodifiable copies of the maps and lists; {@code outcomes} gets an entry for every outcome, in the
+     * enum's order.
+     *
+     * @param accesses    accesses the source delivered
+     * @param alerts      alerts raised
+     * @param suppressed  accesses judged but not alerted
+     * @param lostEvents  events the source reported lost, summed over causes
+     * @param lostByCause lost events by cause
+     * @param sinks       per-sink delivery counters
+     * @param source      the source's counters and gauges by name; {@code null} for none
+     * @param outcomes    accesses by outcome id; {@code null} or empty for stats without outcomes
+     * @param rateLimitedByRule alerts held back by a rate limit, by rule; {@code null} for none
+     * @throws NullPointerException when {@code lostByCause} or {@code sinks} is {@code null}
+     */
     public GuardStats {
         lostByCause = Map.copyOf(lostByCause);
         sinks = List.copyOf(sinks);
@@ -57,20 +72,50 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
         rateLimitedByRule = rateLimitedByRule == null ? Map.of() : Map.copyOf(rateLimitedByRule);
     }
 
-    /** Stats without rate limits (the form before alerts could be rate-limited). */
+    /**
+     * Stats without rate limits (the form before alerts could be rate-limited).
+     *
+     * @param accesses    accesses the source delivered
+     * @param alerts      alerts raised
+     * @param suppressed  accesses judged but not alerted
+     * @param lostEvents  events the source reported lost, summed over causes
+     * @param lostByCause lost events by cause
+     * @param sinks       per-sink delivery counters
+     * @param source      the source's counters and gauges by name; {@code null} for none
+     * @param outcomes    accesses by outcome id; {@code null} or empty for stats without outcomes
+     */
     public GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
                       Map<String, Long> lostByCause, List<SinkStats> sinks, Map<String, Long> source,
                       Map<String, Long> outcomes) {
         this(accesses, alerts, suppressed, lostEvents, lostByCause, sinks, source, outcomes, Map.of());
     }
 
-    /** Stats without outcome counters (the form before the policy reported outcomes). */
+    /**
+     * Stats without outcome counters (the form before the policy reported outcomes).
+     *
+     * @param accesses    accesses the source delivered
+     * @param alerts      alerts raised
+     * @param suppressed  accesses judged but not alerted
+     * @param lostEvents  events the source reported lost, summed over causes
+     * @param lostByCause lost events by cause
+     * @param sinks       per-sink delivery counters
+     * @param source      the source's counters and gauges by name; {@code null} for none
+     */
     public GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
                       Map<String, Long> lostByCause, List<SinkStats> sinks, Map<String, Long> source) {
         this(accesses, alerts, suppressed, lostEvents, lostByCause, sinks, source, Map.of());
     }
 
-    /** Stats without source counters (the form before sources reported any). */
+    /**
+     * Stats without source counters (the form before sources reported any).
+     *
+     * @param accesses    accesses the source delivered
+     * @param alerts      alerts raised
+     * @param suppressed  accesses judged but not alerted
+     * @param lostEvents  events the source reported lost, summed over causes
+     * @param lostByCause lost events by cause
+     * @param sinks       per-sink delivery counters
+     */
     public GuardStats(long accesses, long alerts, long suppressed, long lostEvents,
                       Map<String, Long> lostByCause, List<SinkStats> sinks) {
         this(accesses, alerts, suppressed, lostEvents, lostByCause, sinks, Map.of(), Map.of());
@@ -80,6 +125,8 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
      * Kernel records the source has read so far ({@link #KERNEL_EVENTS_READ} in {@link #source()}); 0 for a source
      * that reads no kernel queue, such as procfs polling. Set against {@link #accesses()}, it shows how much of the
      * host's {@code /proc} traffic reached the guard and how little of it was environ or mem.
+     *
+     * @return the count, or 0 when the source does not report it
      */
     public long kernelEventsRead() {
         return source.getOrDefault(KERNEL_EVENTS_READ, 0L);
@@ -133,12 +180,15 @@ public record GuardStats(long accesses, long alerts, long suppressed, long lostE
         return b.toString();
     }
 
-    /** Kernel queue overflows reported (the {@code queue_overflow} cause). */
+    /** @return events lost to kernel queue overflows (the {@code queue_overflow} cause); 0 when none */
     public long overflows() {
         return lostByCause.getOrDefault("queue_overflow", 0L);
     }
 
-    /** Accesses that ended in {@code outcome}; 0 when these stats carry no outcomes. */
+    /**
+     * @param outcome what the policy did with an access
+     * @return accesses that ended in {@code outcome}; 0 when these stats carry no outcomes
+     */
     public long outcome(AccessOutcome outcome) {
         return outcomes.getOrDefault(outcome.id(), 0L);
     }

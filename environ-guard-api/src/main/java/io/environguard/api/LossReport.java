@@ -19,6 +19,15 @@ import java.util.Objects;
  *                        alert for them
  */
 public record LossReport(String cause, long count, String detail, boolean certainlyNoRead) {
+    /**
+     * Checks the fields; a {@code null} detail becomes empty.
+     *
+     * @param cause           a short stable id
+     * @param count           how many events were lost, at least 1
+     * @param detail          a human-readable explanation, or {@code null}; never a secret
+     * @param certainlyNoRead whether the source knows none of these events was an environ or mem read
+     * @throws IllegalArgumentException when {@code count} is below 1
+     */
     public LossReport {
         Objects.requireNonNull(cause, "cause");
         if (count < 1) {
@@ -27,7 +36,14 @@ public record LossReport(String cause, long count, String detail, boolean certai
         detail = detail == null ? "" : detail;
     }
 
-    /** Events that may have been environ or mem reads: alerted (aggregated per cause over an interval). */
+    /**
+     * Events that may have been environ or mem reads: alerted (aggregated per cause over an interval).
+     *
+     * @param cause  a short stable id: {@code queue_overflow}, {@code target_exited}, {@code fd_exhausted}...
+     * @param count  how many events were lost, at least 1
+     * @param detail a human-readable explanation, or {@code null}; never a secret
+     * @throws IllegalArgumentException when {@code count} is below 1
+     */
     public LossReport(String cause, long count, String detail) {
         this(cause, count, detail, false);
     }

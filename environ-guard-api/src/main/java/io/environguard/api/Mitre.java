@@ -20,6 +20,15 @@ public record Mitre(String tacticId, String tacticName, String techniqueId, Stri
     public static final Mitre PROC_FILESYSTEM_CREDENTIAL_DUMPING =
             new Mitre("TA0006", "Credential Access", "T1003.007", "OS Credential Dumping: Proc Filesystem");
 
+    /**
+     * Checks that every field is set.
+     *
+     * @param tacticId      e.g. {@code TA0007}
+     * @param tacticName    e.g. {@code Discovery}
+     * @param techniqueId   e.g. {@code T1082}
+     * @param techniqueName e.g. {@code System Information Discovery}
+     * @throws NullPointerException when a field is {@code null}
+     */
     public Mitre {
         Objects.requireNonNull(tacticId, "tacticId");
         Objects.requireNonNull(tacticName, "tacticName");

@@ -7,9 +7,12 @@ import java.util.Locale;
  * {@code /proc/P/mem} at the {@code env_start..env_end} range returns the same secrets as {@code environ}.
  */
 public enum ProcFile {
-    ENVIRON, MEM;
+    /** {@code /proc/P/environ}: the process's initial environment. */
+    ENVIRON,
+    /** {@code /proc/P/mem}: the process's memory, environment included. */
+    MEM;
 
-    /** The lower-case name used in JSON and paths ({@code "environ"}). */
+    /** @return the lower-case name used in JSON and paths: {@code "environ"}, {@code "mem"} */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

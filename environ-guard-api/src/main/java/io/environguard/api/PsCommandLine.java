@@ -40,7 +40,10 @@ public final class PsCommandLine {
     private PsCommandLine() {
     }
 
-    /** Whether {@code cmdline} (argv[0] first) asks ps to print environments. */
+    /**
+     * @param cmdline the command line, argv[0] first; {@code null} and empty mean none
+     * @return whether {@code cmdline} asks ps to print environments
+     */
     public static boolean asksForEnvironments(List<String> cmdline) {
         return environmentArgument(cmdline) >= 0;
     }
@@ -50,6 +53,7 @@ public final class PsCommandLine {
      * policy calls it for every read by a {@code ps}.
      *
      * @param cmdline the command line, argv[0] first; {@code null} and empty mean none
+     * @return the index in {@code cmdline} of that argument (at least 1), or {@code -1} when none asks
      */
     public static int environmentArgument(List<String> cmdline) {
         if (cmdline == null) {

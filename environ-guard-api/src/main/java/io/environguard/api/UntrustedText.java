@@ -29,12 +29,21 @@ public final class UntrustedText {
     private UntrustedText() {
     }
 
-    /** {@code s} with every character that could break or disguise a line escaped. */
+    /**
+     * @param s untrusted text
+     * @return {@code s} with every character that could break or disguise a line escaped
+     */
     public static String escape(String s) {
         return appendEscaped(new StringBuilder(s.length() + 8), s).toString();
     }
 
-    /** Appends {@code s} with every character that could break or disguise a line escaped. */
+    /**
+     * Appends {@code s} with every character that could break or disguise a line escaped.
+     *
+     * @param out where to append
+     * @param s   untrusted text
+     * @return {@code out}
+     */
     public static StringBuilder appendEscaped(StringBuilder out, CharSequence s) {
         return append(out, s, s.length(), false);
     }
@@ -42,6 +51,12 @@ public final class UntrustedText {
     /**
      * Appends at most the first {@code maxChars} characters of {@code s}, escaped, then {@link #ELLIPSIS} if
      * {@code s} was longer. A surrogate pair is never cut in half.
+     *
+     * @param out      where to append
+     * @param s        untrusted text
+     * @param maxChars the most characters of {@code s} to keep, before escaping; 0 or more
+     * @return {@code out}
+     * @throws IllegalArgumentException when {@code maxChars} is negative
      */
     public static StringBuilder appendEscaped(StringBuilder out, CharSequence s, int maxChars) {
         if (maxChars < 0) {
@@ -60,6 +75,10 @@ public final class UntrustedText {
     /**
      * Appends {@code s} as the content of a JSON string (without the quotes): escaped as by
      * {@link #appendEscaped(StringBuilder, CharSequence)}, and {@code "} as {@code \"}.
+     *
+     * @param out where to append
+     * @param s   untrusted text
+     * @return {@code out}
      */
     public static StringBuilder appendJsonStringContent(StringBuilder out, CharSequence s) {
         return append(out, s, s.length(), true);
@@ -68,6 +87,9 @@ public final class UntrustedText {
     /**
      * Whether {@code c} is escaped (surrogates aside, which are kept in valid pairs): the backslash, C0 controls,
      * DEL, C1 controls, U+2028, U+2029 and the bidirectional controls.
+     *
+     * @param c a character
+     * @return whether the escaping functions replace {@code c}
      */
     public static boolean isEscaped(char c) {
         if (c >= 0x20 && c < 0x7f) {

@@ -70,7 +70,20 @@ public record AllowRule(String exe, int uid, String parentExe, String ancestorEx
     public static final List<String> CONDITION_NAMES =
             List.of("exe", "uid", "parent.exe", "ancestor.exe", "container", "target.exe", "target.container");
 
-    /** Validates and trims; throws {@link IllegalArgumentException} naming the field, never its value. */
+    /**
+     * Validates and trims.
+     *
+     * @param exe               the reader's resolved executable path, or {@code null}
+     * @param uid               the reader's real uid, or {@link #ANY_UID}
+     * @param parentExe         the resolved executable of the reader's parent, or {@code null}
+     * @param ancestorExe       the resolved executable of any ancestor of the reader, or {@code null}
+     * @param containerId       the reader's container id (or a prefix of it), or {@code null}
+     * @param targetExe         the target's resolved executable path, or {@code null}
+     * @param targetContainerId the target's container id (or a prefix of it), or {@code null}
+     * @throws IllegalArgumentException naming the field, never its value: a path that is empty or not absolute, a
+     *                                  container id that is empty, a uid below {@link #ANY_UID}, or no condition on
+     *                                  the reader
+     */
     public AllowRule {
         exe = clean(exe, "exe", true);
         parentExe = clean(parentExe, "parent.exe", true);
@@ -87,23 +100,47 @@ public record AllowRule(String exe, int uid, String parentExe, String ancestorEx
         }
     }
 
-    /** A rule without an ancestor condition (the form before lineage). */
+    /**
+     * A rule without an ancestor condition (the form before lineage).
+     *
+     * @param exe               the reader's resolved executable path, or {@code null}
+     * @param uid               the reader's real uid, or {@link #ANY_UID}
+     * @param parentExe         the resolved executable of the reader's parent, or {@code null}
+     * @param containerId       the reader's container id (or a prefix of it), or {@code null}
+     * @param targetExe         the target's resolved executable path, or {@code null}
+     * @param targetContainerId the target's container id (or a prefix of it), or {@code null}
+     * @throws IllegalArgumentException naming the field, never its value: a path that is empty or not absolute, a
+     *                                  container id that is empty, a uid below {@link #ANY_UID}, or no condition on
+     *                                  the reader
+     */
     public AllowRule(String exe, int uid, String parentExe, String containerId, String targetExe,
                      String targetContainerId) {
         this(exe, uid, parentExe, null, containerId, targetExe, targetContainerId);
     }
 
-    /** A rule allowing every read by the executable at {@code path}. */
+    /**
+     * @param path the reader's resolved executable, an absolute path
+     * @return a rule allowing every read by the executable at {@code path}
+     * @throws IllegalArgumentException when {@code path} is empty or not absolute
+     */
     public static AllowRule exe(String path) {
         return builder().exe(path).build();
     }
 
-    /** A rule allowing every read by processes of real uid {@code uid}. */
+    /**
+     * @param uid a real user id, 0 or more
+     * @return a rule allowing every read by processes of real uid {@code uid}
+     * @throws IllegalArgumentException when {@code uid} is negative
+     */
     public static AllowRule uid(int uid) {
         return builder().uid(uid).build();
     }
 
-    /** A rule allowing every read by children of the executable at {@code path}. */
+    /**
+     * @param path the parent's resolved executable, an absolute path
+     * @return a rule allowing every read by children of the executable at {@code path}
+     * @throws IllegalArgumentException when {@code path} is empty or not absolute
+     */
     public static AllowRule parentExe(String path) {
         return builder().parentExe(path).build();
     }
@@ -112,21 +149,38 @@ public record AllowRule(String exe, int uid, String parentExe, String ancestorEx
      * A rule allowing every read by descendants of the executable at {@code path}: its children, their children,
      * up to {@value ProcessInfo#MAX_ANCESTORS} levels. Every process descends from init: listing init's executable
      * (or {@code systemd}, which is also every user's session manager) allows nearly everything.
+     *
+     * @param path the ancestor's resolved executable, an absolute path
+     * @return the rule
+     * @throws IllegalArgumentException when {@code path} is empty or not absolute
      */
     public static AllowRule ancestorExe(String path) {
         return builder().ancestorExe(path).build();
     }
 
-    /** A rule allowing every read by processes in container {@code id} (or an id starting with it). */
+    /**
+     * @param id a container id, or a prefix of at least {@value #MIN_CONTAINER_PREFIX} characters
+     * @return a rule allowing every read by processes in container {@code id} (or an id starting with it)
+     * @throws IllegalArgumentException when {@code id} is empty
+     */
     public static AllowRule container(String id) {
         return builder().containerId(id).build();
     }
 
+    /**
+     * Starts a builder with no condition set; {@link Builder#build()} requires at least one on the reader.
+     *
+     * <pre>{@code
+     * AllowRule r = AllowRule.builder().exe("/usr/bin/prometheus-node-exporter").uid(65534).build();
+     * }</pre>
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Whether this rule looks at the reader's parent or ancestors (which may cost a look-up). */
+    /** @return whether this rule looks at the reader's parent or ancestors (which may cost a look-up) */
     public boolean needsLineage() {
         return parentExe != null || ancestorExe != null;
     }
@@ -165,7 +219,11 @@ public record AllowRule(String exe, int uid, String parentExe, String ancestorEx
         return out.toString();
     }
 
-    /** The text form of {@code rules}, joined by {@code ;}. */
+    /**
+     * @param rules rules, in order
+     * @return the text form of {@code rules}, joined by {@code ;}, which {@link #parseAll} reads back to equal rules;
+     *         empty for no rules
+     */
     public static String formatAll(List<AllowRule> rules) {
         StringBuilder out = new StringBuilder();
         for (AllowRule rule : rules) {
@@ -181,6 +239,8 @@ public record AllowRule(String exe, int uid, String parentExe, String ancestorEx
      * Parses the text form (see the class comment). Errors name the rule and condition by position
      * ("rule 2, condition 1: ...") and never repeat any of the text, which may hold private paths or ids.
      *
+     * @param text rules in the text form; empty for none
+     * @return the rules, in order, unmodifiable
      * @throws IllegalArgumentException if the text is not a valid list of rules
      */
     public static List<AllowRule> parseAll(String text) {
@@ -341,14 +401,52 @@ public record AllowRule(String exe, int uid, String parentExe, String ancestorEx
         private Builder() {
         }
 
+        /**
+         * @param exe the reader's resolved executable path, or {@code null} for any
+         * @return this builder
+         */
         public Builder exe(String exe) { this.exe = exe; return this; }
+
+        /**
+         * @param uid the reader's real uid, or {@link #ANY_UID}
+         * @return this builder
+         */
         public Builder uid(int uid) { this.uid = uid; return this; }
+
+        /**
+         * @param parentExe the resolved executable of the reader's parent, or {@code null} for any
+         * @return this builder
+         */
         public Builder parentExe(String parentExe) { this.parentExe = parentExe; return this; }
+
+        /**
+         * @param ancestorExe the resolved executable of any ancestor of the reader, or {@code null} for any
+         * @return this builder
+         */
         public Builder ancestorExe(String ancestorExe) { this.ancestorExe = ancestorExe; return this; }
+
+        /**
+         * @param containerId the reader's container id (or a prefix of it), or {@code null} for any
+         * @return this builder
+         */
         public Builder containerId(String containerId) { this.containerId = containerId; return this; }
+
+        /**
+         * @param targetExe the target's resolved executable path, or {@code null} for any
+         * @return this builder
+         */
         public Builder targetExe(String targetExe) { this.targetExe = targetExe; return this; }
+
+        /**
+         * @param targetContainerId the target's container id (or a prefix of it), or {@code null} for any
+         * @return this builder
+         */
         public Builder targetContainerId(String targetContainerId) { this.targetContainerId = targetContainerId; return this; }
 
+        /**
+         * @return the rule
+         * @throws IllegalArgumentException naming the field, never its value, as the record's constructor does
+         */
         public AllowRule build() {
             return new AllowRule(exe, uid, parentExe, ancestorExe, containerId, targetExe, targetContainerId);
         }

@@ -127,6 +127,7 @@ public final class Policy {
     /**
      * A policy without a parent look-up: parent and ancestor rules match only readers that carry their lineage.
      *
+     * @param config  the settings
      * @param selfPid the guarding JVM's pid, protected unless {@link PolicyConfig#protectSelf()} is off
      */
     public Policy(PolicyConfig config, long selfPid) {
@@ -134,6 +135,9 @@ public final class Policy {
     }
 
     /**
+     * A policy that looks a reader's parent up when the reader carries no lineage.
+     *
+     * @param config          the settings
      * @param selfPid         the guarding JVM's pid, protected unless {@link PolicyConfig#protectSelf()} is off
      * @param parentExeLookup given a parent pid, its resolved executable or {@code null} if unknown; the
      *                        fallback for readers without lineage ({@link ProcessInfo#ancestors()} empty), called
@@ -173,12 +177,15 @@ public final class Policy {
      * A policy from the {@code environguard.policy.*} keys of {@code config}, protecting this JVM, without
      * a parent lookup.
      *
+     * @param config the guard's configuration
+     * @return the policy
      * @throws IllegalArgumentException naming the key when a value is invalid
      */
     public static Policy fromConfig(GuardConfig config) {
         return new Policy(PolicyConfig.from(config), ProcessHandle.current().pid());
     }
 
+    /** @return the settings this policy judges by */
     public PolicyConfig config() {
         return config;
     }
@@ -187,6 +194,7 @@ public final class Policy {
      * Judges one access. Not thread-safe: the guard serialises calls. Uses {@code access.time()} as the
      * clock, so tests are deterministic. {@link #lastOutcome()} then says what was done with the access.
      *
+     * @param access the access, with its time
      * @return the alert, or empty when the access is not worth one (self-read, allowed, a repeat, folded)
      */
     public Optional<Alert> evaluate(EnvironAccess access) {
@@ -234,6 +242,8 @@ public final class Policy {
      * What the last {@link #evaluate} did with its access: {@link AccessOutcome#ALERTED} when it returned an alert
      * (its own, or the sweep it brought about), otherwise why not; {@code null} before the first call.
      * Allocation-free; not thread-safe (read it under the same lock as the call).
+     *
+     * @return the last access's outcome, or {@code null} before the first call
      */
     public AccessOutcome lastOutcome() {
         return lastOutcome;
@@ -246,6 +256,7 @@ public final class Policy {
      * code that drives a policy itself should call it now and then too, or closing alerts wait (at most 4096 of
      * them; beyond that the oldest are dropped and the next closing alert says how many). Not thread-safe.
      *
+     * @param now the time to measure quiet against, and the closing alerts' time
      * @return the closing alerts, oldest first; an empty immutable list (no allocation) when none ended
      */
     public List<Alert> expire(Instant now) {
@@ -256,6 +267,9 @@ public final class Policy {
     /**
      * Ends every sweep episode that had a sweep, quiet or not, and returns their closing alerts (the guard calls it
      * when it closes, before the sinks close). Episodes that have not swept are kept. Not thread-safe.
+     *
+     * @param now the closing alerts' time
+     * @return the closing alerts, oldest first; empty when no episode had a sweep
      */
     public List<Alert> flush(Instant now) {
         sweeps.endAllSwept();

@@ -100,10 +100,15 @@ public final class PolicyConfig {
             "/usr/bin/systemctl", "/bin/systemctl",
             "/usr/bin/systemd-detect-virt", "/bin/systemd-detect-virt");
 
+    /** {@link #SWEEP_THRESHOLD} when unset: 10 distinct targets. */
     public static final int DEFAULT_SWEEP_THRESHOLD = 10;
+    /** {@link #SWEEP_WINDOW} when unset: 10 seconds. */
     public static final Duration DEFAULT_SWEEP_WINDOW = Duration.ofSeconds(10);
+    /** {@link #DEDUPE_WINDOW} when unset: 60 seconds. */
     public static final Duration DEFAULT_DEDUPE_WINDOW = Duration.ofSeconds(60);
+    /** {@link #KNOWN_READERS_SEVERITY} when unset: low. */
     public static final Severity DEFAULT_KNOWN_READER_SEVERITY = Severity.LOW;
+    /** {@link #STATE_MAX_ENTRIES} when unset: 65,536 entries per table. */
     public static final int DEFAULT_STATE_MAX_ENTRIES = 65_536;
     /** The largest sweep threshold accepted: each tracked reader remembers up to this many targets. */
     public static final int MAX_SWEEP_THRESHOLD = 1024;
@@ -149,11 +154,15 @@ public final class PolicyConfig {
         this.maxStateEntries = b.maxStateEntries;
     }
 
-    /** The defaults: no allow rules, the default known readers at low severity, sweeps of 10 in 10s, 60s dedupe, the JVM protected. */
+    /**
+     * @return the defaults: no allow rules, the default known readers at low severity, sweeps of 10 in 10s, 60s
+     *         dedupe, the JVM protected
+     */
     public static PolicyConfig defaults() {
         return DEFAULTS;
     }
 
+    /** @return a new builder holding the defaults */
     public static Builder builder() {
         return new Builder();
     }
@@ -161,6 +170,8 @@ public final class PolicyConfig {
     /**
      * Reads the {@link #KEYS} of {@code config}; unset keys keep their defaults. Lists are comma-separated.
      *
+     * @param config the guard's configuration
+     * @return the settings
      * @throws IllegalArgumentException naming the key (never its value) when a value is invalid
      */
     public static PolicyConfig from(GuardConfig config) {
@@ -218,12 +229,18 @@ public final class PolicyConfig {
         return out;
     }
 
-    /** Every allow rule: the scoped ones and one per {@code allow.exe/uid/parent.exe/ancestor.exe/container} entry. */
+    /**
+     * @return every allow rule, unmodifiable, in the order given: the scoped ones and one per
+     *         {@code allow.exe/uid/parent.exe/ancestor.exe/container} entry; empty for none
+     */
     public List<AllowRule> allowRules() {
         return allowRules;
     }
 
-    /** The effective known-readers list: the defaults (unless turned off) plus the extra entries. */
+    /**
+     * @return the effective known-readers list, unmodifiable: the defaults (unless turned off) plus the extra
+     *         entries
+     */
     public Set<String> knownReaders() {
         return knownReaders;
     }
@@ -240,6 +257,9 @@ public final class PolicyConfig {
      * ProcessInfo ps = ProcessInfo.builder(42).exe("/usr/bin/ps").cmdline(List.of("ps", "eww")).build();
      * PolicyConfig.defaults().coversKnownReader(ps);   // false: ps eww prints environments
      * }</pre>
+     *
+     * @param reader the reader of an access
+     * @return whether its read counts as a known reader's
      */
     public boolean coversKnownReader(ProcessInfo reader) {
         String exe = reader.exe();
@@ -249,23 +269,27 @@ public final class PolicyConfig {
         return !(exe.endsWith("/ps") && PsCommandLine.asksForEnvironments(reader.cmdline()));
     }
 
+    /** @return whether {@link #DEFAULT_KNOWN_READERS} is part of {@link #knownReaders()} */
     public boolean knownReaderDefaults() {
         return knownReaderDefaults;
     }
 
+    /** @return the severity of a known reader's read */
     public Severity knownReaderSeverity() {
         return knownReaderSeverity;
     }
 
+    /** @return distinct targets one reader (or family) must reach within {@link #sweepWindow()} to raise a sweep */
     public int sweepThreshold() {
         return sweepThreshold;
     }
 
+    /** @return the sweep's sliding window, and the quiet time that ends a sweep episode */
     public Duration sweepWindow() {
         return sweepWindow;
     }
 
-    /** Whether siblings under one parent sweep together (a shell loop forking one reader per target). */
+    /** @return whether siblings under one parent sweep together (a shell loop forking one reader per target) */
     public boolean sweepFamilies() {
         return sweepFamilies;
     }
@@ -273,28 +297,37 @@ public final class PolicyConfig {
     /**
      * How many targets, and how many readers, one sweep episode lists in its alerts; beyond it they are only
      * counted. Never below {@link #sweepThreshold()}: a sweep alert always lists the targets that made it.
+     *
+     * @return the number listed, of targets and of readers each
      */
     public int sweepMaxListed() {
         return Math.max(sweepMaxListed, sweepThreshold);
     }
 
-    /** {@link Duration#ZERO} when dedupe is off. */
+    /**
+     * @return how long after its alert repeats of one (reader, target, file) are not alerts; {@link Duration#ZERO}
+     *         when dedupe is off
+     */
     public Duration dedupeWindow() {
         return dedupeWindow;
     }
 
+    /** @return whether the guarding JVM itself is a protected target */
     public boolean protectSelf() {
         return protectSelf;
     }
 
+    /** @return pids of protected targets, unmodifiable; empty for none */
     public Set<Integer> protectedPids() {
         return protectedPids;
     }
 
+    /** @return resolved executables of protected targets, unmodifiable; empty for none */
     public Set<String> protectedExes() {
         return protectedExes;
     }
 
+    /** @return entries each of the policy's two tables (dedupe, sweeps) may hold */
     public int maxStateEntries() {
         return maxStateEntries;
     }
@@ -329,7 +362,13 @@ public final class PolicyConfig {
         private Builder() {
         }
 
-        /** Allows every read by these resolved executables. */
+        /**
+         * Allows every read by these resolved executables.
+         *
+         * @param paths absolute paths
+         * @return this builder
+         * @throws IllegalArgumentException when a path is empty or not absolute
+         */
         public Builder allowExe(String... paths) {
             for (String p : paths) {
                 allowRules.add(AllowRule.exe(p));
@@ -337,7 +376,13 @@ public final class PolicyConfig {
             return this;
         }
 
-        /** Allows every read by processes of these real uids. */
+        /**
+         * Allows every read by processes of these real uids.
+         *
+         * @param uids real user ids, 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException when a uid is negative
+         */
         public Builder allowUid(int... uids) {
             for (int u : uids) {
                 if (u < 0) {
@@ -348,7 +393,14 @@ public final class PolicyConfig {
             return this;
         }
 
-        /** Allows every read by children of these executables (exact with lineage, best effort without; see {@link Policy}). */
+        /**
+         * Allows every read by children of these executables (exact with lineage, best effort without; see
+         * {@link Policy}).
+         *
+         * @param paths absolute paths of parents' resolved executables
+         * @return this builder
+         * @throws IllegalArgumentException when a path is empty or not absolute
+         */
         public Builder allowParentExe(String... paths) {
             for (String p : paths) {
                 allowRules.add(AllowRule.parentExe(p));
@@ -359,6 +411,10 @@ public final class PolicyConfig {
         /**
          * Allows every read by descendants of these executables (any ancestor, up to
          * {@value io.environguard.api.ProcessInfo#MAX_ANCESTORS} levels; see {@link AllowRule#ancestorExe}).
+         *
+         * @param paths absolute paths of ancestors' resolved executables
+         * @return this builder
+         * @throws IllegalArgumentException when a path is empty or not absolute
          */
         public Builder allowAncestorExe(String... paths) {
             for (String p : paths) {
@@ -367,7 +423,13 @@ public final class PolicyConfig {
             return this;
         }
 
-        /** Allows every read by processes in these containers (ids, or prefixes of 12+ characters). */
+        /**
+         * Allows every read by processes in these containers.
+         *
+         * @param ids container ids, or prefixes of {@value AllowRule#MIN_CONTAINER_PREFIX}+ characters
+         * @return this builder
+         * @throws IllegalArgumentException when an id is empty
+         */
         public Builder allowContainer(String... ids) {
             for (String id : ids) {
                 allowRules.add(AllowRule.container(id));
@@ -375,18 +437,36 @@ public final class PolicyConfig {
             return this;
         }
 
+        /**
+         * Adds one allow rule, scoped or not.
+         *
+         * @param rule the rule
+         * @return this builder
+         */
         public Builder allowRule(AllowRule rule) {
             allowRules.add(Objects.requireNonNull(rule, "rule"));
             return this;
         }
 
-        /** Adds the rules of {@code text}, in the form {@link AllowRule#parseAll} reads. */
+        /**
+         * Adds the rules of {@code text}, in the form {@link AllowRule#parseAll} reads.
+         *
+         * @param text rules in the text form; empty for none
+         * @return this builder
+         * @throws IllegalArgumentException if the text is not a valid list of rules
+         */
         public Builder allowRules(String text) {
             allowRules.addAll(AllowRule.parseAll(text));
             return this;
         }
 
-        /** Adds executables to the known-readers list. */
+        /**
+         * Adds executables to the known-readers list.
+         *
+         * @param paths absolute paths of resolved executables
+         * @return this builder
+         * @throws IllegalArgumentException when a path is not absolute
+         */
         public Builder knownReader(String... paths) {
             for (String p : paths) {
                 String v = Objects.requireNonNull(p, "path").trim();
@@ -398,51 +478,88 @@ public final class PolicyConfig {
             return this;
         }
 
-        /** Whether {@link #DEFAULT_KNOWN_READERS} is included (default true). */
+        /**
+         * @param include whether {@link #DEFAULT_KNOWN_READERS} is included (default true)
+         * @return this builder
+         */
         public Builder knownReaderDefaults(boolean include) {
             this.knownReaderDefaults = include;
             return this;
         }
 
+        /**
+         * @param severity the severity of a known reader's read (default low)
+         * @return this builder
+         */
         public Builder knownReaderSeverity(Severity severity) {
             this.knownReaderSeverity = Objects.requireNonNull(severity, "severity");
             return this;
         }
 
-        /** Distinct targets within the window that make a sweep: 2 to {@value #MAX_SWEEP_THRESHOLD}. */
+        /**
+         * @param threshold distinct targets within the window that make a sweep: 2 to {@value #MAX_SWEEP_THRESHOLD},
+         *                  checked by {@link #build}
+         * @return this builder
+         */
         public Builder sweepThreshold(int threshold) {
             this.sweepThreshold = threshold;
             return this;
         }
 
+        /**
+         * @param window the sweep's sliding window and the quiet time that ends an episode: above zero, at most a day,
+         *               checked by {@link #build}
+         * @return this builder
+         */
         public Builder sweepWindow(Duration window) {
             this.sweepWindow = Objects.requireNonNull(window, "window");
             return this;
         }
 
-        /** Whether siblings under one parent sweep together (default true). */
+        /**
+         * @param families whether siblings under one parent sweep together (default true)
+         * @return this builder
+         */
         public Builder sweepFamilies(boolean families) {
             this.sweepFamilies = families;
             return this;
         }
 
-        /** Targets and readers a sweep lists before it only counts them: 1 to {@value #MAX_SWEEP_MAX_LISTED}. */
+        /**
+         * @param max targets and readers a sweep lists before it only counts them: 1 to {@value #MAX_SWEEP_MAX_LISTED},
+         *            checked by {@link #build}
+         * @return this builder
+         */
         public Builder sweepMaxListed(int max) {
             this.sweepMaxListed = max;
             return this;
         }
 
-        /** {@link Duration#ZERO} turns dedupe off. */
+        /**
+         * @param window how long repeats are not alerts again: zero (dedupe off) to a day, checked by {@link #build}
+         * @return this builder
+         */
         public Builder dedupeWindow(Duration window) {
             this.dedupeWindow = Objects.requireNonNull(window, "window");
             return this;
         }
 
+        /**
+         * @param protect whether the guarding JVM itself is a protected target (default true)
+         * @return this builder
+         */
         public Builder protectSelf(boolean protect) {
             this.protectSelf = protect;
             return this;
         }
 
+        /**
+         * Adds protected targets by pid: allow rules never hide a read of theirs (see {@link Policy}).
+         *
+         * @param pids positive pids
+         * @return this builder
+         * @throws IllegalArgumentException when a pid is not positive
+         */
         public Builder protectPid(int... pids) {
             for (int p : pids) {
                 if (p <= 0) {
@@ -453,6 +570,13 @@ public final class PolicyConfig {
             return this;
         }
 
+        /**
+         * Adds protected targets by resolved executable: allow rules never hide a read of theirs (see {@link Policy}).
+         *
+         * @param paths absolute paths
+         * @return this builder
+         * @throws IllegalArgumentException when a path is not absolute
+         */
         public Builder protectExe(String... paths) {
             for (String p : paths) {
                 String v = Objects.requireNonNull(p, "path").trim();
@@ -464,12 +588,19 @@ public final class PolicyConfig {
             return this;
         }
 
-        /** Entries each of the dedupe and sweep tables may hold, at least 1. */
+        /**
+         * @param max entries each of the dedupe and sweep tables may hold, at least 1, checked by {@link #build}
+         * @return this builder
+         */
         public Builder maxStateEntries(int max) {
             this.maxStateEntries = max;
             return this;
         }
 
+        /**
+         * @return the settings
+         * @throws IllegalArgumentException naming the configuration key of a value out of range
+         */
         public PolicyConfig build() {
             if (sweepThreshold < 2 || sweepThreshold > MAX_SWEEP_THRESHOLD) {
                 throw new IllegalArgumentException("configuration key " + SWEEP_THRESHOLD

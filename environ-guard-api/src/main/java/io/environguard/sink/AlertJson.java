@@ -47,14 +47,22 @@ public final class AlertJson {
     private AlertJson() {
     }
 
-    /** The alert as one line of JSON, without a trailing newline. */
+    /**
+     * @param alert the alert
+     * @return the alert as one line of JSON, without a trailing newline
+     */
     public static String toJson(Alert alert) {
         StringBuilder out = new StringBuilder(1024);
         appendTo(alert, out);
         return out.toString();
     }
 
-    /** Appends the alert as one line of JSON, without a trailing newline, to {@code out}. */
+    /**
+     * Appends the alert as one line of JSON, without a trailing newline, to {@code out}.
+     *
+     * @param alert the alert
+     * @param out   where to append
+     */
     public static void appendTo(Alert alert, StringBuilder out) {
         JsonWriter w = new JsonWriter(out);
         w.beginObject()

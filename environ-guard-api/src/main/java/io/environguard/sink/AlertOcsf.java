@@ -98,14 +98,22 @@ public final class AlertOcsf {
         this.productVersion = blankToNull(productVersion);
     }
 
-    /** The alert as one line of OCSF JSON, without a trailing newline. */
+    /**
+     * @param alert the alert
+     * @return the alert as one line of OCSF JSON, without a trailing newline
+     */
     public String toJson(Alert alert) {
         StringBuilder out = new StringBuilder(1536);
         appendTo(alert, out);
         return out.toString();
     }
 
-    /** Appends the alert as one line of OCSF JSON, without a trailing newline, to {@code out}. */
+    /**
+     * Appends the alert as one line of OCSF JSON, without a trailing newline, to {@code out}.
+     *
+     * @param alert the alert
+     * @param out   where to append
+     */
     public void appendTo(Alert alert, StringBuilder out) {
         JsonWriter w = new JsonWriter(out);
         w.beginObject();

@@ -46,7 +46,10 @@ public final class AlertText {
     private AlertText() {
     }
 
-    /** The alert as one line, without a trailing newline. */
+    /**
+     * @param alert the alert
+     * @return the alert as one line of text, without a trailing newline, untrusted names escaped
+     */
     public static String format(Alert alert) {
         StringBuilder out = new StringBuilder(256);
         out.append(alert.severity().name()).append(' ');

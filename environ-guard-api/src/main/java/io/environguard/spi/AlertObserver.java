@@ -34,7 +34,11 @@ public interface AlertObserver {
      */
     void onAlert(Alert alert, long latencyNanos);
 
-    /** A loss report as the source made it, before the guard decides how to alert on it. Default: nothing. */
+    /**
+     * A loss report as the source made it, before the guard decides how to alert on it. Default: nothing.
+     *
+     * @param loss the report
+     */
     default void onLoss(LossReport loss) {
     }
 }

@@ -29,6 +29,13 @@ import io.environguard.api.Alert;
  */
 public interface AsyncAlertSink extends AlertSink {
 
-    /** Starts delivering one alert; completes {@code receipt} once the outcome is known. */
+    /**
+     * Starts delivering one alert; completes {@code receipt} once the outcome is known.
+     *
+     * @param alert   the alert
+     * @param receipt to complete, once, on any thread, with the outcome
+     * @throws Exception when the delivery could not be started: the alert counts as {@code failed} unless
+     *                   {@code receipt} was completed first
+     */
     void publish(Alert alert, DeliveryReceipt receipt) throws Exception;
 }

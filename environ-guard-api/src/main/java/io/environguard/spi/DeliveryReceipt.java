@@ -27,6 +27,8 @@ public interface DeliveryReceipt {
     /**
      * The alert will not reach its destination. The guard logs {@code cause}'s class and message (rate limited),
      * so a message must not hold a secret or an alert's strings.
+     *
+     * @param cause why; its message must not hold a secret
      */
     void failed(Throwable cause);
 }

@@ -67,6 +67,8 @@ public interface EventSource extends AutoCloseable {
      * health checks report it (the host monitor's {@code /healthz} answers 503 with this text). Passing trouble that
      * the source recovers from (a lost event, a failed scan) is a {@link io.environguard.api.LossReport}, not a
      * failure. Cheap and thread-safe. The default never fails.
+     *
+     * @return why the source stopped watching, or empty while it watches
      */
     default java.util.Optional<String> failure() {
         return java.util.Optional.empty();

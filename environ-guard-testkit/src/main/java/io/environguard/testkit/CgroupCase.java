@@ -21,10 +21,19 @@ package io.environguard.testkit;
  */
 public record CgroupCase(String description, byte[] file, String runtime, String containerId) {
 
+    /**
+     * Keeps a copy of {@code file}.
+     *
+     * @param description what the case is, for failure messages
+     * @param file        the whole file, kernel format
+     * @param runtime     the container runtime, or {@code null} on the host
+     * @param containerId the container id (lxc: name), or {@code null} on the host
+     */
     public CgroupCase {
         file = file.clone();
     }
 
+    /** @return a copy of the whole file, kernel format */
     @Override
     public byte[] file() {
         return file.clone();

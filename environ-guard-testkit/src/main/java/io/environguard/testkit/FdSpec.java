@@ -16,6 +16,13 @@ import java.util.Objects;
  */
 public record FdSpec(int fd, String target) {
 
+    /**
+     * Checks the fields.
+     *
+     * @param fd     descriptor number, {@code >= 0}
+     * @param target the {@code readlink} result
+     * @throws IllegalArgumentException when {@code fd} is negative or {@code target} is empty or holds a NUL
+     */
     public FdSpec {
         if (fd < 0) {
             throw new IllegalArgumentException("fd must be >= 0");

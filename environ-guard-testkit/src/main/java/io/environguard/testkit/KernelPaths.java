@@ -20,17 +20,27 @@ public final class KernelPaths {
     private KernelPaths() {
     }
 
-    /** {@code /proc/<pid>/environ}. */
+    /**
+     * @param pid a process id
+     * @return {@code /proc/<pid>/environ}
+     */
     public static String environ(int pid) {
         return PROC + "/" + pid + "/environ";
     }
 
-    /** {@code /proc/<pid>/task/<tid>/environ}. */
+    /**
+     * @param pid the thread group's id
+     * @param tid a thread's id
+     * @return {@code /proc/<pid>/task/<tid>/environ}
+     */
     public static String taskEnviron(int pid, int tid) {
         return PROC + "/" + pid + "/task/" + tid + "/environ";
     }
 
-    /** {@code /proc/<pid>/mem}. */
+    /**
+     * @param pid a process id
+     * @return {@code /proc/<pid>/mem}
+     */
     public static String mem(int pid) {
         return PROC + "/" + pid + "/mem";
     }
@@ -45,6 +55,13 @@ public final class KernelPaths {
      *   <li>{@code OTHER_PROC_MOUNT}: {@code M/pid/file} under the other mount point {@code M}</li>
      * </ul>
      *
+     * @param alias      which alias of the file
+     * @param file       environ or mem
+     * @param mountPoint the proc mount point {@code M}, e.g. {@link #PROC}; {@code /} for a proc mounted at the root
+     * @param pid        the process id
+     * @param tid        a thread id, for {@code TASK}, {@code THREAD} and {@code SELF} ({@code 0} or less there for
+     *                   {@code self} rather than {@code thread-self}); ignored otherwise
+     * @return the path, as the kernel prints it
      * @throws IllegalArgumentException for {@link AliasKind#UNKNOWN}
      */
     public static String of(AliasKind alias, ProcFile file, String mountPoint, int pid, int tid) {

@@ -24,6 +24,21 @@ import java.util.Objects;
 public record MountLine(int mountId, int parentId, String device, String root, String mountPoint, String options,
                         List<String> optionalFields, String fsType, String source, String superOptions) {
 
+    /**
+     * Checks the required fields and keeps an unmodifiable copy of {@code optionalFields}.
+     *
+     * @param mountId        unique mount id
+     * @param parentId       parent mount id
+     * @param device         superblock {@code major:minor}
+     * @param root           root of the mount within its filesystem
+     * @param mountPoint     where it is mounted, unescaped
+     * @param options        per-mount options
+     * @param optionalFields tags such as {@code shared:1}; {@code null} for none
+     * @param fsType         filesystem type
+     * @param source         mount source
+     * @param superOptions   per-superblock options
+     * @throws NullPointerException when a string field is {@code null}
+     */
     public MountLine {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(root, "root");
@@ -35,13 +50,24 @@ public record MountLine(int mountId, int parentId, String device, String root, S
         optionalFields = optionalFields == null ? List.of() : List.copyOf(optionalFields);
     }
 
-    /** A procfs mount as {@code mount -t proc proc <mountPoint>} creates it. */
+    /**
+     * A procfs mount as {@code mount -t proc proc <mountPoint>} creates it.
+     *
+     * @param mountId    unique mount id, also its {@code shared:} peer group
+     * @param parentId   parent mount id
+     * @param mountPoint where it is mounted
+     * @param device     superblock {@code major:minor}, e.g. {@code 0:45}
+     * @return the line
+     */
     public static MountLine proc(int mountId, int parentId, String mountPoint, String device) {
         return new MountLine(mountId, parentId, device, "/", mountPoint, "rw,nosuid,nodev,noexec,relatime",
                 List.of("shared:" + mountId), "proc", "proc", "rw");
     }
 
-    /** The root filesystem line. */
+    /**
+     * @param mountId unique mount id
+     * @return the root filesystem's line: ext4 on {@code /dev/vda}, device {@code 254:0}
+     */
     public static MountLine rootFs(int mountId) {
         return new MountLine(mountId, 1, "254:0", "/", "/", "rw,relatime", List.of("shared:1"), "ext4", "/dev/vda",
                 "rw,discard");

@@ -51,6 +51,8 @@ public final class ProcArbitraries {
     /**
      * Process names ({@code comm}) of 0 to {@value #MAX_COMM_BYTES} bytes, biased to what breaks parsers:
      * spaces, parentheses, newlines, backslashes, tabs, bytes that are not UTF-8; never NUL.
+     *
+     * @return names as raw bytes; a fifth of them from a fixed list of known parser breakers
      */
     public static Arbitrary<byte[]> oddComms() {
         Arbitrary<Byte> printable = Arbitraries.bytes().between((byte) 0x21, (byte) 0x7e);
@@ -64,14 +66,19 @@ public final class ProcArbitraries {
         return Arbitraries.frequencyOf(Tuple.of(8, generated), Tuple.of(2, Arbitraries.of(TRICKY_COMMS).map(byte[]::clone)));
     }
 
-    /** Absolute, normalized ASCII paths of executables, some with spaces or parentheses, some {@code " (deleted)"}. */
+    /**
+     * @return absolute, normalized ASCII paths of executables, 1 to 4 segments, some with spaces or parentheses, one in
+     *         ten ending with {@code " (deleted)"}
+     */
     public static Arbitrary<String> exePaths() {
         Arbitrary<String> path = pathSegments().list().ofMinSize(1).ofMaxSize(4).map(s -> "/" + String.join("/", s));
         return Combinators.combine(path, Arbitraries.integers().between(0, 9))
                 .as((p, deleted) -> deleted == 0 ? p + " (deleted)" : p);
     }
 
-    /** Command lines of 0 to 6 non-empty arguments (any non-NUL text), sometimes with secrets to redact. */
+    /**
+     * @return command lines of 0 to 6 non-empty arguments (any non-NUL text), sometimes with secrets to redact
+     */
     public static Arbitrary<List<String>> cmdlines() {
         Arbitrary<String> plain = Arbitraries.strings().withCharRange(' ', '~').withCharRange('\u00e0', '\u00ff')
                 .withCharRange('\u4e00', '\u4e10').ofMinLength(1).ofMaxLength(24);
@@ -83,6 +90,8 @@ public final class ProcArbitraries {
     /**
      * Specs of user processes (odd names, exe, command line, uid/gid, a container or host cgroup, an environ
      * of up to 2 KiB) and, one time in twelve, kernel threads (no exe, no command line).
+     *
+     * @return specs to spawn with {@link SimulatedProcFs#spawn(ProcessSpec)}
      */
     public static Arbitrary<ProcessSpec> processSpecs() {
         Arbitrary<Integer> ids = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.of(0, 65534, 1000)),
@@ -100,6 +109,11 @@ public final class ProcArbitraries {
     /**
      * Process trees at most {@code maxDepth} deep (1 = a single process) with at most {@code maxChildren}
      * children per process. Keep both small: spawning costs a few dozen file operations per process.
+     *
+     * @param maxDepth    the most levels, at least 1
+     * @param maxChildren the most children of one process, 0 or more
+     * @return trees to spawn with {@link SimulatedProcFs#spawnTree(int, ProcessTree)}
+     * @throws IllegalArgumentException when {@code maxDepth} is below 1 or {@code maxChildren} negative
      */
     public static Arbitrary<ProcessTree> processTrees(int maxDepth, int maxChildren) {
         if (maxDepth < 1 || maxChildren < 0) {
@@ -131,6 +145,8 @@ public final class ProcArbitraries {
      * void anAncestorRuleMatchesAnyLevel(@ForAll("lineages") List<Ancestor> lineage) { ... }
      * @Provide Arbitrary<List<Ancestor>> lineages() { return ProcArbitraries.lineages(); }
      * }</pre>
+     *
+     * @return lineages, unmodifiable, parent first
      */
     public static Arbitrary<List<Ancestor>> lineages() {
         Arbitrary<String> comm = oddComms().map(b -> new String(b, StandardCharsets.UTF_8));
@@ -157,14 +173,20 @@ public final class ProcArbitraries {
                 });
     }
 
-    /** The names of 0 to {@code maxThreads} extra threads, for {@link SimulatedProcFs#addThread(int, byte[])}. */
+    /**
+     * @param maxThreads the most extra threads
+     * @return the names of 0 to {@code maxThreads} extra threads, for {@link SimulatedProcFs#addThread(int, byte[])}
+     */
     public static Arbitrary<List<byte[]>> threadSets(int maxThreads) {
         return oddComms().list().ofMaxSize(maxThreads);
     }
 
     // ---------------------------------------------------------------- file descriptors
 
-    /** Link targets as the kernel prints them: devices, sockets, pipes, anon inodes, files, proc aliases. */
+    /**
+     * @return link targets as the kernel prints them: devices, sockets, pipes, anon inodes, files (some deleted),
+     *         environ and mem paths through the process and task aliases
+     */
     public static Arbitrary<String> fdTargets() {
         Arbitrary<Long> inode = Arbitraries.longs().between(1, 4_000_000_000L);
         Arbitrary<Integer> pid = Arbitraries.integers().between(1, 99_999);
@@ -184,6 +206,10 @@ public final class ProcArbitraries {
     /**
      * Fd tables of {@code minSize} to {@code maxSize} descriptors: ascending numbers from 0 with occasional
      * gaps, targets from {@link #fdTargets()}. {@code fdTables(5000, 5000)} makes a huge one.
+     *
+     * @param minSize the fewest descriptors
+     * @param maxSize the most descriptors
+     * @return tables in ascending descriptor order, for {@link SimulatedProcFs#openFds(int, java.util.Collection)}
      */
     public static Arbitrary<List<FdSpec>> fdTables(int minSize, int maxSize) {
         Arbitrary<Integer> gap = Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.just(0)),
@@ -206,6 +232,8 @@ public final class ProcArbitraries {
      * Whole {@code /proc/P/cgroup} files with the container they name: docker, containerd (CRI), podman
      * (rootful and rootless), cri-o, lxc, bare Kubernetes and containerd ids, in cgroup v2, v1 and hybrid
      * layouts, nested docker; and host files (sessions, services, conmon and lxc monitors) with none.
+     *
+     * @return cases: the file and the runtime and container id a parser must find ({@code null} on the host)
      */
     public static Arbitrary<CgroupCase> containerCgroups() {
         Arbitrary<String> id = Arbitraries.strings().withChars(HEX).ofLength(64);
@@ -300,6 +328,8 @@ public final class ProcArbitraries {
     /**
      * Mount points for proc mounts: absolute, with spaces, tabs, newlines, backslashes and non-ASCII letters,
      * which {@code mountinfo} must escape and a reader must unescape.
+     *
+     * @return mount points of 1 to 4 segments, unescaped
      */
     public static Arbitrary<String> mountPoints() {
         Arbitrary<String> segment = Arbitraries.strings().withCharRange('a', 'z').withChars(" \t\n\\#:é")
@@ -311,6 +341,11 @@ public final class ProcArbitraries {
      * Paths to {@code environ}/{@code mem} under {@code hostMounts} (the host's procfs and its bind mounts)
      * or {@code otherMounts} (other instances), through every alias a path can show, with the expected
      * classification; one in ten ends with {@code " (deleted)"}.
+     *
+     * @param hostMounts  mount points of the host's procfs; {@code /} allowed
+     * @param otherMounts mount points of other procfs instances; may be empty
+     * @return paths with the mount, pid, tid, alias and file a classifier must find ({@code -1} where the path names
+     *         none)
      */
     public static Arbitrary<ProcPathCase> procPaths(List<String> hostMounts, List<String> otherMounts) {
         List<Tuple.Tuple2<String, Boolean>> mounts = new ArrayList<>();
@@ -349,6 +384,9 @@ public final class ProcArbitraries {
     /**
      * Paths that name no per-process environ or mem file under any of {@code mounts}: other proc files,
      * leading zeros, empty or extra components, numbers too large, non-numeric ids, near-miss mount points.
+     *
+     * @param mounts proc mount points, at least one
+     * @return paths a classifier must reject
      */
     public static Arbitrary<String> garbagePaths(List<String> mounts) {
         Arbitrary<String> mount = Arbitraries.of(mounts).map(m -> m.equals("/") ? "" : m);
@@ -400,6 +438,11 @@ public final class ProcArbitraries {
      * Scripts of up to {@code maxSteps} accesses among {@code processes} spawned processes: who reads
      * whose environ or mem, through which alias, briefly or holding it open, at non-decreasing offsets
      * within a few seconds. {@code SELF} steps read the reader's own file.
+     *
+     * @param processes how many processes the script's indices range over, at least 1
+     * @param maxSteps  the most steps
+     * @return scripts, steps in time order, each naming its reader and target by index
+     * @throws IllegalArgumentException when {@code processes} is below 1
      */
     public static Arbitrary<List<AccessStep>> accessScripts(int processes, int maxSteps) {
         if (processes < 1) {

@@ -24,8 +24,15 @@ public final class ProcFormats {
      * {@code /proc/P/stat}: 52 fields, the command name raw between parentheses (the kernel does not
      * escape it), a final newline.
      *
-     * @param envStart field 50 (the kernel prints 0 when the reader may not see the address)
-     * @param envEnd   field 51
+     * @param pid        field 1, also written as the process group and session
+     * @param comm       field 2, raw bytes
+     * @param state      field 3, the state letter
+     * @param ppid       field 4
+     * @param startTime  field 22, clock ticks since boot
+     * @param numThreads field 20
+     * @param envStart   field 50 (the kernel prints 0 when the reader may not see the address)
+     * @param envEnd     field 51
+     * @return the file's bytes
      */
     public static byte[] stat(int pid, byte[] comm, char state, int ppid, long startTime, int numThreads,
                               long envStart, long envEnd) {
@@ -47,8 +54,16 @@ public final class ProcFormats {
      * {@code /proc/P/status} (the head of it, up to {@code Threads}), with the kernel's escaping of the
      * name: newline as {@code \n}, backslash as {@code \\}, every other byte raw.
      *
-     * @param tid   the task this file describes ({@code Pid:}); equal to {@code tgid} for the process
-     * @param nsPid the task's ids from the outermost pid namespace inwards; the first is {@code tid}
+     * @param comm    the name, raw bytes, escaped here
+     * @param state   the state letter
+     * @param tgid    the thread group id ({@code Tgid:})
+     * @param tid     the task this file describes ({@code Pid:}); equal to {@code tgid} for the process
+     * @param ppid    the parent's pid ({@code PPid:})
+     * @param uid     the user id, written four times (real, effective, saved, filesystem)
+     * @param gid     the group id, likewise
+     * @param nsPid   the task's ids from the outermost pid namespace inwards; the first is {@code tid}
+     * @param threads the thread count ({@code Threads:})
+     * @return the file's bytes
      */
     public static byte[] status(byte[] comm, char state, int tgid, int tid, int ppid, int uid, int gid,
                                 List<Integer> nsPid, int threads) {
@@ -66,7 +81,12 @@ public final class ProcFormats {
         return out.toByteArray();
     }
 
-    /** {@code Name:} escaping in {@code status} ({@code proc_task_name(..., escape=true)}). */
+    /**
+     * {@code Name:} escaping in {@code status} ({@code proc_task_name(..., escape=true)}).
+     *
+     * @param comm the name, raw bytes
+     * @return the escaped bytes
+     */
     public static byte[] escapeStatusName(byte[] comm) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(comm.length + 4);
         for (byte b : comm) {
@@ -83,7 +103,10 @@ public final class ProcFormats {
         return out.toByteArray();
     }
 
-    /** {@code /proc/P/comm}: the name and a newline. */
+    /**
+     * @param comm the name, raw bytes
+     * @return {@code /proc/P/comm}: the name and a newline
+     */
     public static byte[] comm(byte[] comm) {
         byte[] out = new byte[comm.length + 1];
         System.arraycopy(comm, 0, out, 0, comm.length);
@@ -91,7 +114,10 @@ public final class ProcFormats {
         return out;
     }
 
-    /** {@code /proc/P/cmdline}: each argument followed by a NUL; nothing at all for no arguments. */
+    /**
+     * @param args the arguments, argv[0] first
+     * @return {@code /proc/P/cmdline}: each argument in UTF-8 followed by a NUL; nothing at all for no arguments
+     */
     public static byte[] cmdline(List<String> args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (String arg : args) {
@@ -104,12 +130,20 @@ public final class ProcFormats {
     /**
      * {@code /proc/P/schedstat} ({@code proc_pid_schedstat}): time on the CPU and time waiting for it, in
      * nanoseconds, and the number of time slices run.
+     *
+     * @param runNanos   time on the CPU, in nanoseconds
+     * @param waitNanos  time waiting on a run queue, in nanoseconds
+     * @param timeslices time slices run
+     * @return the file's bytes
      */
     public static byte[] schedstat(long runNanos, long waitNanos, long timeslices) {
         return (runNanos + " " + waitNanos + " " + timeslices + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** {@code /proc/P/mountinfo}: one line per mount. */
+    /**
+     * @param mounts the mount table, in order
+     * @return {@code /proc/P/mountinfo}: one line per mount
+     */
     public static byte[] mountInfo(List<MountLine> mounts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(mounts.size() * 100);
         for (MountLine m : mounts) {
@@ -118,7 +152,11 @@ public final class ProcFormats {
         return out.toByteArray();
     }
 
-    /** One {@code mountinfo} line, paths and source escaped as the kernel's {@code seq_file} {@code mangle} does. */
+    /**
+     * @param m a mount
+     * @return its {@code mountinfo} line, ending with a newline, paths and source escaped as the kernel's
+     *         {@code seq_file} {@code mangle} does
+     */
     public static byte[] mountInfoLine(MountLine m) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(120);
         ascii(out, m.mountId() + " " + m.parentId() + " " + m.device() + " ");
@@ -134,7 +172,11 @@ public final class ProcFormats {
         return out.toByteArray();
     }
 
-    /** Space, tab, newline and backslash as {@code \040}, {@code \011}, {@code \012}, {@code \134}. */
+    /**
+     * @param field a path, type or source
+     * @return its UTF-8 bytes with space, tab, newline and backslash as {@code \040}, {@code \011}, {@code \012},
+     *         {@code \134}
+     */
     public static byte[] escapeMountField(String field) {
         byte[] raw = field.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + 8);
@@ -151,7 +193,10 @@ public final class ProcFormats {
         return out.toByteArray();
     }
 
-    /** {@code /proc/P/cgroup} of a cgroup v2 (unified) system: {@code 0::<path>}. */
+    /**
+     * @param path the cgroup's path, e.g. {@code /system.slice/sshd.service}
+     * @return {@code /proc/P/cgroup} of a cgroup v2 (unified) system: {@code 0::<path>} and a newline
+     */
     public static byte[] cgroupV2(String path) {
         return ("0::" + path + "\n").getBytes(StandardCharsets.UTF_8);
     }

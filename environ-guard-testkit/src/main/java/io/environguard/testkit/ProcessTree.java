@@ -18,16 +18,25 @@ import java.util.List;
  */
 public record ProcessTree(ProcessSpec spec, List<ProcessTree> children) {
 
+    /**
+     * Keeps an unmodifiable copy of {@code children}.
+     *
+     * @param spec     this process
+     * @param children its children, in spawn order; empty for a leaf
+     */
     public ProcessTree {
         children = List.copyOf(children);
     }
 
-    /** A tree of one process. */
+    /**
+     * @param spec the process
+     * @return a tree of that one process
+     */
     public static ProcessTree leaf(ProcessSpec spec) {
         return new ProcessTree(spec, List.of());
     }
 
-    /** Number of processes in the tree. */
+    /** @return the number of processes in the tree, this one included */
     public int size() {
         int n = 1;
         for (ProcessTree child : children) {
@@ -36,7 +45,7 @@ public record ProcessTree(ProcessSpec spec, List<ProcessTree> children) {
         return n;
     }
 
-    /** Depth: 1 for a leaf. */
+    /** @return the depth: 1 for a leaf */
     public int depth() {
         int d = 0;
         for (ProcessTree child : children) {
@@ -45,7 +54,7 @@ public record ProcessTree(ProcessSpec spec, List<ProcessTree> children) {
         return d + 1;
     }
 
-    /** The specs in pre-order (the order {@link SimulatedProcFs#spawnTree} spawns them). */
+    /** @return the specs in pre-order (the order {@link SimulatedProcFs#spawnTree} spawns them) */
     public List<ProcessSpec> preOrder() {
         List<ProcessSpec> out = new ArrayList<>(size());
         collect(out);

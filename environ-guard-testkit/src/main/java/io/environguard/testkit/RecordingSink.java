@@ -36,15 +36,17 @@ public final class RecordingSink implements AlertSink {
         notifyAll();
     }
 
-    /** A copy of what was recorded so far, in delivery order. */
+    /** @return a copy of what was recorded so far, in delivery order */
     public synchronized List<Alert> alerts() {
         return List.copyOf(alerts);
     }
 
+    /** @return whether the guard closed this sink */
     public synchronized boolean isClosed() {
         return closed;
     }
 
+    /** Forgets every alert recorded so far; later waits count only alerts that come after. */
     public synchronized void clear() {
         alerts.clear();
     }
@@ -52,18 +54,39 @@ public final class RecordingSink implements AlertSink {
     /**
      * Waits until at least {@code n} alerts were recorded, and returns all recorded so far.
      *
-     * @throws TimeoutException naming how many arrived, with their rules, when {@code timeout} passes first
+     * @param n       how many alerts to wait for
+     * @param timeout the longest wait
+     * @return every alert recorded so far, at least {@code n}, in delivery order
+     * @throws InterruptedException when the waiting thread is interrupted
+     * @throws TimeoutException     naming how many arrived, with their rules, when {@code timeout} passes first
      */
     public List<Alert> awaitAlerts(int n, Duration timeout) throws InterruptedException, TimeoutException {
         return awaitMatching(a -> true, n, timeout);
     }
 
-    /** Waits for the first alert that matches, and returns it. */
+    /**
+     * Waits for the first alert that matches, and returns it.
+     *
+     * @param match   which alerts count
+     * @param timeout the longest wait
+     * @return the first matching alert, in delivery order
+     * @throws InterruptedException when the waiting thread is interrupted
+     * @throws TimeoutException     naming what was recorded, when {@code timeout} passes first
+     */
     public Alert awaitAlert(Predicate<Alert> match, Duration timeout) throws InterruptedException, TimeoutException {
         return awaitMatching(match, 1, timeout).get(0);
     }
 
-    /** Waits until {@code n} alerts match, and returns the matching ones. */
+    /**
+     * Waits until {@code n} alerts match, and returns the matching ones.
+     *
+     * @param match   which alerts count
+     * @param n       how many matching alerts to wait for
+     * @param timeout the longest wait
+     * @return every matching alert recorded so far, at least {@code n}, in delivery order
+     * @throws InterruptedException when the waiting thread is interrupted
+     * @throws TimeoutException     naming what was recorded, when {@code timeout} passes first
+     */
     public synchronized List<Alert> awaitMatching(Predicate<Alert> match, int n, Duration timeout)
             throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();

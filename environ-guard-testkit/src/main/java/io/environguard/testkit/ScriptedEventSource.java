@@ -42,8 +42,22 @@ public final class ScriptedEventSource implements EventSourceProvider {
     /** The name to select it by. */
     public static final String NAME = "scripted";
 
-    /** One step of a script: exactly one of the three is set. */
+    /**
+     * One step of a script: exactly one of the three is set.
+     *
+     * @param access an access to deliver, or {@code null}
+     * @param loss   a loss report to deliver, or {@code null}
+     * @param pause  how long to wait before the next step, or {@code null}
+     */
     public record Step(EnvironAccess access, LossReport loss, Duration pause) {
+        /**
+         * Checks that exactly one field is set.
+         *
+         * @param access an access to deliver, or {@code null}
+         * @param loss   a loss report to deliver, or {@code null}
+         * @param pause  how long to wait before the next step, or {@code null}
+         * @throws IllegalArgumentException when none or more than one is set
+         */
         public Step {
             int set = (access != null ? 1 : 0) + (loss != null ? 1 : 0) + (pause != null ? 1 : 0);
             if (set != 1) {
@@ -51,15 +65,26 @@ public final class ScriptedEventSource implements EventSourceProvider {
             }
         }
 
+        /**
+         * @param access the access to deliver
+         * @return a step that delivers it
+         */
         public static Step access(EnvironAccess access) {
             return new Step(Objects.requireNonNull(access), null, null);
         }
 
+        /**
+         * @param loss the loss report to deliver
+         * @return a step that delivers it
+         */
         public static Step loss(LossReport loss) {
             return new Step(null, Objects.requireNonNull(loss), null);
         }
 
-        /** Waits before the next step (bounded by the caller's script; keep it short). */
+        /**
+         * @param pause how long to wait before the next step; keep it short
+         * @return a step that waits
+         */
         public static Step pause(Duration pause) {
             return new Step(null, null, Objects.requireNonNull(pause));
         }
@@ -76,12 +101,18 @@ public final class ScriptedEventSource implements EventSourceProvider {
         this.script = List.copyOf(script);
     }
 
-    /** A source that replays {@code steps} when started. */
+    /**
+     * @param steps the script, in order
+     * @return a source that replays {@code steps} when started
+     */
     public static ScriptedEventSource of(List<Step> steps) {
         return new ScriptedEventSource(steps);
     }
 
-    /** A source that replays these accesses, in order, with no pauses. */
+    /**
+     * @param accesses the accesses, in order
+     * @return a source that replays these accesses, in order, with no pauses, when started
+     */
     public static ScriptedEventSource ofAccesses(List<EnvironAccess> accesses) {
         List<Step> steps = new ArrayList<>(accesses.size());
         accesses.forEach(a -> steps.add(Step.access(a)));
@@ -165,19 +196,35 @@ public final class ScriptedEventSource implements EventSourceProvider {
         }
     }
 
-    /** Waits until every step of the script was delivered. */
+    /**
+     * Waits until every step of the script was delivered (or the replay was interrupted by the guard's close).
+     *
+     * @param timeout the longest wait
+     * @throws InterruptedException when the waiting thread is interrupted
+     * @throws TimeoutException     when {@code timeout} passes first
+     */
     public void awaitReplayed(Duration timeout) throws InterruptedException, TimeoutException {
         if (!replayed.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             throw new TimeoutException("the script of " + script.size() + " step(s) was not replayed within " + timeout);
         }
     }
 
-    /** Delivers one more access now, on the caller's thread. */
+    /**
+     * Delivers one more access now, on the caller's thread.
+     *
+     * @param access the access
+     * @throws IllegalStateException when no guard has started the source
+     */
     public void emit(EnvironAccess access) {
         requireStarted().onAccess(access);
     }
 
-    /** Delivers a loss report now, on the caller's thread. */
+    /**
+     * Delivers a loss report now, on the caller's thread.
+     *
+     * @param loss the report
+     * @throws IllegalStateException when no guard has started the source
+     */
     public void emitLoss(LossReport loss) {
         requireStarted().onLoss(loss);
     }
@@ -185,12 +232,19 @@ public final class ScriptedEventSource implements EventSourceProvider {
     /**
      * Makes the running source report that it stopped watching ({@link EventSource#failure()}), as a source whose
      * kernel-read thread died would: for tests of health checks.
+     *
+     * @param why what {@link EventSource#failure()} reports
      */
     public void fail(String why) {
         failure = Objects.requireNonNull(why, "why");
     }
 
-    /** Sets one of the source's own counters or gauges ({@link EventSource#metrics()}), e.g. {@code kernel_events_read}. */
+    /**
+     * Sets one of the source's own counters or gauges ({@link EventSource#metrics()}).
+     *
+     * @param name  a snake_case name, e.g. {@code kernel_events_read}
+     * @param value its value
+     */
     public void setMetric(String name, long value) {
         metrics.put(Objects.requireNonNull(name, "name"), value);
     }

@@ -19,16 +19,24 @@ import java.util.List;
  */
 public record SimProcess(int pid, long startTime, ProcessSpec spec, List<Integer> tids) {
 
+    /**
+     * Keeps an unmodifiable copy of {@code tids}.
+     *
+     * @param pid       process id
+     * @param startTime start time in ticks
+     * @param spec      what it runs
+     * @param tids      its threads, the leader first
+     */
     public SimProcess {
         tids = List.copyOf(tids);
     }
 
-    /** The current parent pid. */
+    /** @return the current parent pid (1 once its parent exited) */
     public int ppid() {
         return spec.ppid();
     }
 
-    /** The name bytes. */
+    /** @return a copy of the name bytes */
     public byte[] comm() {
         return spec.comm();
     }

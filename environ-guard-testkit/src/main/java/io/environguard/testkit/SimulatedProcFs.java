@@ -48,6 +48,10 @@ import java.util.TreeMap;
  * see a process vanish between two of its reads, exactly the race the code under test must survive, but
  * never a half-written file. Mutators are synchronized; readers need no lock.
  *
+ * <p>Errors: a method given a pid that is not a live simulated process throws {@link IllegalArgumentException};
+ * one that spawns or changes a process throws {@link IllegalStateException} once the tree is closed;
+ * a file of the tree that cannot be written is an {@link UncheckedIOException}.
+ *
  * <pre>{@code
  * try (SimulatedProcFs fs = SimulatedProcFs.create()) {
  *     SimProcess target = fs.spawn(ProcessSpec.builder().comm("sleep").build());
@@ -102,6 +106,9 @@ public final class SimulatedProcFs implements AutoCloseable {
      * directory: under the system property {@value #TMPDIR_PROPERTY} if set, else in {@code /dev/shm} when it
      * is a writable directory (tmpfs: creating and deleting the many small files of a tree is several times
      * cheaper than on a disk filesystem, which keeps property tests fast), else in {@code java.io.tmpdir}.
+     *
+     * @return the tree, to close (which deletes it)
+     * @throws IOException when the temporary directory cannot be created
      */
     public static SimulatedProcFs create() throws IOException {
         String configured = System.getProperty(TMPDIR_PROPERTY);
@@ -112,19 +119,31 @@ public final class SimulatedProcFs implements AutoCloseable {
         return new SimulatedProcFs(Files.createTempDirectory(parent, "environ-guard-procfs-"));
     }
 
-    /** As {@link #create()}, under {@code parent} (e.g. a JUnit {@code @TempDir}). */
+    /**
+     * As {@link #create()}, under {@code parent} (e.g. a JUnit {@code @TempDir}).
+     *
+     * @param parent an existing, writable directory
+     * @return the tree, to close (which deletes it)
+     * @throws IOException when the temporary directory cannot be created
+     */
     public static SimulatedProcFs create(Path parent) throws IOException {
         return new SimulatedProcFs(Files.createTempDirectory(parent, "procfs-"));
     }
 
-    /** The directory to use as the proc root: it plays {@code /proc}. */
+    /** @return the directory to use as the proc root: it plays {@code /proc} */
     public Path root() {
         return root;
     }
 
     // ---------------------------------------------------------------- processes
 
-    /** Spawns a process; pid and start time come from the spec or the simulated kernel. */
+    /**
+     * Spawns a process; pid and start time come from the spec or the simulated kernel.
+     *
+     * @param spec what the process is; its pid, if set, must be free
+     * @return the process as spawned
+     * @throws IllegalStateException when the spec's pid is in use or out of range, or no pid is free
+     */
     public synchronized SimProcess spawn(ProcessSpec spec) {
         Objects.requireNonNull(spec, "spec");
         ensureOpen();
@@ -145,12 +164,24 @@ public final class SimulatedProcFs implements AutoCloseable {
         return state.snapshot();
     }
 
-    /** Spawns {@code comm} (also used as exe {@code /usr/bin/<comm>} and argv[0]) with parent {@code ppid}. */
+    /**
+     * Spawns {@code comm} (also used as exe {@code /usr/bin/<comm>} and argv[0]) with parent {@code ppid}.
+     *
+     * @param ppid the parent's pid; need not be a simulated process
+     * @param comm the name, at most 15 bytes kept
+     * @return the process as spawned
+     */
     public SimProcess spawn(int ppid, String comm) {
         return spawn(ProcessSpec.builder().ppid(ppid).comm(comm).exe("/usr/bin/" + comm).cmdline(comm).build());
     }
 
-    /** Spawns a whole tree under {@code ppid}, parents before children; returns them in pre-order. */
+    /**
+     * Spawns a whole tree under {@code ppid}, parents before children.
+     *
+     * @param ppid the root's parent pid; need not be a simulated process
+     * @param tree the tree; each spec's own ppid is replaced by its parent's pid
+     * @return the processes in pre-order, the root first
+     */
     public synchronized List<SimProcess> spawnTree(int ppid, ProcessTree tree) {
         List<SimProcess> out = new ArrayList<>(tree.size());
         spawnTree(ppid, tree, out);
@@ -169,6 +200,10 @@ public final class SimulatedProcFs implements AutoCloseable {
      * {@code execve}: the process keeps its pid, parent, start time, cgroup, pid-namespace ids and open fds;
      * it takes {@code image}'s comm, exe, command line, environ, uid, gid, state and env range. Other threads
      * end, as the kernel's {@code de_thread} does.
+     *
+     * @param pid a live simulated process
+     * @param image the new program
+     * @return the process after the exec
      */
     public synchronized SimProcess exec(int pid, ProcessSpec image) {
         State s = require(pid);
@@ -201,7 +236,14 @@ public final class SimulatedProcFs implements AutoCloseable {
         return s.snapshot();
     }
 
-    /** {@code execve(exe, args)} with comm the first 15 bytes of the exe's base name, as the kernel sets it. */
+    /**
+     * {@code execve(exe, args)} with comm the first 15 bytes of the exe's base name, as the kernel sets it.
+     *
+     * @param pid a live simulated process
+     * @param exe  the new executable's path
+     * @param args the new command line, argv[0] first
+     * @return the process after the exec
+     */
     public SimProcess exec(int pid, String exe, String... args) {
         ProcessSpec current;
         synchronized (this) {
@@ -215,6 +257,10 @@ public final class SimulatedProcFs implements AutoCloseable {
     /**
      * {@code prctl(PR_SET_NAME)} by the main thread: the process's name ({@code comm}, the name in {@code stat} and
      * {@code status}) becomes {@code comm}; nothing else changes. The kernel keeps 15 bytes; so does this.
+     *
+     * @param pid a live simulated process
+     * @param comm the new name, as raw bytes
+     * @return the process after the rename
      */
     public synchronized SimProcess rename(int pid, byte[] comm) {
         State s = require(pid);
@@ -236,7 +282,10 @@ public final class SimulatedProcFs implements AutoCloseable {
     /**
      * The process exits and is reaped: its directory (and its threads' directories) vanish at once; its
      * children are re-parented to pid 1; {@code self} keeps pointing at it if it was current (and so
-     * dangles, as a vanished reader's would). Returns whether there was such a process.
+     * dangles, as a vanished reader's would).
+     *
+     * @param pid a process id
+     * @return whether there was such a process
      */
     public synchronized boolean exit(int pid) {
         State s = processes.remove(pid);
@@ -269,6 +318,11 @@ public final class SimulatedProcFs implements AutoCloseable {
     /**
      * Pid reuse: ends {@code pid} if it still runs, then spawns {@code spec} under the same pid with a later
      * start time (the next tick of the simulated clock, or {@code spec.startTime()} if that is later still).
+     *
+     * @param pid  the pid to reuse
+     * @param spec the new process; its own pid is ignored
+     * @return the new process
+     * @throws IllegalStateException when {@code pid} is a live thread's id
      */
     public synchronized SimProcess reusePid(int pid, ProcessSpec spec) {
         State old = processes.get(pid);
@@ -281,12 +335,23 @@ public final class SimulatedProcFs implements AutoCloseable {
         return spawn(spec.toBuilder().pid(pid).startTime(start).build());
     }
 
-    /** Adds a thread named like the process; returns its tid. */
+    /**
+     * Adds a thread named like the process.
+     *
+     * @param pid a live simulated process
+     * @return the new thread's id
+     */
     public synchronized int addThread(int pid) {
         return addThread(pid, require(pid).spec.comm());
     }
 
-    /** Adds a thread with its own comm; returns its tid (allocated from the pid space, as the kernel does). */
+    /**
+     * Adds a thread with its own comm.
+     *
+     * @param pid a live simulated process
+     * @param comm the thread's name, as raw bytes
+     * @return the new thread's id, allocated from the pid space, as the kernel does
+     */
     public synchronized int addThread(int pid, byte[] comm) {
         State s = require(pid);
         int tid = allocate();
@@ -306,7 +371,12 @@ public final class SimulatedProcFs implements AutoCloseable {
         return tid;
     }
 
-    /** Ends thread {@code tid} of {@code pid} (not the leader: use {@link #exit}). */
+    /**
+     * Ends thread {@code tid} of {@code pid} (not the leader: use {@link #exit}).
+     *
+     * @param pid a live simulated process
+     * @param tid one of its threads other than the leader
+     */
     public synchronized void exitThread(int pid, int tid) {
         State s = require(pid);
         if (tid == pid || !s.threads.containsKey(tid)) {
@@ -331,7 +401,12 @@ public final class SimulatedProcFs implements AutoCloseable {
 
     // ---------------------------------------------------------------- file descriptors
 
-    /** Opens (or, like {@code dup2}, replaces) descriptor {@code fd.fd()} of {@code pid}; its leader thread runs. */
+    /**
+     * Opens (or, like {@code dup2}, replaces) descriptor {@code fd.fd()} of {@code pid}; its leader thread runs.
+     *
+     * @param pid a live simulated process
+     * @param fd the descriptor and its link target
+     */
     public synchronized void openFd(int pid, FdSpec fd) {
         openFd(pid, pid, fd);
     }
@@ -339,6 +414,10 @@ public final class SimulatedProcFs implements AutoCloseable {
     /**
      * Thread {@code tid} of {@code pid} opens (or replaces) descriptor {@code fd.fd()}: the descriptor table is
      * the process's, but only that thread's {@code schedstat} changes.
+     *
+     * @param pid a live simulated process
+     * @param tid one of its threads, the leader included
+     * @param fd  the descriptor and its link target
      */
     public synchronized void openFd(int pid, int tid, FdSpec fd) {
         State s = require(pid);
@@ -362,7 +441,13 @@ public final class SimulatedProcFs implements AutoCloseable {
         }
     }
 
-    /** Opens {@code target} on the lowest free descriptor, as {@code open(2)} does; returns it. */
+    /**
+     * Opens {@code target} on the lowest free descriptor, as {@code open(2)} does.
+     *
+     * @param pid a live simulated process
+     * @param target the link target, as the kernel prints it
+     * @return the descriptor
+     */
     public synchronized int openFd(int pid, String target) {
         State s = require(pid);
         int fd = 0;
@@ -373,7 +458,12 @@ public final class SimulatedProcFs implements AutoCloseable {
         return fd;
     }
 
-    /** Opens many descriptors (replacing those with the same numbers); the leader runs once for all of them. */
+    /**
+     * Opens many descriptors (replacing those with the same numbers); the leader runs once for all of them.
+     *
+     * @param pid a live simulated process
+     * @param fds the descriptors and their link targets
+     */
     public synchronized void openFds(int pid, Collection<FdSpec> fds) {
         State s = require(pid);
         for (FdSpec fd : fds) {
@@ -382,7 +472,13 @@ public final class SimulatedProcFs implements AutoCloseable {
         ranUnchecked(s, pid);
     }
 
-    /** Closes descriptor {@code fd}; returns whether it was open. */
+    /**
+     * Closes descriptor {@code fd}.
+     *
+     * @param pid a live simulated process
+     * @param fd a descriptor number
+     * @return whether it was open
+     */
     public synchronized boolean closeFd(int pid, int fd) {
         State s = require(pid);
         if (s.fds.remove(fd) == null) {
@@ -399,19 +495,31 @@ public final class SimulatedProcFs implements AutoCloseable {
 
     // ---------------------------------------------------------------- scheduling
 
-    /** The leader thread of {@code pid} runs without any other visible effect: its {@code schedstat} changes. */
+    /**
+     * The leader thread of {@code pid} runs without any other visible effect: its {@code schedstat} changes.
+     *
+     * @param pid a live simulated process
+     */
     public synchronized void run(int pid) {
         run(pid, pid);
     }
 
-    /** Thread {@code tid} of {@code pid} runs without any other visible effect: its {@code schedstat} changes. */
+    /**
+     * Thread {@code tid} of {@code pid} runs without any other visible effect: its {@code schedstat} changes.
+     *
+     * @param pid a live simulated process
+     * @param tid one of its threads, the leader included
+     */
     public synchronized void run(int pid, int tid) {
         State s = require(pid);
         requireThread(s, tid);
         ranUnchecked(s, tid);
     }
 
-    /** The open descriptors of {@code pid}, ascending. */
+    /**
+     * @param pid a live simulated process
+     * @return its open descriptors, ascending
+     */
     public synchronized List<FdSpec> fds(int pid) {
         List<FdSpec> out = new ArrayList<>();
         require(pid).fds.forEach((fd, target) -> out.add(new FdSpec(fd, target)));
@@ -420,12 +528,21 @@ public final class SimulatedProcFs implements AutoCloseable {
 
     // ---------------------------------------------------------------- self, mounts, queries
 
-    /** Points {@code self} at {@code pid} and {@code thread-self} at its leader thread. */
+    /**
+     * Points {@code self} at {@code pid} and {@code thread-self} at its leader thread.
+     *
+     * @param pid a live simulated process
+     */
     public synchronized void setCurrent(int pid) {
         setCurrent(pid, pid);
     }
 
-    /** Points {@code self} at {@code pid} and {@code thread-self} at {@code pid/task/tid}. */
+    /**
+     * Points {@code self} at {@code pid} and {@code thread-self} at {@code pid/task/tid}.
+     *
+     * @param pid a live simulated process
+     * @param tid one of its threads, the leader included
+     */
     public synchronized void setCurrent(int pid, int tid) {
         State s = require(pid);
         if (!s.threads.containsKey(tid)) {
@@ -440,14 +557,17 @@ public final class SimulatedProcFs implements AutoCloseable {
         currentPid = pid;
     }
 
-    /** The pid {@code self} points at, or {@code -1}. */
+    /** @return the pid {@code self} points at, or {@code -1} before {@link #setCurrent(int)} */
     public synchronized int currentPid() {
         return currentPid;
     }
 
     /**
      * Mounts another procfs instance (new superblock device) at {@code mountPoint}; every process's
-     * {@code mountinfo} shows it. Returns the new line.
+     * {@code mountinfo} shows it.
+     *
+     * @param mountPoint where it is mounted, unescaped
+     * @return the new line
      */
     public synchronized MountLine addProcMount(String mountPoint) {
         MountLine line = MountLine.proc(nextMountId++, ROOT_MOUNT_ID, mountPoint, "0:" + nextDeviceMinor++);
@@ -455,14 +575,23 @@ public final class SimulatedProcFs implements AutoCloseable {
         return line;
     }
 
-    /** A bind mount of {@code /proc} at {@code mountPoint}: same superblock as {@code /proc}. */
+    /**
+     * Adds a bind mount of {@code /proc} at {@code mountPoint}: same superblock as {@code /proc}.
+     *
+     * @param mountPoint where it is mounted, unescaped
+     * @return the new line
+     */
     public synchronized MountLine addProcBindMount(String mountPoint) {
         MountLine line = MountLine.proc(nextMountId++, ROOT_MOUNT_ID, mountPoint, mounts.get(1).device());
         addMount(line);
         return line;
     }
 
-    /** Adds any mount line to the shared mount table and rewrites every {@code mountinfo}. */
+    /**
+     * Adds any mount line to the shared mount table and rewrites every {@code mountinfo}.
+     *
+     * @param line the mount
+     */
     public synchronized void addMount(MountLine line) {
         mounts.add(line);
         try {
@@ -476,12 +605,17 @@ public final class SimulatedProcFs implements AutoCloseable {
         }
     }
 
-    /** The shared mount table. */
+    /** @return a copy of the shared mount table, in order: {@code /} and {@code /proc} first */
     public synchronized List<MountLine> mounts() {
         return List.copyOf(mounts);
     }
 
-    /** Gives {@code pid} its own mount table (another mount namespace); {@code null} returns it to the shared one. */
+    /**
+     * Gives {@code pid} its own mount table (another mount namespace).
+     *
+     * @param pid a live simulated process
+     * @param table its mounts; {@code null} returns it to the shared table
+     */
     public synchronized void setMountTable(int pid, List<MountLine> table) {
         State s = require(pid);
         s.mountInfo = table == null ? null : List.copyOf(table);
@@ -492,13 +626,16 @@ public final class SimulatedProcFs implements AutoCloseable {
         }
     }
 
-    /** The live process {@code pid}, if any. */
+    /**
+     * @param pid a process id
+     * @return the live process {@code pid}, or empty
+     */
     public synchronized Optional<SimProcess> process(int pid) {
         State s = processes.get(pid);
         return s == null ? Optional.empty() : Optional.of(s.snapshot());
     }
 
-    /** All live processes, by pid. */
+    /** @return all live processes, by ascending pid */
     public synchronized List<SimProcess> processes() {
         List<SimProcess> out = new ArrayList<>(processes.size());
         for (State s : processes.values()) {
@@ -507,7 +644,12 @@ public final class SimulatedProcFs implements AutoCloseable {
         return out;
     }
 
-    /** Advances the simulated clock (start times of later spawns) by {@code ticks}. */
+    /**
+     * Advances the simulated clock (start times of later spawns).
+     *
+     * @param ticks clock ticks, 0 or more
+     * @throws IllegalArgumentException when {@code ticks} is negative
+     */
     public synchronized void advanceClock(long ticks) {
         if (ticks < 0) {
             throw new IllegalArgumentException("time runs forward");
@@ -515,7 +657,12 @@ public final class SimulatedProcFs implements AutoCloseable {
         clock += ticks;
     }
 
-    /** Sets where pid allocation continues (e.g. just below {@link #PID_MAX} to test wrapping). */
+    /**
+     * Sets where pid allocation continues (e.g. just below {@link #PID_MAX} to test wrapping).
+     *
+     * @param pid the next pid to try, from 1 to below {@link #PID_MAX}
+     * @throws IllegalArgumentException when {@code pid} is out of that range
+     */
     public synchronized void setNextPid(int pid) {
         if (pid < 1 || pid >= PID_MAX) {
             throw new IllegalArgumentException("pid out of range");

@@ -65,16 +65,17 @@ public final class CommandTree {
         this.rootParent = this.above.isEmpty() ? null : this.above.get(0).id();
     }
 
+    /** @return the root: the command's process, or this JVM */
     public ProcessId root() {
         return root;
     }
 
-    /** The processes above the root, parent first. */
+    /** @return the processes above the root, parent first, unmodifiable; empty when none was given */
     public List<GuardedProcess> above() {
         return above;
     }
 
-    /** The process that runs the guard. */
+    /** @return the process that runs the guard */
     public GuardedProcess guard() {
         return guardProcess;
     }
@@ -83,12 +84,19 @@ public final class CommandTree {
      * Whether {@code target} is the guard or a process above the root: same pid, and no proof that it is another
      * process (a start time the source could not read does not clear it: the worst case is not given up on a
      * missing detail).
+     *
+     * @param target an access's target; may be {@code null}
+     * @return whether it is guarded; {@code false} for {@code null} or an unknown process
      */
     public boolean isGuarded(ProcessInfo target) {
         return guardedProcess(target) != null;
     }
 
-    /** The guarded process {@code target} is (the guard, or one above the root), or {@code null} (see {@link #isGuarded}). */
+    /**
+     * @param target an access's target; may be {@code null}
+     * @return the guarded process {@code target} is (the guard, or one above the root), or {@code null} (see
+     *         {@link #isGuarded})
+     */
     public GuardedProcess guardedProcess(ProcessInfo target) {
         if (target == null || !target.isKnown()) {
             return null;
@@ -105,7 +113,16 @@ public final class CommandTree {
         return null;
     }
 
-    /** Where {@code process} stands, from its lineage, the members met before and, failing those, {@code lookup}. */
+    /**
+     * Where {@code process} stands, from its lineage, the members met before and, failing those, {@code lookup}.
+     * Members found are remembered, to place later processes whose lineage stops short.
+     *
+     * @param process an access's reader; may be {@code null}
+     * @param lookup  finds live parents where the lineage stops short; {@link LineageLookup#NONE} for none. One that
+     *                throws counts as knowing nothing
+     * @return {@link Membership#MEMBER} or {@link Membership#OUTSIDER} when proven; {@link Membership#UNKNOWN} when
+     *         nothing proves either way (always for {@code null} or an unknown process)
+     */
     public Membership membershipOf(ProcessInfo process, LineageLookup lookup) {
         if (process == null || !process.isKnown()) {
             return Membership.UNKNOWN;

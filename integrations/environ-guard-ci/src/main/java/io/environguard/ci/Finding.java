@@ -24,6 +24,16 @@ import java.util.Objects;
 public record Finding(Alert alert, FindingKind kind, ProcessInfo reader, GuardedProcess target,
                       List<ProcessInfo> possibleReaders) {
 
+    /**
+     * Checks the required fields and keeps an unmodifiable copy of {@code possibleReaders}.
+     *
+     * @param alert           the alert as the policy raised it
+     * @param kind            why it is held against the tree
+     * @param reader          who is blamed
+     * @param target          the guarded process that was read, or {@code null}
+     * @param possibleReaders the tree's possible readers of an unattributed read; {@code null} for none
+     * @throws NullPointerException when {@code alert}, {@code kind} or {@code reader} is {@code null}
+     */
     public Finding {
         Objects.requireNonNull(alert, "alert");
         Objects.requireNonNull(kind, "kind");

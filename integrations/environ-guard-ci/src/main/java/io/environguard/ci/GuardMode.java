@@ -24,7 +24,10 @@ public enum GuardMode {
     /** Another source (procfs polling, a plugin): judged the same way, within what that source sees. */
     OTHER;
 
-    /** The mode for a running source. */
+    /**
+     * @param sourceName the running source's name ({@code EnvironGuard.sourceName()}); may be {@code null}
+     * @return {@link #HOST} for {@code fanotify}, {@link #ANCESTORS} for {@code targeted}, {@link #OTHER} otherwise
+     */
     public static GuardMode of(String sourceName) {
         switch (sourceName == null ? "" : sourceName.toLowerCase(Locale.ROOT)) {
             case "fanotify": return HOST;
@@ -33,7 +36,7 @@ public enum GuardMode {
         }
     }
 
-    /** The lower-case name used in reports ({@code host}). */
+    /** @return the lower-case name used in reports ({@code host}, {@code ancestors}, {@code other}) */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

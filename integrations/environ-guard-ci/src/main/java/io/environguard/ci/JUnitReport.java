@@ -41,8 +41,12 @@ public final class JUnitReport {
      * Writes the report to {@code file} (through a temporary file in the same directory, moved into place, so that a
      * reader never sees half a report). Creates the directory.
      *
+     * @param file      where the report goes, e.g. {@code target/environ-guard/TEST-environ-guard.xml}
+     * @param verdict   the run's outcome
      * @param rootLabel how the tree is called in the text ({@code the command}, {@code this build})
      * @param elapsed   how long the run took
+     * @throws IOException when the directory, the temporary file or the report cannot be written, or the move fails;
+     *                     the temporary file is deleted
      */
     public static void write(Path file, RunVerdict verdict, String rootLabel, Duration elapsed) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
@@ -58,7 +62,15 @@ public final class JUnitReport {
         }
     }
 
-    /** Writes the report to {@code out} (UTF-8); does not close it. */
+    /**
+     * Writes the report to {@code out} (UTF-8); does not close it.
+     *
+     * @param out       where the XML goes
+     * @param verdict   the run's outcome
+     * @param rootLabel how the tree is called in the text ({@code the command}, {@code this build})
+     * @param elapsed   how long the run took
+     * @throws IOException when {@code out} fails
+     */
     public static void write(OutputStream out, RunVerdict verdict, String rootLabel, Duration elapsed) throws IOException {
         try {
             XMLStreamWriter x = XMLOutputFactory.newFactory().createXMLStreamWriter(out, "UTF-8");

@@ -33,7 +33,13 @@ public final class JsonlFindings implements AutoCloseable {
         this.out = out;
     }
 
-    /** Creates (or empties) {@code path} and its directory. */
+    /**
+     * Creates (or empties) {@code path} and its directory.
+     *
+     * @param path the findings file, created anew with mode {@code 0600} (an existing one is deleted first)
+     * @return the open file, to close when the run ends
+     * @throws IOException when the directory or the file cannot be created
+     */
     public static JsonlFindings create(Path path) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         Files.createDirectories(dir);
@@ -49,11 +55,17 @@ public final class JsonlFindings implements AutoCloseable {
         return new JsonlFindings(path, w);
     }
 
+    /** @return the findings file */
     public Path path() {
         return path;
     }
 
-    /** Appends the finding's alert as one line and flushes. A write error is kept for {@link #close}. */
+    /**
+     * Appends the finding's alert as one line and flushes. A write error is kept for {@link #close}, and later
+     * findings are not written.
+     *
+     * @param finding the finding whose alert is written
+     */
     public synchronized void write(Finding finding) {
         if (failure != null) {
             return;

@@ -19,6 +19,9 @@ public interface LineageLookup {
     /**
      * The parent of {@code child}, if {@code child} is alive with that start time; {@code null} otherwise (gone,
      * its pid reused, its start time unknown, or init's parent).
+     *
+     * @param child a process, by pid and start time
+     * @return its parent, by pid and start time, or {@code null}
      */
     ProcessId parentOf(ProcessId child);
 }

@@ -32,12 +32,18 @@ public final class ProcLineage implements LineageLookup {
     private final Path procRoot;
     private final ProcessInspector inspector;
 
+    /**
+     * @param procRoot the {@code /proc} to read; a simulated tree in tests
+     */
     public ProcLineage(Path procRoot) {
         this.procRoot = Objects.requireNonNull(procRoot, "procRoot");
         this.inspector = new ProcessInspector(procRoot);
     }
 
-    /** This process, as pid and start time; the start time is {@code -1} if {@code stat} cannot be read. */
+    /**
+     * @param pid a process id
+     * @return process {@code pid} as pid and start time; the start time is {@code -1} if {@code stat} cannot be read
+     */
     public ProcessId idOf(long pid) {
         ProcStat stat = stat((int) pid);
         return new ProcessId((int) pid, stat == null ? -1 : stat.startTime());
@@ -47,6 +53,9 @@ public final class ProcLineage implements LineageLookup {
      * The processes above {@code pid}, parent first, up to (and without) init, pid 1: init is every orphan's parent
      * and, on a host, systemd, whose own container detection reads environ files. Stops early at a process that
      * cannot be read.
+     *
+     * @param pid a process id
+     * @return the processes above it, parent first, unmodifiable; empty when its parent is init or it cannot be read
      */
     public List<GuardedProcess> above(long pid) {
         List<GuardedProcess> out = new ArrayList<>();
@@ -67,6 +76,9 @@ public final class ProcLineage implements LineageLookup {
      * Whether this process may open {@code pid}'s {@code environ}: for an ordinary user, its own, dumpable
      * processes (a non-dumpable process's {@code /proc} files belong to root). The kernel's answer to
      * {@code access(2)}; the open itself may still be refused.
+     *
+     * @param pid a process id
+     * @return whether this process may open its {@code environ}; {@code false} when it is gone
      */
     public boolean mayRead(int pid) {
         return Files.isReadable(procRoot.resolve(Integer.toString(pid)).resolve("environ"));

@@ -22,15 +22,23 @@ import io.environguard.api.ProcessInfo;
  */
 public record ProcessId(int pid, long startTime) {
 
+    /**
+     * @param process a process of an alert
+     * @return its pid and start time
+     */
     public static ProcessId of(ProcessInfo process) {
         return new ProcessId(process.pid(), process.startTime());
     }
 
+    /**
+     * @param ancestor an entry of a process's lineage
+     * @return its pid and start time
+     */
     public static ProcessId of(Ancestor ancestor) {
         return new ProcessId(ancestor.pid(), ancestor.startTime());
     }
 
-    /** Whether the start time is known. */
+    /** @return whether the start time is known */
     public boolean hasStartTime() {
         return startTime >= 0;
     }
@@ -38,18 +46,34 @@ public record ProcessId(int pid, long startTime) {
     /** How far apart two start times of one process may be, in clock ticks. */
     public static final long START_TOLERANCE = 1;
 
-    /** Proven the same process: same pid, and both start times known and equal (within {@link #START_TOLERANCE}). */
+    /**
+     * @param otherPid       a process id
+     * @param otherStartTime its start time in clock ticks since boot, or {@code -1}
+     * @return whether it is proven the same process: same pid, and both start times known and equal (within
+     *         {@link #START_TOLERANCE})
+     */
     public boolean is(int otherPid, long otherStartTime) {
         return pid == otherPid && startTime >= 0 && otherStartTime >= 0
                 && Math.abs(startTime - otherStartTime) <= START_TOLERANCE;
     }
 
-    /** Proven the same process as {@code other} (see {@link #is(int, long)}). */
+    /**
+     * @param other another process; may be {@code null}
+     * @return whether it is proven the same process as {@code other} (see {@link #is(int, long)}); {@code false} for
+     *         {@code null}
+     */
     public boolean is(ProcessId other) {
         return other != null && is(other.pid, other.startTime);
     }
 
-    /** Proven another process: a different pid, or the same pid with known start times too far apart. */
+    /**
+     * Not the negation of {@link #is(ProcessId)}: with a start time unknown, a process is neither proven the same nor
+     * proven another.
+     *
+     * @param other another process
+     * @return whether it is proven another process: a different pid, or the same pid with known start times too far
+     *         apart
+     */
     public boolean isNot(ProcessId other) {
         return other.pid != pid || (startTime >= 0 && other.startTime >= 0
                 && Math.abs(startTime - other.startTime) > START_TOLERANCE);

@@ -25,7 +25,16 @@ public final class Reports {
     private Reports() {
     }
 
-    /** The report's lines for one finding: a head line, then indented details. */
+    /**
+     * The report's lines for one finding: a head line, then indented details.
+     *
+     * @param f         the finding
+     * @param index     its number, from 1
+     * @param total     how many findings the run has
+     * @param tree      the judged tree, to show the reader's lineage against; may be {@code null}
+     * @param rootLabel how the tree is called ({@code the command}, {@code this build})
+     * @return the lines, without line breaks
+     */
     public static List<String> findingLines(Finding f, int index, int total, CommandTree tree, String rootLabel) {
         Alert alert = f.alert();
         EnvironAccess access = alert.access();
@@ -68,12 +77,20 @@ public final class Reports {
         return out;
     }
 
-    /** One line for a finding as it is made (the live line on stderr). */
+    /**
+     * @param f         the finding
+     * @param rootLabel how the tree is called ({@code the command}, {@code this build})
+     * @return one line for a finding as it is made (the live line on stderr)
+     */
     public static String liveLine(Finding f, String rootLabel) {
         return "finding (" + kindWords(f.kind(), rootLabel) + "): " + AlertText.format(f.alert());
     }
 
-    /** The summary lines: what was found, how it was watched, what was left out. */
+    /**
+     * @param v         the run's outcome
+     * @param rootLabel how the tree is called ({@code the command}, {@code this build})
+     * @return the summary lines: what was found, how it was watched, what it cannot see, what was left out
+     */
     public static List<String> summary(RunVerdict v, String rootLabel) {
         List<String> out = new ArrayList<>();
         RunJudge.Tally t = v.tally();

@@ -82,6 +82,18 @@ public final class RunJudge implements AlertSink {
     public record Tally(List<Finding> findings, long outsideCount, List<Alert> outsideSamples, long unplacedCount,
                         List<Alert> unplacedSamples, long knownReaderCount, Map<String, Long> lost,
                         long droppedBeforeStart) {
+        /**
+         * Keeps unmodifiable copies of the lists and the map.
+         *
+         * @param findings           the findings, in the order the alerts arrived
+         * @param outsideCount       alerts whose readers are all outside the tree
+         * @param outsideSamples     the first of them
+         * @param unplacedCount      alerts whose reader could not be placed, of targets that are not guarded
+         * @param unplacedSamples    the first of them
+         * @param knownReaderCount   ordinary reads by known readers of the tree
+         * @param lost               events the source lost, by cause
+         * @param droppedBeforeStart alerts that arrived before the tree was known and did not fit the wait list
+         */
         public Tally {
             findings = List.copyOf(findings);
             outsideSamples = List.copyOf(outsideSamples);
@@ -89,6 +101,7 @@ public final class RunJudge implements AlertSink {
             lost = Map.copyOf(lost);
         }
 
+        /** @return events the source lost, over every cause */
         public long lostTotal() {
             return lost.values().stream().mapToLong(Long::longValue).sum();
         }
@@ -105,7 +118,12 @@ public final class RunJudge implements AlertSink {
         this.onFinding = Objects.requireNonNull(onFinding, "onFinding");
     }
 
-    /** The tree to judge against; alerts that waited for it are judged now. Set once. */
+    /**
+     * The tree to judge against; alerts that waited for it are judged now. Set once.
+     *
+     * @param tree the tree
+     * @throws IllegalStateException when a tree was set before
+     */
     public void setTree(CommandTree tree) {
         Objects.requireNonNull(tree, "tree");
         List<Finding> made = new ArrayList<>();
@@ -147,6 +165,9 @@ public final class RunJudge implements AlertSink {
     /**
      * The next alert of {@code readerPid} reading {@code targetPid} is a barrier ({@link TreeGuard#finish}), not a
      * read to judge: when it arrives, every alert raised before it has been judged.
+     *
+     * @param readerPid the process that will open the marker's environ (this JVM)
+     * @param targetPid the marker process
      */
     public synchronized void expectBarrier(int readerPid, int targetPid) {
         barrierReader = readerPid;
@@ -154,7 +175,13 @@ public final class RunJudge implements AlertSink {
         barrierSeen = false;
     }
 
-    /** Waits for the barrier's alert; false when {@code timeout} passed first. */
+    /**
+     * Waits for the barrier's alert.
+     *
+     * @param timeout the longest wait
+     * @return whether the barrier's alert came; {@code false} when {@code timeout} passed first
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
     public synchronized boolean awaitBarrier(java.time.Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!barrierSeen) {
@@ -167,7 +194,10 @@ public final class RunJudge implements AlertSink {
         return true;
     }
 
-    /** A copy of what was judged so far; alerts still waiting for the tree are not in it. */
+    /**
+     * @return a copy of what was judged so far; alerts still waiting for the tree are not in it, but counted in
+     *         {@link Tally#droppedBeforeStart()} while the tree is unknown
+     */
     public synchronized Tally tally() {
         return new Tally(findings, outsideCount, outside, unplacedCount, unplaced, knownReaderCount, lost,
                 pendingDropped + (tree == null ? pending.size() : 0));

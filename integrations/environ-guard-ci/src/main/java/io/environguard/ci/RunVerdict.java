@@ -23,6 +23,19 @@ import java.util.Objects;
 public record RunVerdict(GuardMode mode, String source, List<String> watching, List<String> cannotSee,
                          CommandTree tree, RunJudge.Tally tally, long judgeMissed) {
 
+    /**
+     * Checks the required fields and keeps unmodifiable copies of the lists.
+     *
+     * @param mode        how the run was watched
+     * @param source      the running source's name
+     * @param watching    what the source watched
+     * @param cannotSee   what this mode and source cannot see
+     * @param tree        the tree that was judged, or {@code null}
+     * @param tally       what the judge saw
+     * @param judgeMissed alerts the judge never saw
+     * @throws NullPointerException when {@code mode}, {@code tally}, {@code watching} or {@code cannotSee} is
+     *                              {@code null}
+     */
     public RunVerdict {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(tally, "tally");
@@ -30,11 +43,12 @@ public record RunVerdict(GuardMode mode, String source, List<String> watching, L
         cannotSee = List.copyOf(cannotSee);
     }
 
+    /** @return the findings, in the order the alerts arrived; empty when the tree read nothing it should not */
     public List<Finding> findings() {
         return tally.findings();
     }
 
-    /** Whether the run fails: a finding, or alerts the judge never saw. */
+    /** @return whether the run fails: a finding, or alerts the judge never saw */
     public boolean failed() {
         return !tally.findings().isEmpty() || judgeMissed > 0;
     }

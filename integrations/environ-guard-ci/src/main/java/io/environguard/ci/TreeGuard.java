@@ -103,14 +103,17 @@ public final class TreeGuard implements AutoCloseable {
         }
     }
 
+    /** @return a new builder: configuration from {@link GuardConfig#load()}, {@code /proc}, a settle time of 2 s */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** @return how this run watches, from the source the guard chose */
     public GuardMode mode() {
         return mode;
     }
 
+    /** @return the running source's name ({@code fanotify}, {@code targeted}...) */
     public String sourceName() {
         return sourceName;
     }
@@ -118,12 +121,14 @@ public final class TreeGuard implements AutoCloseable {
     /**
      * Which mode ran and what it watches, then what it cannot see: the source's coverage with the mode's own words
      * before it.
+     *
+     * @return the coverage, under the source's name
      */
     public Coverage coverage() {
         return new Coverage(sourceName, watching(), cannotSee());
     }
 
-    /** What is watched: the mode, the source's coverage, and whether the guard made itself unreadable. */
+    /** @return what is watched: the mode, the source's coverage, and whether the guard made itself unreadable */
     public List<String> watching() {
         List<String> out = new ArrayList<>();
         switch (mode) {
@@ -146,17 +151,17 @@ public final class TreeGuard implements AutoCloseable {
         return out;
     }
 
-    /** This JVM, the guard. */
+    /** @return this JVM, the guard */
     public GuardedProcess self() {
         return self;
     }
 
-    /** The processes above this JVM, parent first, up to (without) init. */
+    /** @return the processes above this JVM, parent first, up to (without) init; empty when its parent is init */
     public List<GuardedProcess> above() {
         return above;
     }
 
-    /** What this mode and source cannot see, in words a person can check. */
+    /** @return what this mode and source cannot see, in words a person can check */
     public List<String> cannotSee() {
         List<String> out = new ArrayList<>();
         switch (mode) {
@@ -185,7 +190,10 @@ public final class TreeGuard implements AutoCloseable {
         return out;
     }
 
-    /** The guarded processes: this JVM and, in {@link GuardMode#ANCESTORS} mode, those above it that are marked. */
+    /**
+     * @return the guarded processes: this JVM first, then those above it (in {@link GuardMode#ANCESTORS} mode, only
+     *         those marked)
+     */
     public List<GuardedProcess> guarded() {
         List<GuardedProcess> out = new ArrayList<>();
         out.add(self);
@@ -200,6 +208,10 @@ public final class TreeGuard implements AutoCloseable {
     /**
      * The tree is a child of this JVM, process {@code pid} (a command just started), and everything it starts. Its
      * start time is read now; if it already exited, it is proven by its parent, this JVM.
+     *
+     * @param pid the command's process, a child of this JVM
+     * @return the tree
+     * @throws IllegalStateException when the root was set before
      */
     public CommandTree rootIs(long pid) {
         List<GuardedProcess> chain = new ArrayList<>();
@@ -208,7 +220,12 @@ public final class TreeGuard implements AutoCloseable {
         return setTree(new CommandTree(lineage.idOf(pid), chain, self));
     }
 
-    /** The tree is this JVM and everything it starts (a build tool that runs the guard in-process). */
+    /**
+     * The tree is this JVM and everything it starts (a build tool that runs the guard in-process).
+     *
+     * @return the tree
+     * @throws IllegalStateException when the root was set before
+     */
     public CommandTree rootIsThisProcess() {
         return setTree(new CommandTree(self.id(), above, self));
     }
@@ -225,6 +242,9 @@ public final class TreeGuard implements AutoCloseable {
     /**
      * Waits until the last events are in (the counters stood still for {@code QUIET}, at most the settle time), stops
      * the guard, and judges. Idempotent.
+     *
+     * @return the verdict; the same one on every call
+     * @throws InterruptedException when the thread is interrupted while it waits
      */
     public synchronized RunVerdict finish() throws InterruptedException {
         if (verdict != null) {
@@ -334,13 +354,19 @@ public final class TreeGuard implements AutoCloseable {
         /**
          * Where sources and sinks are looked for ({@link java.util.ServiceLoader}); default the thread's context class
          * loader. A plugin in a host with class realms (a Maven extension) passes its own.
+         *
+         * @param classLoader the loader to search
+         * @return this builder
          */
         public Builder classLoader(ClassLoader classLoader) {
             this.classLoader = Objects.requireNonNull(classLoader);
             return this;
         }
 
-        /** How reports call the tree ({@code the command}, {@code this build}). */
+        /**
+         * @param rootLabel how reports call the tree (default {@code the command}; {@code this build})
+         * @return this builder
+         */
         public Builder rootLabel(String rootLabel) {
             this.rootLabel = Objects.requireNonNull(rootLabel);
             return this;
@@ -350,37 +376,57 @@ public final class TreeGuard implements AutoCloseable {
          * Whether, watching without privilege ({@link GuardMode#ANCESTORS}), this JVM makes itself non-dumpable so that
          * processes of its user cannot read it at all (default true). Costs: no core dumps, no {@code jcmd}/attach by
          * the same user, until the JVM ends.
+         *
+         * @param hardenSelf whether to make this JVM non-dumpable in that mode
+         * @return this builder
          */
         public Builder hardenSelf(boolean hardenSelf) {
             this.hardenSelf = hardenSelf;
             return this;
         }
 
-        /** The guard's configuration (sources, policy, sinks); default {@link GuardConfig#load()}. */
+        /**
+         * @param config the guard's configuration (sources, policy, sinks); {@code null} for {@link GuardConfig#load()}
+         * @return this builder
+         */
         public Builder config(GuardConfig config) {
             this.config = config;
             return this;
         }
 
-        /** A source provider besides those found by ServiceLoader (tests add a scripted one). */
+        /**
+         * @param provider a source provider besides those found by ServiceLoader (tests add a scripted one)
+         * @return this builder
+         */
         public Builder addSourceProvider(EventSourceProvider provider) {
             sources.add(Objects.requireNonNull(provider));
             return this;
         }
 
-        /** Where lineage is read from; {@code /proc}. */
+        /**
+         * @param procRoot where lineage is read from (default {@code /proc})
+         * @return this builder
+         */
         public Builder procRoot(Path procRoot) {
             this.procRoot = Objects.requireNonNull(procRoot);
             return this;
         }
 
-        /** Told of each finding as it is made (on the judge's thread; must not block). */
+        /**
+         * @param onFinding told of each finding as it is made (on the judge's thread; must not block)
+         * @return this builder
+         */
         public Builder onFinding(Consumer<Finding> onFinding) {
             this.onFinding = Objects.requireNonNull(onFinding);
             return this;
         }
 
-        /** The most {@link #finish} waits for the last events after the tree ended; default 2 s. */
+        /**
+         * @param settle the most {@link #finish} waits for the last events after the tree ended (default 2 s); zero or
+         *               more
+         * @return this builder
+         * @throws IllegalArgumentException when {@code settle} is negative
+         */
         public Builder settle(Duration settle) {
             if (settle.isNegative()) {
                 throw new IllegalArgumentException("the settle time is not negative");
@@ -392,6 +438,7 @@ public final class TreeGuard implements AutoCloseable {
         /**
          * Starts the guard; returns once its source is watching.
          *
+         * @return the running guard, to close
          * @throws GuardStartException as {@link EnvironGuard#start()} does
          */
         public TreeGuard start() throws GuardStartException {

@@ -109,7 +109,12 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
     private boolean closed;
     private Thread drainer;
 
-    /** Meters for {@code guard}, which must have started. */
+    /**
+     * Meters for {@code guard}, which must have started, with no tags of their own.
+     *
+     * @param guard the started guard to observe and whose {@link EnvironGuard#stats()} the meters read
+     * @throws IllegalStateException if the guard has not started
+     */
     public EnvironGuardMetrics(EnvironGuard guard) {
         this(guard, Tags.empty());
     }
@@ -117,6 +122,8 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
     /**
      * Meters for {@code guard}, which must have started, each with {@code tags} added (say, which guard of several).
      *
+     * @param guard the started guard to observe and whose {@link EnvironGuard#stats()} the meters read
+     * @param tags added to every meter besides its own ({@code rule}, {@code sink}...); empty for none
      * @throws IllegalStateException if the guard has not started
      */
     public EnvironGuardMetrics(EnvironGuard guard, Iterable<Tag> tags) {

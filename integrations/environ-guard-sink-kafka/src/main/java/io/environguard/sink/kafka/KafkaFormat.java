@@ -9,7 +9,7 @@ public enum KafkaFormat {
     /** {@link io.environguard.sink.AlertOcsf}: one OCSF 1.3.0 event. */
     OCSF;
 
-    /** The lower-case name used in configuration and in the {@code environguard.format} header. */
+    /** @return the lower-case name used in configuration and in the {@code environguard.format} header: {@code jsonl}, {@code ocsf} */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

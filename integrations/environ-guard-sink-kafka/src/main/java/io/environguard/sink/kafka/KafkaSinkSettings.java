@@ -41,7 +41,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaFormat format, String hostname,
                                 Duration closeTimeout, Map<String, String> producerSettings) {
 
+    /** The topic when {@link KafkaSinkProvider#TOPIC} is unset. */
     public static final String DEFAULT_TOPIC = "environ-guard-alerts";
+    /** The close timeout when {@link KafkaSinkProvider#CLOSE_TIMEOUT} is unset: 2 seconds. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
     /**
      * The longest {@code max.block.ms} accepted: {@code send} waits up to that long for metadata or buffer space on
@@ -62,6 +64,19 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
     /** Kafka's legal topic names. */
     private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
+    /**
+     * Checks the fields, producer settings included, and keeps a sorted, unmodifiable copy of {@code producerSettings}.
+     *
+     * @param bootstrapServers brokers as {@code host:port}, comma-separated; not blank
+     * @param topic            a legal Kafka topic name
+     * @param format           what a record's value holds
+     * @param hostname         the host name in keys and in OCSF events
+     * @param closeTimeout     how long close waits for outstanding records; zero or more
+     * @param producerSettings producer configuration by Kafka key; empty for the defaults
+     * @throws IllegalArgumentException naming the key (never the value) when a field or a producer setting is wrong: a
+     *                                  value Kafka would reject, a key the sink sets itself, {@code acks} weakened on an
+     *                                  idempotent producer, {@code max.block.ms} over {@link #MAX_BLOCK_MS_LIMIT}
+     */
     public KafkaSinkSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(topic, "topic");
@@ -83,7 +98,13 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
         validateProducerSettings(producerSettings);
     }
 
-    /** Reads the settings; throws {@link IllegalArgumentException} naming the key (never the value) when one is wrong. */
+    /**
+     * Reads the settings from the {@code environguard.sink.kafka.*} keys of {@code config}.
+     *
+     * @param config the guard's configuration
+     * @return the settings, with the defaults for unset keys (the local host name when no host name is set)
+     * @throws IllegalArgumentException naming the key (never the value) when one is wrong or the brokers are not set
+     */
     public static KafkaSinkSettings from(GuardConfig config) {
         String prefix = GuardConfig.normalize(KafkaSinkProvider.PRODUCER_PREFIX);
         Map<String, String> producer = new LinkedHashMap<>();
@@ -105,7 +126,12 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
                 producer);
     }
 
-    /** The producer's configuration: the safe defaults, then the configured producer settings, then what the sink owns. */
+    /**
+     * The producer's configuration: the safe defaults, then the configured producer settings, then what the sink owns
+     * (the brokers and the byte-array serializers).
+     *
+     * @return a new {@code Properties} for {@code KafkaProducer}; it may hold secrets
+     */
     public Properties producerProperties() {
         Properties p = new Properties();
         p.putAll(SAFE_DEFAULTS);
@@ -116,17 +142,23 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
         return p;
     }
 
-    /** The producer's {@code max.block.ms}: how long one {@code send} may wait on the sink's thread. */
+    /** @return the producer's {@code max.block.ms}, in milliseconds: how long one {@code send} may wait on the sink's thread */
     public long maxBlockMillis() {
         return Long.parseLong(effective(ProducerConfig.MAX_BLOCK_MS_CONFIG));
     }
 
-    /** The producer's {@code delivery.timeout.ms}: how long a record may wait for acknowledgement before it fails. */
+    /**
+     * @return the producer's {@code delivery.timeout.ms}, in milliseconds: how long a record may wait for
+     *         acknowledgement before it fails
+     */
     public long deliveryTimeoutMillis() {
         return Long.parseLong(effective(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG));
     }
 
-    /** Producer settings given that weaken what the defaults promise (acknowledgement by every replica, no duplicates). */
+    /**
+     * @return the configured producer keys (as {@code environguard.sink.kafka.producer.*}) that weaken what the
+     *         defaults promise (acknowledgement by every replica, no duplicates); empty when none does
+     */
     public List<String> weakenedGuarantees() {
         List<String> out = new ArrayList<>();
         for (String key : List.of(ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG)) {
@@ -139,7 +171,10 @@ public record KafkaSinkSettings(String bootstrapServers, String topic, KafkaForm
         return out;
     }
 
-    /** Producer settings that Kafka's producer does not define (a plugin such as a login callback may read them). */
+    /**
+     * @return the configured producer keys (as {@code environguard.sink.kafka.producer.*}) that Kafka's producer does
+     *         not define (a plugin such as a login callback may read them); empty when there are none
+     */
     public List<String> unknownToTheProducer() {
         Map<String, ConfigDef.ConfigKey> known = ProducerConfig.configDef().configKeys();
         return producerSettings.keySet().stream().filter(k -> !known.containsKey(k))

@@ -56,6 +56,8 @@ public final class OtelSinkProvider implements AlertSinkProvider {
      * A provider whose sink logs through {@code openTelemetry}: the application's, which the sink flushes on close but
      * never shuts down. Add it with {@code EnvironGuard.Builder.addSinkProvider}; it takes the place of the one
      * {@code ServiceLoader} finds.
+     *
+     * @param openTelemetry the application's instance; the {@code instance} setting is then ignored
      */
     public OtelSinkProvider(OpenTelemetry openTelemetry) {
         this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
@@ -66,10 +68,6 @@ public final class OtelSinkProvider implements AlertSinkProvider {
         return NAME;
     }
 
-    /**
-     * @throws IllegalArgumentException naming the key when a setting is wrong, or when {@code global} is asked for
-     *                                  and the application set no {@code GlobalOpenTelemetry}
-     */
     @Override
     public List<ConfigKey> keys() {
         return List.of(
@@ -79,6 +77,10 @@ public final class OtelSinkProvider implements AlertSinkProvider {
                         + " (environguard.sink.otel.<rest> for otel.<rest>)", true));
     }
 
+    /**
+     * @throws IllegalArgumentException naming the key when a setting is wrong, or when {@code global} is asked for
+     *                                  and the application set no {@code GlobalOpenTelemetry}
+     */
     @Override
     public AlertSink create(GuardConfig config) {
         OtelSinkSettings settings = OtelSinkSettings.from(config);

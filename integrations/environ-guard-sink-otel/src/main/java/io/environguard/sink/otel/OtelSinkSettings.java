@@ -37,6 +37,7 @@ public record OtelSinkSettings(Instance instance, Duration flushTimeout, Map<Str
         OWN
     }
 
+    /** The flush timeout when {@link OtelSinkProvider#FLUSH_TIMEOUT} is unset: 2 seconds. */
     public static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(2);
 
     /**
@@ -48,6 +49,14 @@ public record OtelSinkSettings(Instance instance, Duration flushTimeout, Map<Str
 
     private static final Set<String> OWN_KEYS = Set.of(OtelSinkProvider.INSTANCE, OtelSinkProvider.FLUSH_TIMEOUT);
 
+    /**
+     * Checks the fields and keeps a sorted, unmodifiable copy of {@code otelSettings}.
+     *
+     * @param instance     which {@code OpenTelemetry} the sink uses
+     * @param flushTimeout how long closing waits for queued records; zero or more
+     * @param otelSettings SDK defaults by {@code otel.*} name; empty for none
+     * @throws IllegalArgumentException when {@code flushTimeout} is negative
+     */
     public OtelSinkSettings {
         Objects.requireNonNull(instance, "instance");
         Objects.requireNonNull(flushTimeout, "flushTimeout");
@@ -57,7 +66,14 @@ public record OtelSinkSettings(Instance instance, Duration flushTimeout, Map<Str
         }
     }
 
-    /** Reads the settings; throws {@link IllegalArgumentException} naming the key (never the value) when one is wrong. */
+    /**
+     * Reads the settings from the {@code environguard.sink.otel.*} keys of {@code config}; every other key under that
+     * prefix becomes the {@code otel.*} setting of the same name.
+     *
+     * @param config the guard's configuration
+     * @return the settings, with the defaults for unset keys
+     * @throws IllegalArgumentException naming the key (never the value) when one is wrong
+     */
     public static OtelSinkSettings from(GuardConfig config) {
         String prefix = GuardConfig.normalize(OtelSinkProvider.PREFIX);
         Set<String> own = new java.util.HashSet<>();
@@ -79,7 +95,12 @@ public record OtelSinkSettings(Instance instance, Duration flushTimeout, Map<Str
         return new OtelSinkSettings(instance, config.getDuration(OtelSinkProvider.FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT), otel);
     }
 
-    /** The defaults the sink gives its own SDK: {@link #SDK_DEFAULTS}, overridden by {@link #otelSettings()}. */
+    /**
+     * The defaults the sink gives its own SDK: logs only, OTLP over HTTP/protobuf, export bounded in time, each
+     * overridden by {@link #otelSettings()}.
+     *
+     * @return {@code otel.*} name to value, unmodifiable
+     */
     public Map<String, String> sdkDefaults() {
         Map<String, String> out = new LinkedHashMap<>(SDK_DEFAULTS);
         out.putAll(otelSettings);
