@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.ConfigKey;
 import io.environguard.api.GuardConfig;
+import io.environguard.linux.process.ProcessTableSettings;
 import io.environguard.spi.EventSourceProvider;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,11 +20,20 @@ import org.junit.jupiter.api.Test;
 /** Every built-in source declares every key it reads, under its own prefix, and a bad value names its key. */
 class DeclaredKeysTest {
 
-    /** What each source's settings class reads (their KEYS lists), by source name. */
+    /**
+     * What each source's settings class reads (their KEYS lists), by source name; each source keeps a process
+     * table and so reads its keys too.
+     */
     private static final Map<String, List<String>> READ = Map.of(
-            "fanotify", io.environguard.linux.fanotify.FanotifyKeysAccess.keysRead(),
-            "targeted", io.environguard.linux.targeted.TargetedKeysAccess.keysRead(),
-            "procfs", io.environguard.linux.procfs.ProcfsSettings.KEYS);
+            "fanotify", withTableKeys(io.environguard.linux.fanotify.FanotifyKeysAccess.keysRead()),
+            "targeted", withTableKeys(io.environguard.linux.targeted.TargetedKeysAccess.keysRead()),
+            "procfs", withTableKeys(io.environguard.linux.procfs.ProcfsSettings.KEYS));
+
+    private static List<String> withTableKeys(List<String> keys) {
+        List<String> all = new ArrayList<>(keys);
+        all.addAll(ProcessTableSettings.KEYS);
+        return all;
+    }
 
     /** One invalid value per source, and the key the error must name. */
     private static final Map<String, String> BAD_KEY = Map.of(
@@ -45,7 +55,8 @@ class DeclaredKeysTest {
             List<String> declared = p.keys().stream().map(ConfigKey::name).toList();
             assertEquals(new TreeSet<>(READ.get(p.name())), new TreeSet<>(declared), p.name());
             for (ConfigKey k : p.keys()) {
-                assertTrue(k.name().startsWith("environguard.source." + p.name() + "."), k.name());
+                assertTrue(k.name().startsWith("environguard.source." + p.name() + ".")
+                        || k.name().startsWith(ProcessTableSettings.PREFIX), k.name());
                 assertFalse(k.meaning().isBlank(), k.name());
                 assertFalse(k.secret(), k.name());
             }

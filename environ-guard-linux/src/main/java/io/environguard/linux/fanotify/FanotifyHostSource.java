@@ -198,9 +198,10 @@ public final class FanotifyHostSource implements EventSource {
                     loss -> deliverLoss(listener, loss));
         } catch (IOException e) {
             processFeedProblem = e.getMessage();
-            LOG.warn("fanotify source: {}; the process table is filled from /proc instead, and a reader that starts"
-                    + " and exits between two looks is named by pid only", e.getMessage());
-            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe);
+            LOG.warn("fanotify source: {}; the process table is polled from /proc every {} instead, and a reader that"
+                    + " starts and exits between two polls is named by pid only", e.getMessage(),
+                    settings.processTable().pollInterval());
+            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe).startPolling();
         }
         processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
     }

@@ -374,6 +374,55 @@ final class ProcEventApplier {
         return seen.size();
     }
 
+    /**
+     * Brings the table up to date from {@code /proc} at the cost of a listing and one {@code stat} read per process
+     * it already holds: a pid it does not hold as running, or that holds another process now (pid reuse: another
+     * start time), is read in full; a running process no longer listed is made a tombstone. What a held process
+     * changed in place (an exec, a rename) is not read here: a source re-reads a running process when it resolves
+     * it ({@link ProcessFeed#capture}).
+     *
+     * @return how many processes were read in full
+     */
+    int poll() {
+        long startedAt = clock.ticks(nanoTime.getAsLong());
+        List<Integer> pids = probe.pids();
+        Set<Integer> listed = new HashSet<>(pids.size() * 2);
+        Map<Integer, ProcessFacts> seen = new HashMap<>();
+        for (int pid : pids) {
+            listed.add(pid);
+            ProcessRecord held = table.live(pid);
+            if (held != null) {
+                long now = probe.startTimeOf(pid);
+                if (now < 0 || held.startedAt(now)) {
+                    continue; // the same process (or gone since the listing: the next poll retires it)
+                }
+                table.markGone(pid, held.startTime()); // the pid was reused between two polls
+            }
+            ProcessProbe.Capture c = probe.capture(pid, false);
+            if (c != null) {
+                seen.put(pid, c.facts());
+            }
+        }
+        Set<Integer> done = new HashSet<>(seen.size() * 2);
+        for (ProcessFacts f : seen.values()) {
+            insertScanned(f, seen, done, 0);
+        }
+        for (int pid : table.livePids()) {
+            if (listed.contains(pid)) {
+                continue;
+            }
+            ProcessRecord r = table.live(pid);
+            if (r == null || r.startTime() > startedAt) {
+                continue; // captured after the listing began: not missing
+            }
+            long now = probe.startTimeOf(pid);
+            if (now < 0 || !r.startedAt(now)) {
+                table.markGone(pid, r.startTime());
+            }
+        }
+        return seen.size();
+    }
+
     private void insertScanned(ProcessFacts f, Map<Integer, ProcessFacts> seen, Set<Integer> done, int depth) {
         if (!done.add(f.pid())) {
             return;
