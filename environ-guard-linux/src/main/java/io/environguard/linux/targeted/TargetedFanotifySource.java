@@ -19,6 +19,14 @@ import io.environguard.linux.nativeio.Pidfds;
 import io.environguard.linux.nativeio.PollSet;
 import io.environguard.linux.nativeio.Wakeup;
 import io.environguard.linux.proc.ProcessInspector;
+import io.environguard.linux.process.ContainerIds;
+import io.environguard.linux.process.ProcConnectorFeed;
+import io.environguard.linux.process.ProcScanFeed;
+import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessLookup;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessRecord;
+import io.environguard.linux.process.ProcessTable;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import java.io.IOException;
@@ -58,6 +66,11 @@ import org.slf4j.LoggerFactory;
  * a best-effort hint, the processes that held one of the guarded files open when the event was read
  * ({@link EnvironAccess#possibleReaders()}), with a note saying so.
  *
+ * <p><b>Its process table.</b> Readers, possible readers and targets are described through a {@link ProcessTable}
+ * of the source's own ({@link ProcessLookup}), with their lineage: fed by the kernel's proc connector where it is
+ * permitted (CAP_NET_ADMIN), else read from {@code /proc} at start and polled ({@link ProcScanFeed}); a reader
+ * that starts and exits between two polls is named by pid only, and {@link #coverage()} says so.
+ *
  * <pre>{@code
  * try (EnvironGuard guard = EnvironGuard.builder()
  *         .set("environguard.source", "targeted")      // or leave auto: chosen when fanotify is not
@@ -93,11 +106,14 @@ public final class TargetedFanotifySource implements EventSource {
     private FanotifyGroup group;
     private AliasMarks marks;
     private Wakeup wakeup;
-    private volatile ProcConnector connector;
+    private volatile GuardedThreadEvents connector;
     private int connectorErrno;
+    private volatile ProcessTable processTable;
+    private volatile ProcessFeed processFeed;
+    private volatile String processFeedProblem;
+    private ProcessLookup lookup;
     private Thread thread;
     private AccessListener listener;
-    private ProcessInspector inspector;
     private ReaderAttribution attribution;
     private final Map<Integer, Integer> pidfds = new LinkedHashMap<>();
     private final Map<Integer, int[]> tasks = new LinkedHashMap<>();
@@ -123,7 +139,8 @@ public final class TargetedFanotifySource implements EventSource {
     private volatile List<Alias> marked = List.of();
 
     /** One decoded event, resolved after the whole read is decoded (attribution is one scan per read). */
-    private record Pending(Instant time, int pid, int pidfd, Alias alias, String readerExe, PidfdInfo info) {
+    private record Pending(Instant time, long nanos, int pid, int pidfd, Alias alias, String readerExe,
+                           PidfdInfo info) {
     }
 
     TargetedFanotifySource(TargetedSettings settings, long selfPid) {
@@ -166,8 +183,9 @@ public final class TargetedFanotifySource implements EventSource {
         effectiveMaxMarks = capByOpenFileLimit(settings.maxMarks());
         marks = new AliasMarks(group);
         wakeup = Wakeup.create();
-        inspector = new ProcessInspector(PROC);
-        attribution = new ReaderAttribution(PROC, selfPid, settings.attributionMaxProcesses());
+        startProcessTable(support.privileged() && settings.procConnector());
+        attribution = new ReaderAttribution(PROC, selfPid, settings.attributionMaxProcesses(),
+                pid -> lookup.describe("possible reader", pid, -1, ProcessInfo.UNKNOWN, -1, new ArrayList<>(1)));
         for (int pid : settings.pids()) {
             int fd = Pidfds.open(pid, false);
             if (fd < 0) {
@@ -178,7 +196,7 @@ public final class TargetedFanotifySource implements EventSource {
         }
         if (support.privileged() && settings.procConnector()) {
             int[] why = new int[1];
-            connector = ProcConnector.open(why, Set.copyOf(settings.pids()));
+            connector = GuardedThreadEvents.open(why, Set.copyOf(settings.pids()));
             connectorErrno = why[0];
             if (connector == null) {
                 LOG.info("no proc connector ({}): new threads are marked at the next listing of /proc/P/task",
@@ -202,6 +220,29 @@ public final class TargetedFanotifySource implements EventSource {
         thread.start();
         LOG.info("targeted source guarding pid(s) {} with {} inode mark(s){}", settings.pids(), marks.size(),
                 support.privileged() ? "" : " (unprivileged: readers are hidden by the kernel)");
+    }
+
+    /**
+     * Starts the process table readers and targets are resolved through: fed by the kernel's proc connector where
+     * it is permitted ({@code connectorWanted}: privileged, and the key allows it), else filled from {@code /proc}
+     * at start and polled every {@code environguard.process-table.poll-interval}.
+     */
+    private void startProcessTable(boolean connectorWanted) {
+        processTable = new ProcessTable(settings.processTable());
+        ProcessProbe probe = ProcessProbe.host(PROC, ContainerIds.forHost(PROC), ProcessInspector.BeforeOpen.NONE);
+        if (connectorWanted) {
+            try {
+                processFeed = ProcConnectorFeed.start(processTable, settings.processTable(), probe, this::deliverLoss);
+            } catch (IOException e) {
+                processFeedProblem = e.getMessage();
+                LOG.info("targeted source: {}; the process table is polled from /proc every {}", e.getMessage(),
+                        settings.processTable().pollInterval());
+            }
+        }
+        if (processFeed == null) {
+            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe).startPolling();
+        }
+        lookup = new ProcessLookup(processFeed, settings.processTable());
     }
 
     private boolean processMarked(int pid) {
@@ -303,13 +344,14 @@ public final class TargetedFanotifySource implements EventSource {
             }
             String exe = null;
             PidfdInfo info = null;
+            long nanos = System.nanoTime();
             if (pid > 0 && pid != selfPid) {
                 // Read now: a short-lived reader such as cat is gone by the time it is resolved.
                 int n = fds.readLink("/proc/" + pid + "/exe");
                 exe = n > 0 ? fds.linkString(n) : null;
                 info = pidfd >= 0 ? pidfdInfo.info(pidfd).orElse(null) : null;
             }
-            pending.add(new Pending(now, pid, pidfd, alias, exe, info));
+            pending.add(new Pending(now, nanos, pid, pidfd, alias, exe, info));
         });
         if (overflows > overflowsBefore) {
             deliverLoss(new LossReport("queue_overflow", overflows - overflowsBefore, "the kernel's fanotify queue"
@@ -368,57 +410,56 @@ public final class TargetedFanotifySource implements EventSource {
                 .path(a.path())
                 .alias(a.kind())
                 .reader(reader)
-                .target(target(a))
+                .target(target(a, notes))
                 .possibleReaders(possible)
                 .notes(notes)
                 .build();
     }
 
     /**
-     * The guarded process as target, from a cache refreshed every {@link #TARGET_REFRESH_NANOS}: it is the
-     * same process at every event, and seven {@code /proc} reads per event would sit on the alert's path.
+     * The guarded process as target, through the process table, from a cache refreshed every
+     * {@link #TARGET_REFRESH_NANOS}: it is the same process at every event, and a read of it from {@code /proc}
+     * per event would sit on the alert's path.
      */
-    private ProcessInfo target(Alias a) {
+    private ProcessInfo target(Alias a, List<String> notes) {
         CachedTarget cached = targets.get(a.pid());
         long now = System.nanoTime();
         if (cached == null || now - cached.readAt() > TARGET_REFRESH_NANOS || !cached.info().complete()) {
-            cached = new CachedTarget(inspector.inspect(a.pid()), now);
+            List<String> targetNotes = new ArrayList<>(1);
+            cached = new CachedTarget(lookup.describe("target", a.pid(), -1, ProcessInfo.UNKNOWN, -1, targetNotes),
+                    List.copyOf(targetNotes), now);
             targets.put(a.pid(), cached);
         }
+        notes.addAll(cached.notes());
         return a.tid() == ProcessInfo.UNKNOWN ? cached.info() : cached.info().toBuilder().tid(a.tid()).build();
     }
 
-    private record CachedTarget(ProcessInfo info, long readAt) {
+    private record CachedTarget(ProcessInfo info, List<String> notes, long readAt) {
     }
 
+    /**
+     * The reader the kernel named, through the process table: as it runs now, or as the table recorded it when it
+     * has exited (with its lineage either way); what the event itself carried (its executable, read at once, and
+     * its pidfd's ids) fills what the table lacks.
+     */
     private ProcessInfo reader(Pending p, List<String> notes) {
-        ProcessInfo.Builder fromEvent = ProcessInfo.builder(p.pid()).exe(p.readerExe()).complete(false);
-        PidfdInfo info = p.info();
-        if (info != null) {
-            fromEvent.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
-        }
         if (p.pidfd() == Fanotify.FAN_NOPIDFD) {
-            notes.add("the reader exited before its event was read: only its pid is known");
-            return fromEvent.build();
+            notes.add("the reader exited before its event was read");
         }
-        if (p.pidfd() >= 0 && !Pidfds.isAlive(p.pidfd())) {
-            notes.add("the reader exited before it could be inspected: details are those read with the event");
-            return fromEvent.build();
+        ProcessInfo found = lookup.describe("reader", p.pid(), -1, ProcessInfo.UNKNOWN, p.nanos(), notes);
+        PidfdInfo info = p.info();
+        ProcessInfo.Builder b = found.toBuilder();
+        if (info != null && (found.uid() < 0 || found.ppid() <= 0)) {
+            b.ppid(found.ppid() > 0 ? found.ppid() : info.ppid());
+            if (found.uid() < 0) {
+                b.uid(info.uid()).gid(info.gid());
+            }
         }
-        ProcessInfo proc = inspector.inspect(p.pid());
-        if (p.pidfd() >= 0 && !Pidfds.isAlive(p.pidfd())) {
-            // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
-            notes.add("the reader exited while it was inspected: details are those read with the event");
-            return fromEvent.build();
+        if (found.exe() == null && p.readerExe() != null) {
+            b.exe(p.readerExe()); // read with the event, before the reader could go
+            notes.add("the reader's executable was read with the event");
         }
-        ProcessInfo.Builder merged = proc.toBuilder();
-        if (info != null) {
-            merged.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
-        }
-        if (p.readerExe() != null) {
-            merged.exe(p.readerExe());
-        }
-        return merged.build();
+        return b.build();
     }
 
     private void deliverLoss(LossReport report) {
@@ -552,6 +593,13 @@ public final class TargetedFanotifySource implements EventSource {
                     ? "; the proc connector was refused: " + Errno.describe(connectorErrno) : "")
                     + "); /proc/P/" + orderedFiles().get(0).id() + " is watched throughout");
         }
+        ProcessFeed feed = processFeed;
+        if (feed != null) {
+            watching.addAll(feed.describe(blind));
+            if (processFeedProblem != null) {
+                blind.add(processFeedProblem);
+            }
+        }
         blind.add("other procfs instances (a second mount -t proc, another mount namespace's /proc) are other"
                 + " inodes: reads through them are not seen");
         blind.add("a failed open (EACCES, EPERM) produces no fanotify event: refused attempts are not seen");
@@ -601,11 +649,19 @@ public final class TargetedFanotifySource implements EventSource {
         return c;
     }
 
-    /** Reads {@code /proc/<pid>/exe} (a readlink: it opens nothing). */
+    /**
+     * The executable of running process {@code pid} as the process table holds it, else {@code /proc/<pid>/exe}
+     * (a readlink: it opens nothing).
+     */
     @Override
     public String exeOf(int pid) {
         if (pid <= 0) {
             return null;
+        }
+        ProcessTable table = processTable;
+        ProcessRecord r = table == null ? null : table.live(pid);
+        if (r != null && r.imageKnown() && r.exe() != null) {
+            return r.exe();
         }
         try {
             return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
@@ -634,7 +690,7 @@ public final class TargetedFanotifySource implements EventSource {
 
     /** Process events received from the proc connector so far, or -1 without one. */
     long procConnectorMessages() {
-        ProcConnector c = connector;
+        GuardedThreadEvents c = connector;
         return c == null ? -1 : c.messages();
     }
 
@@ -659,7 +715,19 @@ public final class TargetedFanotifySource implements EventSource {
     /** {@code kernel_events_read} (opens of marked aliases, overflow records included) and {@code marks}. */
     @Override
     public Map<String, Long> metrics() {
-        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead, "marks", (long) markCount);
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put(GuardStats.KERNEL_EVENTS_READ, eventsRead);
+        m.put("marks", (long) markCount);
+        ProcessFeed feed = processFeed;
+        if (feed != null) {
+            m.putAll(feed.metrics());
+        }
+        return m;
+    }
+
+    /** The process table's feed: a poller, or the proc connector (tests). */
+    ProcessFeed processFeed() {
+        return processFeed;
     }
 
     @Override
@@ -692,6 +760,9 @@ public final class TargetedFanotifySource implements EventSource {
         taskDirs.clear();
         if (connector != null) {
             connector.close();
+        }
+        if (processFeed != null) {
+            processFeed.close();
         }
         if (wakeup != null) {
             wakeup.close();
