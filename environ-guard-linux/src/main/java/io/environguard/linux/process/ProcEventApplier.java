@@ -341,37 +341,7 @@ final class ProcEventApplier {
      * @return how many processes were read
      */
     int scan() {
-        long startedAt = clock.ticks(nanoTime.getAsLong());
-        List<Integer> pids = probe.pids();
-        Map<Integer, ProcessFacts> seen = new HashMap<>(pids.size() * 2);
-        for (int pid : pids) {
-            ProcessProbe.Capture c = probe.capture(pid, false);
-            if (c != null) {
-                seen.put(pid, c.facts());
-            }
-        }
-        // Parents first where the scan shows them, so that each child finds its parent's start time.
-        Set<Integer> done = new HashSet<>(seen.size() * 2);
-        for (ProcessFacts f : seen.values()) {
-            insertScanned(f, seen, done, 0);
-        }
-        for (int pid : table.livePids()) {
-            if (seen.containsKey(pid)) {
-                continue;
-            }
-            ProcessRecord r = table.live(pid);
-            if (r == null || r.startTime() > startedAt) {
-                continue; // forked after the listing began: not missing
-            }
-            long now = probe.startTimeOf(pid);
-            if (now < 0 || !r.startedAt(now)) {
-                table.markGone(pid, r.startTime());
-                if (now >= 0) {
-                    capture(pid, Origin.SCAN, -1); // the pid holds another process now
-                }
-            }
-        }
-        return seen.size();
+        return look(true);
     }
 
     /**
@@ -384,40 +354,49 @@ final class ProcEventApplier {
      * @return how many processes were read in full
      */
     int poll() {
+        return look(false);
+    }
+
+    /** A scan ({@code full}: every process read) or a poll (only those the table does not hold as they are). */
+    private int look(boolean full) {
         long startedAt = clock.ticks(nanoTime.getAsLong());
         List<Integer> pids = probe.pids();
-        Set<Integer> listed = new HashSet<>(pids.size() * 2);
-        Map<Integer, ProcessFacts> seen = new HashMap<>();
+        Map<Integer, ProcessFacts> seen = new HashMap<>(full ? pids.size() * 2 : 16);
+        Set<Integer> kept = new HashSet<>(full ? 16 : pids.size() * 2);
         for (int pid : pids) {
-            listed.add(pid);
-            ProcessRecord held = table.live(pid);
+            ProcessRecord held = full ? null : table.live(pid);
             if (held != null) {
                 long now = probe.startTimeOf(pid);
                 if (now < 0 || held.startedAt(now)) {
-                    continue; // the same process (or gone since the listing: the next poll retires it)
+                    kept.add(pid); // the same process (or gone since the listing: the next look retires it)
+                    continue;
                 }
-                table.markGone(pid, held.startTime()); // the pid was reused between two polls
+                table.markGone(pid, held.startTime()); // the pid was reused between two looks
             }
             ProcessProbe.Capture c = probe.capture(pid, false);
             if (c != null) {
                 seen.put(pid, c.facts());
             }
         }
+        // Parents first where the scan shows them, so that each child finds its parent's start time.
         Set<Integer> done = new HashSet<>(seen.size() * 2);
         for (ProcessFacts f : seen.values()) {
             insertScanned(f, seen, done, 0);
         }
         for (int pid : table.livePids()) {
-            if (listed.contains(pid)) {
+            if (seen.containsKey(pid) || kept.contains(pid)) {
                 continue;
             }
             ProcessRecord r = table.live(pid);
             if (r == null || r.startTime() > startedAt) {
-                continue; // captured after the listing began: not missing
+                continue; // forked after the listing began: not missing
             }
             long now = probe.startTimeOf(pid);
             if (now < 0 || !r.startedAt(now)) {
                 table.markGone(pid, r.startTime());
+                if (now >= 0) {
+                    capture(pid, Origin.SCAN, -1); // the pid holds another process now
+                }
             }
         }
         return seen.size();
