@@ -15,8 +15,8 @@ import io.environguard.linux.process.ContainerIds;
 import io.environguard.linux.process.ProcConnectorFeed;
 import io.environguard.linux.process.ProcScanFeed;
 import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.process.ProcessProbe;
-import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
 import io.environguard.api.LossReport;
 import io.environguard.spi.AccessListener;
@@ -241,19 +241,7 @@ public final class FanotifyHostSource implements EventSource {
      */
     @Override
     public String exeOf(int pid) {
-        if (pid <= 0) {
-            return null;
-        }
-        ProcessTable table = processTable;
-        ProcessRecord r = table == null ? null : table.live(pid);
-        if (r != null && r.imageKnown() && r.exe() != null) {
-            return r.exe();
-        }
-        try {
-            return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
+        return ProcessLookup.exeOf(processTable, PROC, pid);
     }
 
     /**

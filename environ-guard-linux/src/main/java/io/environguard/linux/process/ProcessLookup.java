@@ -1,6 +1,9 @@
 package io.environguard.linux.process;
 
 import io.environguard.api.ProcessInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 
@@ -142,12 +145,23 @@ public final class ProcessLookup {
     }
 
     /**
-     * The executable of running process {@code pid} as the table holds it, else {@code null} (the caller may read
-     * {@code /proc/<pid>/exe}).
+     * The executable of running process {@code pid} as {@code table} recorded it at its exec; for a process the
+     * table does not hold (or holds with an unknown image), its {@code exe} link under {@code procRoot} (a readlink:
+     * it opens nothing, so it makes no fanotify event); {@code null} when neither tells.
      */
-    public String exeOf(int pid) {
-        ProcessRecord r = pid > 0 ? table.live(pid) : null;
-        return r != null && r.imageKnown() ? r.exe() : null;
+    public static String exeOf(ProcessTable table, Path procRoot, int pid) {
+        if (pid <= 0) {
+            return null;
+        }
+        ProcessRecord r = table == null ? null : table.live(pid);
+        if (r != null && r.imageKnown() && r.exe() != null) {
+            return r.exe();
+        }
+        try {
+            return Files.readSymbolicLink(procRoot.resolve(Integer.toString(pid)).resolve("exe")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     /**

@@ -11,7 +11,6 @@ import io.environguard.linux.process.ProcScanFeed;
 import io.environguard.linux.process.ProcessFeed;
 import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.process.ProcessProbe;
-import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
 import io.environguard.linux.process.ProcessTableSettings;
 import io.environguard.spi.AccessListener;
@@ -216,15 +215,8 @@ public final class ProcfsPollingSource implements EventSource {
     /** The executable of running process {@code pid} as the process table holds it, else its {@code exe} link. */
     @Override
     public String exeOf(int pid) {
-        if (pid <= 0) {
-            return null;
-        }
         ProcessFeed feed = processFeed;
-        ProcessRecord r = feed == null ? null : feed.table().live(pid);
-        if (r != null && r.imageKnown() && r.exe() != null) {
-            return r.exe();
-        }
-        return ProcFiles.readLink(settings.procRoot().resolve(Integer.toString(pid)).resolve("exe"));
+        return ProcessLookup.exeOf(feed == null ? null : feed.table(), settings.procRoot(), pid);
     }
 
     /** The process table's feed: the proc connector or a poller; {@code null} before the first scan (tests). */

@@ -25,14 +25,12 @@ import io.environguard.linux.process.ProcScanFeed;
 import io.environguard.linux.process.ProcessFeed;
 import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.process.ProcessProbe;
-import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -655,19 +653,7 @@ public final class TargetedFanotifySource implements EventSource {
      */
     @Override
     public String exeOf(int pid) {
-        if (pid <= 0) {
-            return null;
-        }
-        ProcessTable table = processTable;
-        ProcessRecord r = table == null ? null : table.live(pid);
-        if (r != null && r.imageKnown() && r.exe() != null) {
-            return r.exe();
-        }
-        try {
-            return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
+        return ProcessLookup.exeOf(processTable, PROC, pid);
     }
 
     /** The guarded pids: the guard protects them in its policy (reads of them are critical). */
