@@ -139,6 +139,8 @@ public final class ProcfsPollingSource implements EventSource {
             if (processFeed == null) {
                 startProcessTable(listener);
             }
+            // With the proc connector: apply the process events queued so far (a polled table has none).
+            processFeed.catchUp(settings.processTable().catchUpTimeout().toNanos());
             return scanner.scan(listener);
         }
     }

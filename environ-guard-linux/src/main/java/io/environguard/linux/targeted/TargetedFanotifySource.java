@@ -357,6 +357,11 @@ public final class TargetedFanotifySource implements EventSource {
                     + " how many is unknown, the count is of overflow records"));
         }
         ReaderAttribution.Result holders = null;
+        if (!pending.isEmpty()) {
+            // With the proc connector: apply the process events queued before these reads (a reader that forked and
+            // exec'd a moment ago is then known by its new image). A polled table has nothing queued.
+            processFeed.catchUp(settings.processTable().catchUpTimeout().toNanos());
+        }
         for (Pending p : pending) {
             try {
                 if (p.pid() == 0 && settings.attribution() && holders == null) {
@@ -591,13 +596,6 @@ public final class TargetedFanotifySource implements EventSource {
                     ? "; the proc connector was refused: " + Errno.describe(connectorErrno) : "")
                     + "); /proc/P/" + orderedFiles().get(0).id() + " is watched throughout");
         }
-        ProcessFeed feed = processFeed;
-        if (feed != null) {
-            watching.addAll(feed.describe(blind));
-            if (processFeedProblem != null) {
-                blind.add(processFeedProblem);
-            }
-        }
         blind.add("other procfs instances (a second mount -t proc, another mount namespace's /proc) are other"
                 + " inodes: reads through them are not seen");
         blind.add("a failed open (EACCES, EPERM) produces no fanotify event: refused attempts are not seen");
@@ -644,7 +642,18 @@ public final class TargetedFanotifySource implements EventSource {
         if (c == null) {
             return new Coverage(NAME, List.of(), List.of("not started"));
         }
-        return c;
+        ProcessFeed feed = processFeed;
+        if (feed == null) {
+            return c;
+        }
+        // The marks' part is built when they change; the table's is read now (its counts move on their own).
+        List<String> watching = new ArrayList<>(c.watching());
+        List<String> blind = new ArrayList<>(c.blindSpots());
+        watching.addAll(feed.describe(blind));
+        if (processFeedProblem != null) {
+            blind.add(processFeedProblem);
+        }
+        return new Coverage(NAME, watching, blind);
     }
 
     /**
