@@ -59,13 +59,20 @@ class PolledTableLookupPropertyTest {
     @Property(tries = 120)
     void aPolledTableDescribesRunningAndVanishedReadersAsTheyWere(@ForAll("scripts") List<Step> script)
             throws IOException {
+        inWorld(w -> {
+            for (Step s : script) {
+                w.apply(s);
+            }
+            w.poll();
+        });
+    }
+
+    /** Runs {@code body} in a new simulated world, closed afterwards. */
+    private static void inWorld(java.util.function.Consumer<World> body) throws IOException {
         try (SimulatedProcFs fs = SimulatedProcFs.create()) {
             World w = new World(fs);
             try {
-                for (Step s : script) {
-                    w.apply(s);
-                }
-                w.poll();
+                body.accept(w);
             } finally {
                 w.close();
             }
@@ -74,46 +81,38 @@ class PolledTableLookupPropertyTest {
 
     @Example
     void aPidReusedBetweenTwoPollsIsANewProcessAndTheOldOneATombstone() throws IOException {
-        try (SimulatedProcFs fs = SimulatedProcFs.create()) {
-            World w = new World(fs);
-            try {
-                SimProcess old = fs.spawn(ProcessSpec.builder().ppid(1).comm("sleep").exe("/usr/bin/sleep").build());
-                w.poll();
-                SimProcess reused = fs.reusePid(old.pid(), ProcessSpec.builder().ppid(1).comm("cat")
-                        .exe("/usr/bin/cat").build());
-                w.poll();
-                ProcessRecord now = w.table.live(old.pid());
-                assertEquals(reused.startTime(), now.startTime());
-                assertEquals("cat", now.comm());
-                ProcessRecord before = w.table.find(old.pid(), old.startTime());
-                assertNotNull(before, "the old generation stays as a tombstone");
-                assertFalse(before.isLive());
-                assertEquals("sleep", before.comm());
-            } finally {
-                w.close();
-            }
-        }
+        inWorld(w -> {
+            SimulatedProcFs fs = w.fs;
+            SimProcess old = fs.spawn(ProcessSpec.builder().ppid(1).comm("sleep").exe("/usr/bin/sleep").build());
+            w.poll();
+            SimProcess reused = fs.reusePid(old.pid(), ProcessSpec.builder().ppid(1).comm("cat")
+                    .exe("/usr/bin/cat").build());
+            w.poll();
+            ProcessRecord now = w.table.live(old.pid());
+            assertEquals(reused.startTime(), now.startTime());
+            assertEquals("cat", now.comm());
+            ProcessRecord before = w.table.find(old.pid(), old.startTime());
+            assertNotNull(before, "the old generation stays as a tombstone");
+            assertFalse(before.isLive());
+            assertEquals("sleep", before.comm());
+        });
     }
 
     @Example
     void aReaderNeverSeenRunningIsNamedByPidOnlyWithANote() throws IOException {
-        try (SimulatedProcFs fs = SimulatedProcFs.create()) {
-            World w = new World(fs);
-            try {
-                SimProcess cat = fs.spawn(ProcessSpec.builder().ppid(1).comm("cat").exe("/usr/bin/cat").build());
-                long at = System.nanoTime();
-                fs.exit(cat.pid());
-                w.poll();
-                List<String> notes = new ArrayList<>();
-                ProcessInfo info = w.lookup.describe("reader", cat.pid(), -1, ProcessInfo.UNKNOWN, at, notes);
-                assertEquals(cat.pid(), info.pid());
-                assertNull(info.comm());
-                assertFalse(info.complete());
-                assertTrue(notes.stream().anyMatch(n -> n.contains("not in the process table")), notes.toString());
-            } finally {
-                w.close();
-            }
-        }
+        inWorld(w -> {
+            SimulatedProcFs fs = w.fs;
+            SimProcess cat = fs.spawn(ProcessSpec.builder().ppid(1).comm("cat").exe("/usr/bin/cat").build());
+            long at = System.nanoTime();
+            fs.exit(cat.pid());
+            w.poll();
+            List<String> notes = new ArrayList<>();
+            ProcessInfo info = w.lookup.describe("reader", cat.pid(), -1, ProcessInfo.UNKNOWN, at, notes);
+            assertEquals(cat.pid(), info.pid());
+            assertNull(info.comm());
+            assertFalse(info.complete());
+            assertTrue(notes.stream().anyMatch(n -> n.contains("not in the process table")), notes.toString());
+        });
     }
 
     /** The simulation, the table under test, and what the table has had a chance to see. */
