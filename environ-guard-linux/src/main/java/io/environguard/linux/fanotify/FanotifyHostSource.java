@@ -258,7 +258,9 @@ public final class FanotifyHostSource implements EventSource {
      * a process in a mount namespace it had not met. Thread-safe, and it returns at once: it never waits on
      * the mounts thread, and announcements that arrive in a burst are handled together (one per namespace, the
      * latest pid kept). Announcing a namespace that is already watched costs the mounts thread four system
-     * calls and nothing else, so announcing too often is harmless. Ignored before {@link #start}, after
+     * calls and nothing else (without mount events, {@code mount-events=false} or a kernel before 6.15, it also reads
+     * the namespace's mount table again: a procfs may have been mounted since it was first announced), so announcing
+     * too often is harmless. Ignored before {@link #start}, after
      * {@link #close}, and when other namespaces are not watched ({@code other-namespaces=false}).
      *
      * <pre>{@code

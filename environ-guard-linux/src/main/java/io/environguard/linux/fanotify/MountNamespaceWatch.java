@@ -304,25 +304,33 @@ final class MountNamespaceWatch implements AutoCloseable {
             long key = id > 0 ? id : -inode;
             Watched known = byKey.get(key);
             if (known != null) {
-                if (!known.own()) {
-                    byKey.put(key, known.withPid(pid));
+                if (known.own()) {
+                    return; // its mounts are followed through its own mountinfo
                 }
-                return;
-            }
-            if (key == ownKey || !otherNamespaces) {
-                return; // this process's own is watched from the start; others not at all
-            }
-            Watched turnedAway = unwatched.get(key);
-            if (turnedAway != null) {
-                unwatched.put(key, turnedAway.withPid(pid));
-                added = turnedAway;
+                byKey.put(key, known.withPid(pid));
+                if (known.marked() || fromRescan) {
+                    return; // its mount events bring later procfs mounts; a rescan has just read its table
+                }
+                // Without mount events, an announcement is the prompt to look again: it may have been admitted
+                // before a procfs was mounted in it (the process table announces a namespace when it first meets a
+                // process there, which can be before that process mounts anything).
+                added = byKey.get(key);
             } else {
-                admitted++;
-                if (byKey.size() >= capacity) {
-                    pruneDead();
+                if (key == ownKey || !otherNamespaces) {
+                    return; // this process's own is watched from the start; others not at all
                 }
-                added = watch(nsFd, key, inode, pid);
-                markedNow = added.marked();
+                Watched turnedAway = unwatched.get(key);
+                if (turnedAway != null) {
+                    unwatched.put(key, turnedAway.withPid(pid));
+                    added = turnedAway;
+                } else {
+                    admitted++;
+                    if (byKey.size() >= capacity) {
+                        pruneDead();
+                    }
+                    added = watch(nsFd, key, inode, pid);
+                    markedNow = added.marked();
+                }
             }
         } finally {
             LinuxLibC.close(nsFd);
