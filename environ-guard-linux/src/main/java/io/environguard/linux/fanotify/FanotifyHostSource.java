@@ -198,10 +198,11 @@ public final class FanotifyHostSource implements EventSource {
                     loss -> deliverLoss(listener, loss));
         } catch (IOException e) {
             processFeedProblem = e.getMessage();
-            LOG.warn("fanotify source: {}; the process table is polled from /proc every {} instead, and a reader that"
-                    + " starts and exits between two polls is named by pid only", e.getMessage(),
-                    settings.processTable().pollInterval());
-            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe).startPolling();
+            LOG.warn("fanotify source: {}; the process table is filled from /proc instead, and a reader that starts"
+                    + " and exits between two looks is named by pid only", e.getMessage());
+            // Not polled: the resolver takes a live reader's record as the table holds it, and a poll may have read it
+            // between its fork and its exec. Processes it does not hold are read when they are met.
+            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe);
         }
         processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
     }

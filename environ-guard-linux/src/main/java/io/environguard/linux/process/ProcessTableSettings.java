@@ -74,7 +74,7 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
             ConfigKey.of(EXEC_LOG, "true", "record what each process exec'd from perf side-band records (CAP_PERFMON)"),
             ConfigKey.of(EXEC_LOG_PAGES, "64", "ring-buffer pages per CPU for the exec log (a power of two)"),
             ConfigKey.of(COMMAND_LINE_WAIT, "2ms", "how long resolving an access may wait for a command-line read under way"),
-            ConfigKey.of(POLL_INTERVAL, "1s", "without the proc connector: how often the table is brought up to date"
+            ConfigKey.of(POLL_INTERVAL, "1s", "targeted and procfs sources without the proc connector: how often the table is brought up to date"
                     + " from /proc (a reader that starts and exits between two polls is named by pid only)"));
 
     public static final Duration DEFAULT_TOMBSTONE_TTL = Duration.ofSeconds(30);
