@@ -18,6 +18,7 @@ import io.environguard.linux.proc.ProcessInspector;
 import io.environguard.linux.process.NativeProcReads;
 import io.environguard.linux.process.ProcessFacts;
 import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.process.ProcessProbe;
 import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
@@ -60,8 +61,6 @@ final class AccessResolver {
     private final ProcessFeed feed;
     private final ProcessTable table;
     private final long catchUpNanos;
-    private final long commandLineTimeoutMillis;
-    private final long commandLineWaitNanos;
     /**
      * How much longer than usual to wait for the feed when it is behind and the reader is one it may not have
      * reached (twice the usual wait for a turn, and ten times the usual work: 20 and 100 ms by default).
@@ -69,12 +68,8 @@ final class AccessResolver {
     private static final long SECOND_CHANCE_FACTOR = 2;
     /** How long before an event's read an exit may be and still be taken for the reader's own (see reader()). */
     private static final long JUST_EXITED_NANOS = 10_000_000L;
-    /** Nanoseconds of waiting for command lines still allowed (a bucket refilled at 2% of the time). */
-    private long waitBudget = WAIT_BUDGET_NANOS;
-    private long budgetRefilled = System.nanoTime();
-
-    private static final long WAIT_BUDGET_NANOS =
-            io.environguard.linux.process.ProcessTableSettings.COMMAND_LINE_WAIT_BUDGET_PER_SECOND.toNanos();
+    /** The table's command-line wait and notes, shared with the other sources. */
+    private final ProcessLookup lookup;
 
     /**
      * @param instances    the current procfs instances
@@ -92,7 +87,6 @@ final class AccessResolver {
     AccessResolver(Supplier<ProcInstanceTracker.Snapshot> instances, Path hostProc, boolean threadPidfds,
                    ProcessInspector.BeforeOpen beforeOpen, ProcessFeed feed, long catchUpNanos,
                    long commandLineTimeoutMillis, long commandLineWaitNanos) {
-        this.commandLineWaitNanos = commandLineWaitNanos;
         this.instances = instances;
         this.host = new ProcessInspector(hostProc, NativeProcReads.INSTANCE, beforeOpen);
         this.mapper = new PidNamespaceMapper(hostProc);
@@ -100,7 +94,7 @@ final class AccessResolver {
         this.feed = feed;
         this.table = feed.table();
         this.catchUpNanos = catchUpNanos;
-        this.commandLineTimeoutMillis = commandLineTimeoutMillis;
+        this.lookup = new ProcessLookup(feed, commandLineTimeoutMillis, commandLineWaitNanos);
     }
 
     /** The access, or empty when the path is no per-process environ or mem file after all. */
@@ -219,54 +213,12 @@ final class AccessResolver {
         return b.complete(complete && record.uid() >= 0).build();
     }
 
-    /**
-     * {@code record}, after a short wait for its command line if a read of it is under way: the read was queued
-     * when the process exec'd and usually ends within a millisecond, so the alert can carry it. The wait is
-     * bounded per access ({@code commandLineWaitNanos}) and in total (20 ms in any second, whatever the
-     * readers): a process that stalls reads of its own memory can delay other alerts by no more than that, and
-     * its own read is abandoned by the table at its deadline in any case.
-     */
     private ProcessRecord withCommandLine(ProcessRecord record) {
-        if (record.commandLineState() != ProcessRecord.CommandLineState.PENDING || commandLineWaitNanos <= 0) {
-            return record;
-        }
-        long now = System.nanoTime();
-        waitBudget = Math.min(WAIT_BUDGET_NANOS, waitBudget + (now - budgetRefilled) / 50);
-        budgetRefilled = now;
-        long wait = Math.min(commandLineWaitNanos, waitBudget);
-        if (wait <= 0) {
-            return record;
-        }
-        ProcessRecord after = feed.awaitCommandLine(record, wait);
-        waitBudget -= System.nanoTime() - now;
-        return after;
+        return lookup.withCommandLine(record);
     }
 
-    /**
-     * Adds a note when the command line of {@code record} is not known, saying why.
-     *
-     * @return whether it is known
-     */
     private boolean commandLineNote(String who, ProcessRecord record, List<String> notes) {
-        switch (record.commandLineState()) {
-            case READ:
-            case INHERITED:
-                return true;
-            case PENDING:
-                notes.add("the " + who + "'s command line had not been read yet (it is read off the alert's path)");
-                return false;
-            case TIMED_OUT:
-                notes.add("reading the " + who + "'s command line took longer than " + commandLineTimeoutMillis
-                        + " ms and was abandoned: the process may be stalling reads of its own memory"
-                        + (record.commandLine().isEmpty() ? "" : "; the command line shown is from before"));
-                return false;
-            case UNREADABLE:
-                notes.add("the " + who + " exited before its command line could be read");
-                return false;
-            default:
-                notes.add("the " + who + "'s command line was not read (the table's reader threads were stuck or busy)");
-                return false;
-        }
+        return lookup.commandLineNote(who, record, notes);
     }
 
     /** What the event itself told of the reader: its pid, exe and what its pidfd said; never complete. */

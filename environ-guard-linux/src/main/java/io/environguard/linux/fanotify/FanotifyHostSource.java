@@ -15,8 +15,8 @@ import io.environguard.linux.process.ContainerIds;
 import io.environguard.linux.process.ProcConnectorFeed;
 import io.environguard.linux.process.ProcScanFeed;
 import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.process.ProcessProbe;
-import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
 import io.environguard.api.LossReport;
 import io.environguard.spi.AccessListener;
@@ -200,6 +200,8 @@ public final class FanotifyHostSource implements EventSource {
             processFeedProblem = e.getMessage();
             LOG.warn("fanotify source: {}; the process table is filled from /proc instead, and a reader that starts"
                     + " and exits between two looks is named by pid only", e.getMessage());
+            // Not polled: the resolver takes a live reader's record as the table holds it, and a poll may have read it
+            // between its fork and its exec. Processes it does not hold are read when they are met.
             processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe);
         }
         processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
@@ -240,19 +242,7 @@ public final class FanotifyHostSource implements EventSource {
      */
     @Override
     public String exeOf(int pid) {
-        if (pid <= 0) {
-            return null;
-        }
-        ProcessTable table = processTable;
-        ProcessRecord r = table == null ? null : table.live(pid);
-        if (r != null && r.imageKnown() && r.exe() != null) {
-            return r.exe();
-        }
-        try {
-            return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
+        return ProcessLookup.exeOf(processTable, PROC, pid);
     }
 
     /**
@@ -269,7 +259,9 @@ public final class FanotifyHostSource implements EventSource {
      * a process in a mount namespace it had not met. Thread-safe, and it returns at once: it never waits on
      * the mounts thread, and announcements that arrive in a burst are handled together (one per namespace, the
      * latest pid kept). Announcing a namespace that is already watched costs the mounts thread four system
-     * calls and nothing else, so announcing too often is harmless. Ignored before {@link #start}, after
+     * calls and nothing else (without mount events, {@code mount-events=false} or a kernel before 6.15, it also reads
+     * the namespace's mount table again: a procfs may have been mounted since it was first announced), so announcing
+     * too often is harmless. Ignored before {@link #start}, after
      * {@link #close}, and when other namespaces are not watched ({@code other-namespaces=false}).
      *
      * <pre>{@code

@@ -36,6 +36,13 @@ final class ExecLog implements ExecImages, AutoCloseable {
     private final Map<String, String> paths = new HashMap<>();
     private final PerfSideband.RecordHandler handler = this::record;
     private final java.util.List<Seen> batch = new java.util.ArrayList<>();
+    /**
+     * Executable mappings read before the name record of their exec (a process that moved to another CPU during its
+     * exec, whose buffer was read first), by pid, oldest first, a few each: the binary's is among them, and the
+     * name record, when it comes, takes the first one made after it.
+     */
+    private final Map<Integer, java.util.ArrayDeque<Seen>> early = new HashMap<>();
+    private static final int EARLY_PER_PID = 4;
     private long images;
     private long withoutExe;
 
@@ -67,6 +74,9 @@ final class ExecLog implements ExecImages, AutoCloseable {
             apply(seen);
         }
         batch.clear();
+        if (early.size() > PRUNE_AT) {
+            early.clear(); // a bound: these are a fallback for the rare exec that moved between CPUs
+        }
         if (pending.size() > PRUNE_AT) {
             long horizon = System.nanoTime() - KEEP_SECONDS * 1_000_000_000L;
             for (Iterator<Image> it = pending.values().iterator(); it.hasNext(); ) {
@@ -133,9 +143,11 @@ final class ExecLog implements ExecImages, AutoCloseable {
             if (image != null && image.exe() != null) {
                 return; // a library mapped after the binary (the common case: skip the string)
             }
-            if (image == null && !commInBatch(pid)) {
-                return; // a mapping of a process that did not just exec: dlopen, JIT code
+            if (r.get(72) != '/') {
+                return; // [vdso], //anon (JIT code): not a file
             }
+            // Kept even when no exec of this pid is known yet: the name record may be in another CPU's buffer, read
+            // later (see early: a mapping of a process that did not just exec, a dlopen, is never taken).
             String file = cString(r, 72, length - PerfSideband.SAMPLE_ID_BYTES);
             if (file.isEmpty() || file.charAt(0) != '/') {
                 return; // [vdso], //anon: not a file
@@ -145,23 +157,32 @@ final class ExecLog implements ExecImages, AutoCloseable {
         }
     }
 
-    private boolean commInBatch(int pid) {
-        for (Seen s : batch) {
-            if (s.pid == pid && s.comm != null) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void apply(Seen seen) {
         if (seen.comm != null) {
             pending.put(seen.pid, new Image(seen.pid, seen.comm, null, -1, -1, seen.timeNanos));
             images++;
+            java.util.ArrayDeque<Seen> before = early.remove(seen.pid);
+            if (before != null) {
+                for (Seen m : before) {
+                    if (m.timeNanos >= seen.timeNanos) {
+                        apply(m); // the binary's mapping, read before this name record
+                        break;
+                    }
+                }
+            }
             return;
         }
         Image image = pending.get(seen.pid);
-        if (image == null || image.exe() != null || seen.timeNanos < image.timeNanos()) {
+        if (image == null) {
+            // No exec known (yet): a dlopen, or the binary of an exec whose name record is still to be read.
+            java.util.ArrayDeque<Seen> q = early.computeIfAbsent(seen.pid, k -> new java.util.ArrayDeque<>(2));
+            if (q.size() == EARLY_PER_PID) {
+                q.removeFirst();
+            }
+            q.addLast(seen);
+            return;
+        }
+        if (image.exe() != null || seen.timeNanos < image.timeNanos()) {
             return;
         }
         String path = paths.computeIfAbsent(seen.exe, f -> f);

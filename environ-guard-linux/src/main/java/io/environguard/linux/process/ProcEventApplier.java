@@ -341,10 +341,38 @@ final class ProcEventApplier {
      * @return how many processes were read
      */
     int scan() {
+        return look(true);
+    }
+
+    /**
+     * Brings the table up to date from {@code /proc} at the cost of a listing and one {@code stat} read per process
+     * it already holds: a pid it does not hold as running, or that holds another process now (pid reuse: another
+     * start time), is read in full; a running process no longer listed is made a tombstone. What a held process
+     * changed in place (an exec, a rename) is not read here: a source re-reads a running process when it resolves
+     * it ({@link ProcessFeed#capture}).
+     *
+     * @return how many processes were read in full
+     */
+    int poll() {
+        return look(false);
+    }
+
+    /** A scan ({@code full}: every process read) or a poll (only those the table does not hold as they are). */
+    private int look(boolean full) {
         long startedAt = clock.ticks(nanoTime.getAsLong());
         List<Integer> pids = probe.pids();
-        Map<Integer, ProcessFacts> seen = new HashMap<>(pids.size() * 2);
+        Map<Integer, ProcessFacts> seen = new HashMap<>(full ? pids.size() * 2 : 16);
+        Set<Integer> kept = new HashSet<>(full ? 16 : pids.size() * 2);
         for (int pid : pids) {
+            ProcessRecord held = full ? null : table.live(pid);
+            if (held != null) {
+                long now = probe.startTimeOf(pid);
+                if (now < 0 || held.startedAt(now)) {
+                    kept.add(pid); // the same process (or gone since the listing: the next look retires it)
+                    continue;
+                }
+                table.markGone(pid, held.startTime()); // the pid was reused between two looks
+            }
             ProcessProbe.Capture c = probe.capture(pid, false);
             if (c != null) {
                 seen.put(pid, c.facts());
@@ -356,7 +384,7 @@ final class ProcEventApplier {
             insertScanned(f, seen, done, 0);
         }
         for (int pid : table.livePids()) {
-            if (seen.containsKey(pid)) {
+            if (seen.containsKey(pid) || kept.contains(pid)) {
                 continue;
             }
             ProcessRecord r = table.live(pid);

@@ -34,11 +34,13 @@ import java.util.List;
  * @param commandLineWait    how long a source may wait for a command-line read already under way when it resolves
  *                           an access (0: never); at most 2% of the time is spent so, whoever asks (see
  *                           {@link #COMMAND_LINE_WAIT_BUDGET_PER_SECOND})
+ * @param pollInterval       where the kernel's process events cannot be had, how often the table is brought up to
+ *                           date from {@code /proc} (new processes read, gone ones made tombstones)
  */
 public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int commandLineBytes,
                                    Duration commandLineTimeout, int commandLineThreads, int maxStuckThreads,
                                    Duration catchUpTimeout, int receiveBuffer, boolean execLog, int execLogPages,
-                                   Duration commandLineWait) {
+                                   Duration commandLineWait, Duration pollInterval) {
 
     public static final String PREFIX = "environguard.process-table.";
     public static final String TOMBSTONE_TTL = PREFIX + "tombstone-ttl";
@@ -52,11 +54,12 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
     public static final String EXEC_LOG = PREFIX + "exec-log";
     public static final String EXEC_LOG_PAGES = PREFIX + "exec-log-pages";
     public static final String COMMAND_LINE_WAIT = PREFIX + "cmdline-wait";
+    public static final String POLL_INTERVAL = PREFIX + "poll-interval";
 
     /** Every key the table reads. */
     public static final List<String> KEYS = List.of(TOMBSTONE_TTL, MAX_TOMBSTONES, COMMAND_LINE_BYTES,
             COMMAND_LINE_TIMEOUT, COMMAND_LINE_THREADS, MAX_STUCK_THREADS, CATCH_UP_TIMEOUT, RECEIVE_BUFFER, EXEC_LOG,
-            EXEC_LOG_PAGES, COMMAND_LINE_WAIT);
+            EXEC_LOG_PAGES, COMMAND_LINE_WAIT, POLL_INTERVAL);
 
     /** {@link #KEYS} declared with their defaults and meanings, for the providers of the sources that run a table. */
     public static final List<ConfigKey> CONFIG_KEYS = List.of(
@@ -70,7 +73,9 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
             ConfigKey.of(RECEIVE_BUFFER, String.valueOf(8 << 20), "the proc connector socket's receive buffer in bytes"),
             ConfigKey.of(EXEC_LOG, "true", "record what each process exec'd from perf side-band records (CAP_PERFMON)"),
             ConfigKey.of(EXEC_LOG_PAGES, "64", "ring-buffer pages per CPU for the exec log (a power of two)"),
-            ConfigKey.of(COMMAND_LINE_WAIT, "2ms", "how long resolving an access may wait for a command-line read under way"));
+            ConfigKey.of(COMMAND_LINE_WAIT, "2ms", "how long resolving an access may wait for a command-line read under way"),
+            ConfigKey.of(POLL_INTERVAL, "1s", "targeted and procfs sources without the proc connector: how often the table is brought up to date"
+                    + " from /proc (a reader that starts and exits between two polls is named by pid only)"));
 
     public static final Duration DEFAULT_TOMBSTONE_TTL = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_TOMBSTONES = 16384;
@@ -83,6 +88,7 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
     public static final int DEFAULT_RECEIVE_BUFFER = 8 << 20;
     public static final int DEFAULT_EXEC_LOG_PAGES = 64;
     public static final Duration DEFAULT_COMMAND_LINE_WAIT = Duration.ofMillis(2);
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     /**
      * The most time, per second, that resolution may spend waiting for command-line reads under way: a process
      * that stalls reads of its own memory can cost every other alert at most this much.
@@ -106,6 +112,8 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
                 "a power of two from 1 to 4096");
         check(!commandLineWait.isNegative() && commandLineWait.compareTo(Duration.ofMillis(10)) <= 0, COMMAND_LINE_WAIT,
                 "a duration from 0 to 10ms");
+        check(pollInterval.compareTo(Duration.ofMillis(50)) >= 0 && pollInterval.compareTo(Duration.ofHours(1)) <= 0,
+                POLL_INTERVAL, "a duration from 50ms to 1h");
     }
 
     private static void check(boolean ok, String key, String expected) {
@@ -132,31 +140,39 @@ public record ProcessTableSettings(Duration tombstoneTtl, int maxTombstones, int
                 config.getInt(RECEIVE_BUFFER, DEFAULT_RECEIVE_BUFFER),
                 config.getBoolean(EXEC_LOG, true),
                 config.getInt(EXEC_LOG_PAGES, DEFAULT_EXEC_LOG_PAGES),
-                config.getDuration(COMMAND_LINE_WAIT, DEFAULT_COMMAND_LINE_WAIT));
+                config.getDuration(COMMAND_LINE_WAIT, DEFAULT_COMMAND_LINE_WAIT),
+                config.getDuration(POLL_INTERVAL, DEFAULT_POLL_INTERVAL));
     }
 
     /** A copy with other tombstone bounds (tests). */
     public ProcessTableSettings withTombstones(Duration ttl, int max) {
         return new ProcessTableSettings(ttl, max, commandLineBytes, commandLineTimeout, commandLineThreads,
-                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages, commandLineWait);
+                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages, commandLineWait, pollInterval);
     }
 
     /** A copy with another command-line deadline (tests). */
     public ProcessTableSettings withCommandLineTimeout(Duration timeout) {
         return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, timeout, commandLineThreads,
-                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages, commandLineWait);
+                maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages, commandLineWait, pollInterval);
     }
 
     /** A copy with another receive buffer for the proc connector socket (tests provoke overflows with a small one). */
     public ProcessTableSettings withReceiveBuffer(int bytes) {
         return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, commandLineTimeout,
-                commandLineThreads, maxStuckThreads, catchUpTimeout, bytes, execLog, execLogPages, commandLineWait);
+                commandLineThreads, maxStuckThreads, catchUpTimeout, bytes, execLog, execLogPages, commandLineWait, pollInterval);
     }
 
     /** A copy with the exec log on or off. */
     public ProcessTableSettings withExecLog(boolean on) {
         return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, commandLineTimeout,
                 commandLineThreads, maxStuckThreads, catchUpTimeout, receiveBuffer, on, execLogPages,
-                commandLineWait);
+                commandLineWait, pollInterval);
+    }
+
+    /** A copy with another poll interval (tests). */
+    public ProcessTableSettings withPollInterval(Duration interval) {
+        return new ProcessTableSettings(tombstoneTtl, maxTombstones, commandLineBytes, commandLineTimeout,
+                commandLineThreads, maxStuckThreads, catchUpTimeout, receiveBuffer, execLog, execLogPages,
+                commandLineWait, interval);
     }
 }

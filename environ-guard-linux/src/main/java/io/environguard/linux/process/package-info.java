@@ -1,12 +1,10 @@
 /**
- * The process table: every process on the host, one {@link io.environguard.linux.process.ProcessRecord} per
- * generation (pid + start time), captured when it appears (exe with its device and inode, comm, redacted command
- * line, uids, parent, start time, container, namespaces) so that a reader that exits at once can still be named,
- * with its lineage. A {@link io.environguard.linux.process.ProcessTable} is kept current by a
- * {@link io.environguard.linux.process.ProcessFeed}: the kernel's proc connector and exec log
- * ({@link io.environguard.linux.process.ProcConnectorFeed}, needs {@code CAP_NET_ADMIN}), or polling {@code /proc}
- * ({@link io.environguard.linux.process.ProcScanFeed}) where the kernel refuses it. Exited processes stay as
- * tombstones, bounded by {@link io.environguard.linux.process.ProcessTableSettings}.
+ * The process table every Linux source resolves readers and targets through: {@link
+ * io.environguard.linux.process.ProcessTable} (one record per process generation, pid + start time, tombstones
+ * after exit), kept current by the kernel's proc connector ({@link io.environguard.linux.process.ProcConnectorFeed})
+ * or, without it, by polling {@code /proc} ({@link io.environguard.linux.process.ProcScanFeed}); {@link
+ * io.environguard.linux.process.ProcessLookup} turns a pid into an alert's {@code ProcessInfo} with its lineage.
+ * Configured by {@link io.environguard.linux.process.ProcessTableSettings} ({@code environguard.process-table.}).
  *
  * <pre>{@code
  * ProcessTable table = new ProcessTable(ProcessTableSettings.defaults());

@@ -3,6 +3,16 @@ package io.environguard.linux.procfs;
 import io.environguard.api.Coverage;
 import io.environguard.api.LossReport;
 import io.environguard.linux.internal.Threads;
+import io.environguard.linux.proc.ProcReads;
+import io.environguard.linux.proc.ProcessInspector;
+import io.environguard.linux.process.ContainerIds;
+import io.environguard.linux.process.ProcConnectorFeed;
+import io.environguard.linux.process.ProcScanFeed;
+import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessLookup;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessTable;
+import io.environguard.linux.process.ProcessTableSettings;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import org.slf4j.Logger;
@@ -15,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +60,10 @@ public final class ProcfsPollingSource implements EventSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProcfsPollingSource.class);
     private static final long FAILURE_REPORT_SPACING_NANOS = ProcfsScanner.CUT_SHORT_REPORT_SPACING_NANOS;
+    private static final Path HOST_PROC = Path.of("/proc");
 
     private final ProcfsSettings settings;
+    private final boolean procConnector;
     private final ProcfsScanner scanner;
     private final Object scanLock = new Object();
     private final Object lifecycle = new Object();
@@ -58,6 +71,9 @@ public final class ProcfsPollingSource implements EventSource {
     private Thread poller;
     private boolean started;
     private boolean closed;
+    /** Created with the first scan; written under {@code scanLock}. */
+    private volatile ProcessFeed processFeed;
+    private volatile String processFeedProblem;
 
     public ProcfsPollingSource(ProcfsSettings settings) {
         this(settings, Clock.systemUTC());
@@ -65,6 +81,12 @@ public final class ProcfsPollingSource implements EventSource {
 
     /** @param clock stamps accesses (the policy's clock): tests pass one they control */
     ProcfsPollingSource(ProcfsSettings settings, Clock clock) {
+        this(settings, clock, true);
+    }
+
+    /** @param procConnector whether to try the kernel's proc connector for the process table (tests: false polls) */
+    ProcfsPollingSource(ProcfsSettings settings, Clock clock, boolean procConnector) {
+        this.procConnector = procConnector;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.scanner = new ProcfsScanner(settings, Objects.requireNonNull(clock, "clock"));
     }
@@ -93,6 +115,9 @@ public final class ProcfsPollingSource implements EventSource {
             }
             try {
                 scanOnce(listener);
+                if (processFeed instanceof ProcScanFeed scanFeed) {
+                    scanFeed.startPolling();
+                }
             } catch (IOException e) {
                 throw new IOException("cannot list the processes under " + root + ": " + e.getMessage(), e);
             }
@@ -111,8 +136,47 @@ public final class ProcfsPollingSource implements EventSource {
      */
     public ScanResult scanOnce(AccessListener listener) throws IOException {
         synchronized (scanLock) {
+            if (processFeed == null) {
+                startProcessTable(listener);
+            }
+            // With the proc connector: apply the process events queued so far (a polled table has none).
+            processFeed.catchUp(settings.processTable().catchUpTimeout().toNanos());
             return scanner.scan(listener);
         }
+    }
+
+    /**
+     * The process table readers and targets are described through: for the host's {@code /proc}, fed by the
+     * kernel's proc connector where that is permitted (CAP_NET_ADMIN); otherwise filled from the proc root now and,
+     * once the source is started, polled every {@code environguard.process-table.poll-interval}.
+     */
+    private void startProcessTable(AccessListener listener) {
+        ProcessTableSettings tableSettings = settings.processTable();
+        ProcessTable table = new ProcessTable(tableSettings);
+        Path root = settings.procRoot();
+        boolean hostProc = root.toAbsolutePath().normalize().equals(HOST_PROC) && Targets.isProcfs(root);
+        ProcessProbe probe = hostProc ? ProcessProbe.host(root, ContainerIds.forHost(root), ProcessInspector.BeforeOpen.NONE)
+                : ProcessProbe.portable(root, ProcReads.FILES);
+        ProcessFeed feed = null;
+        if (hostProc && procConnector) {
+            try {
+                feed = ProcConnectorFeed.start(table, tableSettings, probe, loss -> {
+                    try {
+                        listener.onLoss(loss);
+                    } catch (RuntimeException e) {
+                        LOG.warn("a loss report ({}) could not be delivered", loss.cause(), e);
+                    }
+                });
+            } catch (IOException e) {
+                processFeedProblem = e.getMessage();
+                LOG.debug("procfs source: {}; the process table is polled", e.getMessage());
+            }
+        }
+        if (feed == null) {
+            feed = ProcScanFeed.start(table, tableSettings, probe);
+        }
+        scanner.lookup(new ProcessLookup(feed, tableSettings));
+        processFeed = feed;
     }
 
     private void poll(AccessListener listener) {
@@ -150,9 +214,23 @@ public final class ProcfsPollingSource implements EventSource {
         }
     }
 
+    /** The executable of running process {@code pid} as the process table holds it, else its {@code exe} link. */
     @Override
     public String exeOf(int pid) {
-        return pid > 0 ? ProcFiles.readLink(settings.procRoot().resolve(Integer.toString(pid)).resolve("exe")) : null;
+        ProcessFeed feed = processFeed;
+        return ProcessLookup.exeOf(feed == null ? null : feed.table(), settings.procRoot(), pid);
+    }
+
+    /** The process table's feed: the proc connector or a poller; {@code null} before the first scan (tests). */
+    ProcessFeed processFeed() {
+        return processFeed;
+    }
+
+    /** The source's counters: the process table's ({@code process_table_live}, {@code process_table_polls}...). */
+    @Override
+    public Map<String, Long> metrics() {
+        ProcessFeed feed = processFeed;
+        return feed == null ? Map.of() : feed.metrics();
     }
 
     @Override
@@ -183,6 +261,13 @@ public final class ProcfsPollingSource implements EventSource {
             blind.add(last.notExamined() + " processes the last scan did not reach within its "
                     + human(settings.scanBudget()) + " budget");
         }
+        ProcessFeed feed = processFeed;
+        if (feed != null) {
+            watching.addAll(feed.describe(blind));
+            if (processFeedProblem != null) {
+                blind.add(processFeedProblem);
+            }
+        }
         return new Coverage(NAME, watching, blind);
     }
 
@@ -201,6 +286,12 @@ public final class ProcfsPollingSource implements EventSource {
         long wait = settings.scanBudget().toMillis() + 1000;
         if (t != null && !Threads.join(t, wait)) {
             LOG.warn("thread {} did not stop within {} ms", t.getName(), 2 * wait);
+        }
+        synchronized (scanLock) {
+            ProcessFeed feed = processFeed;
+            if (feed != null) {
+                feed.close();
+            }
         }
     }
 

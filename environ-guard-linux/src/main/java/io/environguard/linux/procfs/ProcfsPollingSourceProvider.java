@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.environguard.linux.process.ProcessTableSettings;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -64,14 +66,16 @@ public final class ProcfsPollingSourceProvider implements EventSourceProvider {
     /** The keys under {@code environguard.source.procfs.}, with their defaults ({@code environguard.proc.root} is the guard's). */
     @Override
     public List<ConfigKey> keys() {
-        return List.of(
+        List<ConfigKey> keys = new ArrayList<>(List.of(
                 ConfigKey.of(ProcfsSettings.INTERVAL, "1s", "time between the starts of two scans (at least 10ms)"),
                 ConfigKey.of(ProcfsSettings.MAX_FDS, String.valueOf(ProcfsSettings.DEFAULT_MAX_FDS),
                         "descriptors read per process; past it, one fd_limit loss per process"),
                 ConfigKey.of(ProcfsSettings.SCAN_BUDGET, "250ms", "wall time one scan may take"),
                 ConfigKey.of(ProcfsSettings.FULL_SCAN_INTERVAL, "60s",
                         "every process is re-read at least this often even if it did not run (0s: every scan)"),
-                ConfigKey.of(ProcfsSettings.COMMAND_LINES, "true", "search command lines for environ and mem paths"));
+                ConfigKey.of(ProcfsSettings.COMMAND_LINES, "true", "search command lines for environ and mem paths")));
+        keys.addAll(ProcessTableSettings.CONFIG_KEYS); // readers and targets are resolved through a process table
+        return List.copyOf(keys);
     }
 
     @Override

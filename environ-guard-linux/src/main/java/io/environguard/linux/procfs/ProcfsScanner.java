@@ -6,6 +6,7 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.LossReport;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
+import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.proc.CmdlineParser;
 import io.environguard.linux.proc.FdLink;
 import io.environguard.linux.proc.FdLinks;
@@ -103,6 +104,7 @@ final class ProcfsScanner {
     private boolean cutShortReported;
     /** Written by the scanning thread, read by {@code coverage()} on any thread. */
     private volatile ScanResult last;
+    private ProcessLookup lookup;
 
     /** What the scanner remembers of one process between scans. */
     private static final class Tracked {
@@ -500,16 +502,14 @@ final class ProcfsScanner {
     }
 
     private EnvironAccess access(AccessKind kind, Targets.Resolved r, Reader reader, List<String> notes) {
-        ProcessInfo readerInfo = reader.info();
+        ProcessInfo readerInfo = reader.info(notes);
         ProcessInfo target;
         if (r.pid() == reader.pid && (r.alias() == AliasKind.SELF || r.startTime() == reader.startTime)) {
             target = reader.asTarget(r.tid());
         } else if (r.inspectable()) {
-            target = inspector.inspect(r.pid(), r.tid());
-            if (target.startTime() != r.startTime()) {
-                // exited (and its pid perhaps reused) between the resolution and now
-                target = ProcessInfo.builder(r.pid()).tid(r.tid()).startTime(r.startTime()).complete(false).build();
-            }
+            // Through the table, the generation that started at the resolved start time: a target that exited
+            // since (its pid perhaps reused) is described as the table last saw it, or by pid alone.
+            target = lookup().describe("target", r.pid(), r.startTime(), r.tid(), -1, notes);
         } else if (r.pid() > 0) {
             target = ProcessInfo.builder(r.pid()).tid(r.tid()).complete(false).build();
         } else {
@@ -556,12 +556,25 @@ final class ProcfsScanner {
         return h;
     }
 
-    /** The process being examined: inspected once, when the first access needs it. */
+    /** The process table readers and targets are described through (the source sets it before its first scan). */
+    void lookup(ProcessLookup lookup) {
+        this.lookup = lookup;
+    }
+
+    private ProcessLookup lookup() {
+        if (lookup == null) {
+            throw new IllegalStateException("no process table: the source sets one before it scans");
+        }
+        return lookup;
+    }
+
+    /** The process being examined: described once, through the table, when the first access needs it. */
     private final class Reader {
         final int pid;
         final long startTime;
         final String comm;
         private ProcessInfo info;
+        private List<String> infoNotes;
         private Map<Integer, ProcessInfo> asTargets;
 
         Reader(int pid, ProcStat stat) {
@@ -570,13 +583,19 @@ final class ProcfsScanner {
             this.comm = stat.comm();
         }
 
-        ProcessInfo info() {
+        ProcessInfo info(List<String> notes) {
             if (info == null) {
-                ProcessInfo i = inspector.inspect(pid);
-                info = i.startTime() == startTime ? i
-                        : ProcessInfo.builder(pid).startTime(startTime).comm(comm).complete(false).build();
+                infoNotes = new ArrayList<>(1);
+                ProcessInfo i = lookup().describe("reader", pid, startTime, ProcessInfo.UNKNOWN, -1, infoNotes);
+                // Gone before it could be read: its name was in the stat just read.
+                info = i.comm() != null ? i : i.toBuilder().comm(comm).build();
             }
+            notes.addAll(infoNotes);
             return info;
+        }
+
+        ProcessInfo info() {
+            return info(new ArrayList<>(0));
         }
 
         /** The reader as the target of its own file, through thread {@code tid} (or none, -1). */

@@ -1,6 +1,7 @@
 package io.environguard.linux.procfs;
 
 import io.environguard.api.GuardConfig;
+import io.environguard.linux.process.ProcessTableSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,9 +29,11 @@ import java.util.Objects;
  * @param fullScanInterval how often every descriptor table is re-read even if its process has not run since the
  *                         last scan ({@code 0s}: every scan)
  * @param commandLines     whether command lines of new processes are searched for environ paths
+ * @param processTable     the process table readers and targets are resolved through
+ *                         ({@code environguard.process-table.} keys)
  */
 public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProcess, Duration scanBudget,
-                             Duration fullScanInterval, boolean commandLines) {
+                             Duration fullScanInterval, boolean commandLines, ProcessTableSettings processTable) {
 
     /** Every key of this source starts with this. */
     public static final String PREFIX = "environguard.source.procfs.";
@@ -60,6 +63,7 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
         Objects.requireNonNull(interval, "interval");
         Objects.requireNonNull(scanBudget, "scanBudget");
         Objects.requireNonNull(fullScanInterval, "fullScanInterval");
+        Objects.requireNonNull(processTable, "processTable");
         if (interval.compareTo(MIN_INTERVAL) < 0) {
             throw new IllegalArgumentException("configuration key " + INTERVAL + ": expected at least "
                     + MIN_INTERVAL.toMillis() + "ms");
@@ -74,6 +78,13 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
             throw new IllegalArgumentException("configuration key " + FULL_SCAN_INTERVAL
                     + ": expected zero or a positive duration");
         }
+    }
+
+    /** With the process table's defaults. */
+    public ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProcess, Duration scanBudget,
+                          Duration fullScanInterval, boolean commandLines) {
+        this(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines,
+                ProcessTableSettings.defaults());
     }
 
     /** The defaults, reading {@code procRoot}. */
@@ -93,26 +104,31 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
                 config.getInt(MAX_FDS, DEFAULT_MAX_FDS),
                 config.getDuration(SCAN_BUDGET, DEFAULT_SCAN_BUDGET),
                 config.getDuration(FULL_SCAN_INTERVAL, DEFAULT_FULL_SCAN_INTERVAL),
-                config.getBoolean(COMMAND_LINES, true));
+                config.getBoolean(COMMAND_LINES, true),
+                ProcessTableSettings.from(config));
     }
 
     public ProcfsSettings withInterval(Duration newInterval) {
-        return new ProcfsSettings(procRoot, newInterval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines);
+        return new ProcfsSettings(procRoot, newInterval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines, processTable);
     }
 
     public ProcfsSettings withMaxFdsPerProcess(int max) {
-        return new ProcfsSettings(procRoot, interval, max, scanBudget, fullScanInterval, commandLines);
+        return new ProcfsSettings(procRoot, interval, max, scanBudget, fullScanInterval, commandLines, processTable);
     }
 
     public ProcfsSettings withScanBudget(Duration budget) {
-        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, budget, fullScanInterval, commandLines);
+        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, budget, fullScanInterval, commandLines, processTable);
     }
 
     public ProcfsSettings withFullScanInterval(Duration full) {
-        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, full, commandLines);
+        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, full, commandLines, processTable);
+    }
+
+    public ProcfsSettings withProcessTable(ProcessTableSettings table) {
+        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines, table);
     }
 
     public ProcfsSettings withCommandLines(boolean on) {
-        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, on);
+        return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, on, processTable);
     }
 }

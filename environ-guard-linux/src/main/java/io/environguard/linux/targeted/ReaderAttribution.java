@@ -8,7 +8,6 @@ import io.environguard.linux.proc.FdLink;
 import io.environguard.linux.proc.FdLinks;
 import io.environguard.linux.proc.FdTable;
 import io.environguard.linux.proc.ProcIds;
-import io.environguard.linux.proc.ProcessInspector;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryIteratorException;
@@ -21,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
  * Best-effort attribution for events whose reader the kernel hid: which processes hold one of the guarded
@@ -36,7 +36,7 @@ import java.util.Set;
  * with {@code /proc/}.
  *
  * <pre>{@code
- * ReaderAttribution attribution = new ReaderAttribution(Path.of("/proc"), selfPid, 4096);
+ * ReaderAttribution attribution = new ReaderAttribution(Path.of("/proc"), selfPid, 4096, pid -> inspector.inspect(pid));
  * ReaderAttribution.Result r = attribution.scan(Map.of("/proc/42/environ", 42));
  * }</pre>
  */
@@ -57,7 +57,7 @@ final class ReaderAttribution {
     private final Path procRoot;
     private final int selfPid;
     private final int maxProcesses;
-    private final ProcessInspector inspector;
+    private final IntFunction<ProcessInfo> describe;
     private final boolean natively;
     private final Dirents procEntries;
     private final Dirents fdEntries;
@@ -65,11 +65,12 @@ final class ReaderAttribution {
     private final Memory link = new Memory(4096);
     private final byte[] linkBytes = new byte[4096];
 
-    ReaderAttribution(Path procRoot, int selfPid, int maxProcesses) {
+    /** @param describe how a holder's pid becomes its {@link ProcessInfo} (the source's process table) */
+    ReaderAttribution(Path procRoot, int selfPid, int maxProcesses, IntFunction<ProcessInfo> describe) {
         this.procRoot = procRoot;
         this.selfPid = selfPid;
         this.maxProcesses = maxProcesses;
-        this.inspector = new ProcessInspector(procRoot);
+        this.describe = describe;
         this.natively = Dirents.supported() && procRoot.equals(Path.of("/proc"));
         this.procEntries = natively ? new Dirents() : null;
         this.fdEntries = natively ? new Dirents() : null;
@@ -82,7 +83,7 @@ final class ReaderAttribution {
         Map<Integer, List<ProcessInfo>> holders = new HashMap<>();
         found.forEach((guarded, pids) -> {
             List<ProcessInfo> infos = new ArrayList<>(pids.size());
-            pids.forEach(p -> infos.add(inspector.inspect(p)));
+            pids.forEach(p -> infos.add(describe.apply(p)));
             holders.put(guarded, List.copyOf(infos));
         });
         return new Result(holders, counts[0], counts[1], counts[2] != 0);

@@ -19,12 +19,18 @@ import io.environguard.linux.nativeio.Pidfds;
 import io.environguard.linux.nativeio.PollSet;
 import io.environguard.linux.nativeio.Wakeup;
 import io.environguard.linux.proc.ProcessInspector;
+import io.environguard.linux.process.ContainerIds;
+import io.environguard.linux.process.ProcConnectorFeed;
+import io.environguard.linux.process.ProcScanFeed;
+import io.environguard.linux.process.ProcessFeed;
+import io.environguard.linux.process.ProcessLookup;
+import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessTable;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,6 +63,11 @@ import org.slf4j.LoggerFactory;
  * it, the kernel hides the reader (pid 0): the access names {@link ProcessInfo#unknown()} as reader and, as
  * a best-effort hint, the processes that held one of the guarded files open when the event was read
  * ({@link EnvironAccess#possibleReaders()}), with a note saying so.
+ *
+ * <p><b>Its process table.</b> Readers, possible readers and targets are described through a {@link ProcessTable}
+ * of the source's own ({@link ProcessLookup}), with their lineage: fed by the kernel's proc connector where it is
+ * permitted (CAP_NET_ADMIN), else read from {@code /proc} at start and polled ({@link ProcScanFeed}); a reader
+ * that starts and exits between two polls is named by pid only, and {@link #coverage()} says so.
  *
  * <pre>{@code
  * try (EnvironGuard guard = EnvironGuard.builder()
@@ -93,11 +104,14 @@ public final class TargetedFanotifySource implements EventSource {
     private FanotifyGroup group;
     private AliasMarks marks;
     private Wakeup wakeup;
-    private volatile ProcConnector connector;
+    private volatile GuardedThreadEvents connector;
     private int connectorErrno;
+    private volatile ProcessTable processTable;
+    private volatile ProcessFeed processFeed;
+    private volatile String processFeedProblem;
+    private ProcessLookup lookup;
     private Thread thread;
     private AccessListener listener;
-    private ProcessInspector inspector;
     private ReaderAttribution attribution;
     private final Map<Integer, Integer> pidfds = new LinkedHashMap<>();
     private final Map<Integer, int[]> tasks = new LinkedHashMap<>();
@@ -123,7 +137,8 @@ public final class TargetedFanotifySource implements EventSource {
     private volatile List<Alias> marked = List.of();
 
     /** One decoded event, resolved after the whole read is decoded (attribution is one scan per read). */
-    private record Pending(Instant time, int pid, int pidfd, Alias alias, String readerExe, PidfdInfo info) {
+    private record Pending(Instant time, long nanos, int pid, int pidfd, Alias alias, String readerExe,
+                           PidfdInfo info) {
     }
 
     TargetedFanotifySource(TargetedSettings settings, long selfPid) {
@@ -166,8 +181,9 @@ public final class TargetedFanotifySource implements EventSource {
         effectiveMaxMarks = capByOpenFileLimit(settings.maxMarks());
         marks = new AliasMarks(group);
         wakeup = Wakeup.create();
-        inspector = new ProcessInspector(PROC);
-        attribution = new ReaderAttribution(PROC, selfPid, settings.attributionMaxProcesses());
+        startProcessTable(support.privileged() && settings.procConnector());
+        attribution = new ReaderAttribution(PROC, selfPid, settings.attributionMaxProcesses(),
+                pid -> lookup.describe("possible reader", pid, -1, ProcessInfo.UNKNOWN, -1, new ArrayList<>(1)));
         for (int pid : settings.pids()) {
             int fd = Pidfds.open(pid, false);
             if (fd < 0) {
@@ -178,7 +194,7 @@ public final class TargetedFanotifySource implements EventSource {
         }
         if (support.privileged() && settings.procConnector()) {
             int[] why = new int[1];
-            connector = ProcConnector.open(why, Set.copyOf(settings.pids()));
+            connector = GuardedThreadEvents.open(why, Set.copyOf(settings.pids()));
             connectorErrno = why[0];
             if (connector == null) {
                 LOG.info("no proc connector ({}): new threads are marked at the next listing of /proc/P/task",
@@ -202,6 +218,29 @@ public final class TargetedFanotifySource implements EventSource {
         thread.start();
         LOG.info("targeted source guarding pid(s) {} with {} inode mark(s){}", settings.pids(), marks.size(),
                 support.privileged() ? "" : " (unprivileged: readers are hidden by the kernel)");
+    }
+
+    /**
+     * Starts the process table readers and targets are resolved through: fed by the kernel's proc connector where
+     * it is permitted ({@code connectorWanted}: privileged, and the key allows it), else filled from {@code /proc}
+     * at start and polled every {@code environguard.process-table.poll-interval}.
+     */
+    private void startProcessTable(boolean connectorWanted) {
+        processTable = new ProcessTable(settings.processTable());
+        ProcessProbe probe = ProcessProbe.host(PROC, ContainerIds.forHost(PROC), ProcessInspector.BeforeOpen.NONE);
+        if (connectorWanted) {
+            try {
+                processFeed = ProcConnectorFeed.start(processTable, settings.processTable(), probe, this::deliverLoss);
+            } catch (IOException e) {
+                processFeedProblem = e.getMessage();
+                LOG.info("targeted source: {}; the process table is polled from /proc every {}", e.getMessage(),
+                        settings.processTable().pollInterval());
+            }
+        }
+        if (processFeed == null) {
+            processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe).startPolling();
+        }
+        lookup = new ProcessLookup(processFeed, settings.processTable());
     }
 
     private boolean processMarked(int pid) {
@@ -303,13 +342,14 @@ public final class TargetedFanotifySource implements EventSource {
             }
             String exe = null;
             PidfdInfo info = null;
+            long nanos = System.nanoTime();
             if (pid > 0 && pid != selfPid) {
                 // Read now: a short-lived reader such as cat is gone by the time it is resolved.
                 int n = fds.readLink("/proc/" + pid + "/exe");
                 exe = n > 0 ? fds.linkString(n) : null;
                 info = pidfd >= 0 ? pidfdInfo.info(pidfd).orElse(null) : null;
             }
-            pending.add(new Pending(now, pid, pidfd, alias, exe, info));
+            pending.add(new Pending(now, nanos, pid, pidfd, alias, exe, info));
         });
         if (overflows > overflowsBefore) {
             deliverLoss(new LossReport("queue_overflow", overflows - overflowsBefore, "the kernel's fanotify queue"
@@ -317,6 +357,11 @@ public final class TargetedFanotifySource implements EventSource {
                     + " how many is unknown, the count is of overflow records"));
         }
         ReaderAttribution.Result holders = null;
+        if (!pending.isEmpty()) {
+            // With the proc connector: apply the process events queued before these reads (a reader that forked and
+            // exec'd a moment ago is then known by its new image). A polled table has nothing queued.
+            processFeed.catchUp(settings.processTable().catchUpTimeout().toNanos());
+        }
         for (Pending p : pending) {
             try {
                 if (p.pid() == 0 && settings.attribution() && holders == null) {
@@ -368,57 +413,56 @@ public final class TargetedFanotifySource implements EventSource {
                 .path(a.path())
                 .alias(a.kind())
                 .reader(reader)
-                .target(target(a))
+                .target(target(a, notes))
                 .possibleReaders(possible)
                 .notes(notes)
                 .build();
     }
 
     /**
-     * The guarded process as target, from a cache refreshed every {@link #TARGET_REFRESH_NANOS}: it is the
-     * same process at every event, and seven {@code /proc} reads per event would sit on the alert's path.
+     * The guarded process as target, through the process table, from a cache refreshed every
+     * {@link #TARGET_REFRESH_NANOS}: it is the same process at every event, and a read of it from {@code /proc}
+     * per event would sit on the alert's path.
      */
-    private ProcessInfo target(Alias a) {
+    private ProcessInfo target(Alias a, List<String> notes) {
         CachedTarget cached = targets.get(a.pid());
         long now = System.nanoTime();
         if (cached == null || now - cached.readAt() > TARGET_REFRESH_NANOS || !cached.info().complete()) {
-            cached = new CachedTarget(inspector.inspect(a.pid()), now);
+            List<String> targetNotes = new ArrayList<>(1);
+            cached = new CachedTarget(lookup.describe("target", a.pid(), -1, ProcessInfo.UNKNOWN, -1, targetNotes),
+                    List.copyOf(targetNotes), now);
             targets.put(a.pid(), cached);
         }
+        notes.addAll(cached.notes());
         return a.tid() == ProcessInfo.UNKNOWN ? cached.info() : cached.info().toBuilder().tid(a.tid()).build();
     }
 
-    private record CachedTarget(ProcessInfo info, long readAt) {
+    private record CachedTarget(ProcessInfo info, List<String> notes, long readAt) {
     }
 
+    /**
+     * The reader the kernel named, through the process table: as it runs now, or as the table recorded it when it
+     * has exited (with its lineage either way); what the event itself carried (its executable, read at once, and
+     * its pidfd's ids) fills what the table lacks.
+     */
     private ProcessInfo reader(Pending p, List<String> notes) {
-        ProcessInfo.Builder fromEvent = ProcessInfo.builder(p.pid()).exe(p.readerExe()).complete(false);
-        PidfdInfo info = p.info();
-        if (info != null) {
-            fromEvent.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
-        }
         if (p.pidfd() == Fanotify.FAN_NOPIDFD) {
-            notes.add("the reader exited before its event was read: only its pid is known");
-            return fromEvent.build();
+            notes.add("the reader exited before its event was read");
         }
-        if (p.pidfd() >= 0 && !Pidfds.isAlive(p.pidfd())) {
-            notes.add("the reader exited before it could be inspected: details are those read with the event");
-            return fromEvent.build();
+        ProcessInfo found = lookup.describe("reader", p.pid(), -1, ProcessInfo.UNKNOWN, p.nanos(), notes);
+        PidfdInfo info = p.info();
+        ProcessInfo.Builder b = found.toBuilder();
+        if (info != null && (found.uid() < 0 || found.ppid() <= 0)) {
+            b.ppid(found.ppid() > 0 ? found.ppid() : info.ppid());
+            if (found.uid() < 0) {
+                b.uid(info.uid()).gid(info.gid());
+            }
         }
-        ProcessInfo proc = inspector.inspect(p.pid());
-        if (p.pidfd() >= 0 && !Pidfds.isAlive(p.pidfd())) {
-            // Reaped during the inspection: /proc/<pid> may already show a process that reused the pid.
-            notes.add("the reader exited while it was inspected: details are those read with the event");
-            return fromEvent.build();
+        if (found.exe() == null && p.readerExe() != null) {
+            b.exe(p.readerExe()); // read with the event, before the reader could go
+            notes.add("the reader's executable was read with the event");
         }
-        ProcessInfo.Builder merged = proc.toBuilder();
-        if (info != null) {
-            merged.ppid(info.ppid()).uid(info.uid()).gid(info.gid());
-        }
-        if (p.readerExe() != null) {
-            merged.exe(p.readerExe());
-        }
-        return merged.build();
+        return b.build();
     }
 
     private void deliverLoss(LossReport report) {
@@ -598,20 +642,27 @@ public final class TargetedFanotifySource implements EventSource {
         if (c == null) {
             return new Coverage(NAME, List.of(), List.of("not started"));
         }
-        return c;
+        ProcessFeed feed = processFeed;
+        if (feed == null) {
+            return c;
+        }
+        // The marks' part is built when they change; the table's is read now (its counts move on their own).
+        List<String> watching = new ArrayList<>(c.watching());
+        List<String> blind = new ArrayList<>(c.blindSpots());
+        watching.addAll(feed.describe(blind));
+        if (processFeedProblem != null) {
+            blind.add(processFeedProblem);
+        }
+        return new Coverage(NAME, watching, blind);
     }
 
-    /** Reads {@code /proc/<pid>/exe} (a readlink: it opens nothing). */
+    /**
+     * The executable of running process {@code pid} as the process table holds it, else {@code /proc/<pid>/exe}
+     * (a readlink: it opens nothing).
+     */
     @Override
     public String exeOf(int pid) {
-        if (pid <= 0) {
-            return null;
-        }
-        try {
-            return Files.readSymbolicLink(PROC.resolve(Integer.toString(pid)).resolve("exe")).toString();
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
+        return ProcessLookup.exeOf(processTable, PROC, pid);
     }
 
     /** The guarded pids: the guard protects them in its policy (reads of them are critical). */
@@ -634,7 +685,7 @@ public final class TargetedFanotifySource implements EventSource {
 
     /** Process events received from the proc connector so far, or -1 without one. */
     long procConnectorMessages() {
-        ProcConnector c = connector;
+        GuardedThreadEvents c = connector;
         return c == null ? -1 : c.messages();
     }
 
@@ -659,7 +710,19 @@ public final class TargetedFanotifySource implements EventSource {
     /** {@code kernel_events_read} (opens of marked aliases, overflow records included) and {@code marks}. */
     @Override
     public Map<String, Long> metrics() {
-        return Map.of(GuardStats.KERNEL_EVENTS_READ, eventsRead, "marks", (long) markCount);
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put(GuardStats.KERNEL_EVENTS_READ, eventsRead);
+        m.put("marks", (long) markCount);
+        ProcessFeed feed = processFeed;
+        if (feed != null) {
+            m.putAll(feed.metrics());
+        }
+        return m;
+    }
+
+    /** The process table's feed: a poller, or the proc connector (tests). */
+    ProcessFeed processFeed() {
+        return processFeed;
     }
 
     @Override
@@ -692,6 +755,9 @@ public final class TargetedFanotifySource implements EventSource {
         taskDirs.clear();
         if (connector != null) {
             connector.close();
+        }
+        if (processFeed != null) {
+            processFeed.close();
         }
         if (wakeup != null) {
             wakeup.close();

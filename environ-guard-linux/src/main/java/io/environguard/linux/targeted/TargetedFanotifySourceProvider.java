@@ -5,6 +5,8 @@ import io.environguard.api.GuardConfig;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
 import io.environguard.spi.EventSourceProvider;
+import io.environguard.linux.process.ProcessTableSettings;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,8 +25,9 @@ import java.util.List;
  * <p>Keys under {@code environguard.source.targeted.}: {@code pids} (default {@code self}; other pids must be
  * the caller's own, dumpable processes unless it has CAP_SYS_ADMIN), {@code files} (default
  * {@code environ,mem}), {@code max-marks} (default 4096, and never above a quarter of RLIMIT_NOFILE),
- * {@code rescan-interval} (default {@code 500ms}), {@code attribution} (default {@code true}) and
- * {@code attribution.max-processes} (default 4096).
+ * {@code rescan-interval} (default {@code 500ms}), {@code attribution} (default {@code true}),
+ * {@code attribution.max-processes} (default 4096) and {@code proc-connector} (default {@code true}); and the
+ * process table's keys under {@code environguard.process-table.} ({@link ProcessTableSettings#CONFIG_KEYS}).
  */
 public final class TargetedFanotifySourceProvider implements EventSourceProvider {
 
@@ -56,7 +59,7 @@ public final class TargetedFanotifySourceProvider implements EventSourceProvider
     /** The keys under {@code environguard.source.targeted.}, with their defaults. */
     @Override
     public List<ConfigKey> keys() {
-        return List.of(
+        List<ConfigKey> keys = new ArrayList<>(List.of(
                 ConfigKey.of(TargetedSettings.PIDS, "self",
                         "processes to guard (self = this JVM); others must be yours and dumpable unless privileged"),
                 ConfigKey.of(TargetedSettings.FILES, "environ,mem", "which files' aliases to mark"),
@@ -65,7 +68,9 @@ public final class TargetedFanotifySourceProvider implements EventSourceProvider
                 ConfigKey.of(TargetedSettings.RESCAN_INTERVAL, "500ms", "thread-count check interval"),
                 ConfigKey.of(TargetedSettings.ATTRIBUTION, "true", "best-effort possible readers when the reader is hidden"),
                 ConfigKey.of(TargetedSettings.ATTRIBUTION_MAX_PROCESSES, "4096", "bound on the possible-readers scan"),
-                ConfigKey.of(TargetedSettings.PROC_CONNECTOR, "true", "with privilege, mark new threads as they appear"));
+                ConfigKey.of(TargetedSettings.PROC_CONNECTOR, "true", "with privilege, mark new threads as they appear")));
+        keys.addAll(ProcessTableSettings.CONFIG_KEYS); // readers and targets are resolved through a process table
+        return List.copyOf(keys);
     }
 
     /** @throws IllegalArgumentException naming the key when a value is invalid */

@@ -1,6 +1,7 @@
 package io.environguard.linux.targeted;
 
 import io.environguard.api.GuardConfig;
+import io.environguard.linux.process.ProcessTableSettings;
 import io.environguard.api.ProcFile;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,9 +30,12 @@ import java.util.Set;
  * @param attributionMaxProcesses the most processes one best-effort scan of {@code /proc/*}{@code /fd} visits
  * @param procConnector           whether, when privileged, to listen to the kernel's process events so that
  *                                new threads are marked as they appear (the listing stays as a fallback)
+ * @param processTable            the process table readers and targets are resolved through
+ *                                ({@code environguard.process-table.} keys)
  */
 record TargetedSettings(List<Integer> pids, Set<ProcFile> files, int maxMarks, Duration rescanInterval,
-                        boolean attribution, int attributionMaxProcesses, boolean procConnector) {
+                        boolean attribution, int attributionMaxProcesses, boolean procConnector,
+                        ProcessTableSettings processTable) {
 
     static final String PREFIX = "environguard.source.targeted.";
     static final String PIDS = PREFIX + "pids";
@@ -107,6 +111,7 @@ record TargetedSettings(List<Integer> pids, Set<ProcFile> files, int maxMarks, D
                 config.getDuration(RESCAN_INTERVAL, DEFAULT_RESCAN_INTERVAL),
                 config.getBoolean(ATTRIBUTION, true),
                 config.getInt(ATTRIBUTION_MAX_PROCESSES, 4096),
-                config.getBoolean(PROC_CONNECTOR, true));
+                config.getBoolean(PROC_CONNECTOR, true),
+                ProcessTableSettings.from(config));
     }
 }

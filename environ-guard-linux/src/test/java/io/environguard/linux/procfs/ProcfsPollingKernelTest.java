@@ -8,6 +8,7 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.Rules;
 import io.environguard.api.Severity;
+import io.environguard.linux.process.ProcessTableSettings;
 import io.environguard.policy.Policy;
 import io.environguard.policy.PolicyConfig;
 import io.environguard.testkit.RecordingSink;
@@ -76,6 +77,54 @@ class ProcfsPollingKernelTest {
             assertEquals("sh", alert.access().reader().comm());
         } finally {
             destroy(started);
+        }
+    }
+
+    /**
+     * A reader holding the file open is named through the source's process table: its name, executable, start time
+     * and lineage (this JVM started it), with the table fed by the proc connector (as root) and polled from /proc;
+     * coverage says which.
+     */
+    @Test
+    void aLiveReaderIsNamedThroughTheProcessTableWithItsLineage() throws Exception {
+        for (boolean connector : new boolean[] {true, false}) {
+            List<Process> started = new ArrayList<>();
+            ProcfsPollingSource source = new ProcfsPollingSource(ProcfsSettings.defaults(PROC).withProcessTable(
+                    ProcessTableSettings.defaults().withPollInterval(Duration.ofMillis(200))),
+                    java.time.Clock.systemUTC(), connector);
+            String mode = connector ? "proc connector: " : "polled: ";
+            try {
+                Process target = start(started, "sleep", "30");
+                Process reader = start(started, "sh", "-c", "exec 3</proc/" + target.pid() + "/environ; sleep 10");
+                Recorder rec = new Recorder();
+                source.start(rec); // scans every second; the table is polled every 200 ms without the connector
+                EnvironAccess found = null;
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (found == null && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                    found = rec.held().stream().filter(a -> a.reader().pid() == reader.pid()
+                            && a.target().pid() == target.pid()).findFirst().orElse(null);
+                }
+                EnvironAccess a = found;
+                assertTrue(a != null, () -> mode + "not seen: " + rec.held());
+                assertEquals("sh", a.reader().comm(), mode + a.reader());
+                assertEquals(reader.info().command().orElseThrow(), a.reader().exe(), mode + a.reader());
+                assertTrue(a.reader().startTime() > 0, mode + a.reader());
+                assertTrue(!a.reader().ancestors().isEmpty(), mode + "lineage of " + a.reader());
+                assertEquals(ProcessHandle.current().pid(), a.reader().ancestors().get(0).pid(), mode + a.reader());
+                assertEquals(ProcessHandle.current().info().command().orElseThrow(),
+                        a.reader().ancestors().get(0).exe(), mode + "the parent's executable, from the table");
+                assertEquals("sleep", a.target().comm(), mode + a.target());
+                assertEquals(target.info().startInstant().isPresent(), a.target().startTime() > 0, mode + a.target());
+                List<String> watching = source.coverage().watching();
+                assertTrue(watching.stream().anyMatch(w -> w.startsWith(connector
+                        ? "process table fed by the kernel's proc connector" : "process table: polled from /proc every"
+                        + " 200 ms")), mode + watching);
+                assertTrue(source.metrics().get("process_table_live") > 0, mode + source.metrics());
+            } finally {
+                source.close();
+                destroy(started);
+            }
         }
     }
 

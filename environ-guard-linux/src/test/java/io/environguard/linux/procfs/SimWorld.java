@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -34,6 +36,8 @@ final class SimWorld implements AutoCloseable {
     }
 
     /** Default settings on this tree, with an effectively unlimited budget (tests must not depend on speed). */
+    private final List<ProcfsPollingSource> sources = new ArrayList<>();
+
     ProcfsSettings settings() {
         return ProcfsSettings.defaults(fs.root()).withScanBudget(Duration.ofMinutes(5));
     }
@@ -43,11 +47,17 @@ final class SimWorld implements AutoCloseable {
     }
 
     ProcfsPollingSource source(UnaryOperator<ProcfsSettings> tweak) {
-        return new ProcfsPollingSource(tweak.apply(settings()));
+        return track(new ProcfsPollingSource(tweak.apply(settings())));
     }
 
     ProcfsPollingSource source(UnaryOperator<ProcfsSettings> tweak, Clock clock) {
-        return new ProcfsPollingSource(tweak.apply(settings()), clock);
+        return track(new ProcfsPollingSource(tweak.apply(settings()), clock));
+    }
+
+    /** Closed with the world: each source's process table has threads of its own (command-line readers). */
+    private ProcfsPollingSource track(ProcfsPollingSource source) {
+        sources.add(source);
+        return source;
     }
 
     SimProcess spawn(String comm) {
@@ -56,6 +66,8 @@ final class SimWorld implements AutoCloseable {
 
     @Override
     public void close() {
+        sources.forEach(ProcfsPollingSource::close);
+        sources.clear();
         try {
             fs.close();
         } catch (IOException e) {

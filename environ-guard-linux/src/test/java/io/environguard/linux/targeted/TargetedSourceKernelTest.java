@@ -1,6 +1,7 @@
 package io.environguard.linux.targeted;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.AliasKind;
@@ -9,6 +10,8 @@ import io.environguard.api.EnvironAccess;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.ProcFile;
 import io.environguard.linux.KernelTestSupport;
+import io.environguard.linux.process.ProcConnectorFeed;
+import io.environguard.linux.process.ProcessTableSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,15 +140,55 @@ class TargetedSourceKernelTest {
         assertTrue(coverage.watching().stream().anyMatch(w -> w.contains("FAN_REPORT_PIDFD")), coverage.toString());
     }
 
+    /**
+     * The reader of a live alert is named through the source's process table: its executable and name, and its
+     * lineage (this JVM started it, so this JVM is its parent), whether the table is fed by the proc connector (as
+     * root) or polled from /proc (the connector turned off), and coverage says which.
+     */
+    @Test
+    void aLiveReaderIsNamedThroughTheProcessTableWithItsLineage() throws Exception {
+        for (boolean connector : new boolean[] {true, false}) {
+            Recorder recorder = new Recorder();
+            TargetedFanotifySource source = start(Map.of(TargetedSettings.PROC_CONNECTOR, Boolean.toString(connector),
+                    ProcessTableSettings.POLL_INTERVAL, "200ms"), recorder);
+            Process holder = readers.holdOpen("/proc/" + SELF + "/environ");
+            EnvironAccess held = recorder.await("by holder " + holder.pid(), x -> x.reader().pid() == holder.pid(),
+                    WAIT);
+            String mode = connector ? "proc connector: " : "polled: ";
+            assertTrue(held.reader().exe() != null && held.reader().exe().contains("python"), mode + held.reader());
+            assertTrue(held.reader().comm() != null && held.reader().comm().startsWith("python"), mode + held.reader());
+            assertTrue(held.reader().startTime() > 0, mode + held.reader());
+            assertFalse(held.reader().ancestors().isEmpty(), mode + "lineage of " + held.reader());
+            assertEquals(SELF, held.reader().ancestors().get(0).pid(), mode + "this JVM started the reader");
+            assertEquals(ProcessHandle.current().info().command().orElseThrow(),
+                    held.reader().ancestors().get(0).exe(), mode + "the parent's executable, from the table");
+            assertEquals(SELF, held.target().pid());
+            assertTrue(held.target().startTime() > 0, mode + held.target());
+            List<String> watching = source.coverage().watching();
+            if (connector) {
+                assertTrue(watching.stream().anyMatch(w -> w.startsWith("process table fed by the kernel's proc"
+                        + " connector")), watching.toString());
+                assertTrue(source.processFeed() instanceof ProcConnectorFeed);
+            } else {
+                assertTrue(watching.stream().anyMatch(w -> w.startsWith("process table: polled from /proc every 200"
+                        + " ms")), watching.toString());
+                assertTrue(source.coverage().blindSpots().stream().anyMatch(b -> b.contains("a reader that starts and"
+                        + " exits between two polls is named by pid only")), source.coverage().toString());
+            }
+            assertTrue(source.metrics().get("process_table_live") > 0, source.metrics().toString());
+            holder.destroy();
+            assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
+            source.close();
+        }
+    }
+
     @Test
     void withPrivilegeNewThreadsAreMarkedAsTheyAppear() throws Exception {
         Recorder recorder = new Recorder();
         // The listing would come only after 30 s: a mark within 5 s is the proc connector's doing.
         TargetedFanotifySource source = start(Map.of(TargetedSettings.RESCAN_INTERVAL, "30s"), recorder);
-        assertTrue(source.coverage().watching().stream().anyMatch(w -> w.contains("proc connector")),
-                source.coverage().toString());
-        assertTrue(source.coverage().watching().stream().anyMatch(w -> w.contains("filtered in the kernel")),
-                source.coverage().toString());
+        assertTrue(source.coverage().watching().stream().anyMatch(w -> w.startsWith("new threads marked as they"
+                + " appear (proc connector, filtered in the kernel")), source.coverage().toString());
         // Other processes' forks and exits are dropped by the socket filter: they never wake the guard.
         long before = source.procConnectorMessages();
         for (int i = 0; i < 10; i++) {

@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongConsumer;
 
 /**
- * A bounded, lock-free ring of latency samples: any thread adds one in a few nanoseconds (a fetch-and-add and an
- * ordered store), and one draining thread hands them on (to a Micrometer timer, whose percentile histograms cost
+ * A bounded, lock-free ring of latency samples: any thread adds one in a few nanoseconds (a fetch-and-add and a
+ * compare-and-set), and one draining thread hands them on (to a Micrometer timer, whose percentile histograms cost
  * far more than the alert path can spare). When samples come faster than they are drained, the oldest are skipped
  * and counted: the timer's samples are then a subset of the alerts, its percentiles still those of what it saw.
  *
@@ -50,9 +50,36 @@ final class LatencySamples {
 
     /** Adds a sample of {@code nanos} (0 or more; above {@link #MAX_NANOS} it is kept as that). Thread-safe, never blocks. */
     void add(long nanos) {
-        long position = claimed.getAndIncrement();
-        // One word holds the sample and its lap, so that the drainer knows which position a slot's value is for.
-        slots.lazySet((int) (position & mask), tagOf(position) << VALUE_BITS | Math.min(Math.max(nanos, 0), MAX_NANOS));
+        write(claim(), nanos);
+    }
+
+    /** Claims the next position (the first half of {@link #add}; tests interleave the halves). */
+    long claim() {
+        return claimed.getAndIncrement();
+    }
+
+    /**
+     * Writes the sample of {@code position} (the second half of {@link #add}). One word holds the sample and its lap,
+     * so that the drainer knows which position a slot's value is for. A writer descheduled between its claim and its
+     * write may find its slot already holding a later lap's sample: it then drops its own (the drainer counts it as
+     * skipped when it meets the later lap there) instead of overwriting a sample that would then be lost uncounted.
+     */
+    void write(long position, long nanos) {
+        int slot = (int) (position & mask);
+        long value = tagOf(position) << VALUE_BITS | Math.min(Math.max(nanos, 0), MAX_NANOS);
+        long lap = (position >>> shift) % LAPS;
+        while (true) {
+            long v = slots.get(slot);
+            if (v != 0) {
+                long ahead = Math.floorMod((v >>> VALUE_BITS) - 1 - lap, LAPS);
+                if (ahead > 0 && ahead < LAPS / 2) {
+                    return; // lapped: a later sample holds the slot
+                }
+            }
+            if (slots.compareAndSet(slot, v, value)) {
+                return;
+            }
+        }
     }
 
     /**
