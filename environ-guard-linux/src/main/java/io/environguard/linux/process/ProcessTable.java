@@ -155,8 +155,8 @@ public final class ProcessTable implements AutoCloseable {
      * @param pid    the accessing process
      * @param alive  {@code 1} the process still runs, {@code 0} it has exited, {@code -1} unknown
      * @param atTick when the access happened, in clock ticks since boot; {@code -1} if unknown
-     * @return the generation, or {@code null} when the table cannot tell (it holds no such generation, or holds only an exited one
-     *         of a process said to be alive: its news is behind)
+     * @return the generation, or {@code null} when the table cannot tell (it holds no such generation, or holds
+     *         only an exited one of a process said to be alive: its news is behind)
      */
     public ProcessRecord forAccess(int pid, int alive, long atTick) {
         Object v = byPid.get(pid);
