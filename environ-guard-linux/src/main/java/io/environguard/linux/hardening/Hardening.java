@@ -77,7 +77,7 @@ public final class Hardening {
         }
     }
 
-    /** Whether this process is dumpable ({@code prctl(PR_GET_DUMPABLE)}). */
+    /** @return whether this process is dumpable ({@code prctl(PR_GET_DUMPABLE)}) */
     public static boolean isDumpable() {
         requireLinux();
         LinuxLibC.ensureLinked();
@@ -93,6 +93,7 @@ public final class Hardening {
      * {@code /proc/<pid>/environ} no longer shows them to anyone, while {@link System#getenv(String)} keeps
      * returning them. All or nothing: it writes only when every name is in the block and the block parses.
      *
+     * @param names the variables to mask, at least one
      * @return what was masked (names and counts, never values)
      * @throws UnsupportedOperationException on a platform other than Linux
      * @throws IllegalArgumentException      when no name is given, or a name is empty or holds {@code '='} or NUL

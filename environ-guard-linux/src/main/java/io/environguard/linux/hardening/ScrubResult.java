@@ -10,6 +10,14 @@ import java.util.List;
  * @param bytes   how many value bytes were overwritten
  */
 public record ScrubResult(List<String> names, int entries, long bytes) {
+    /**
+     * Keeps an unmodifiable copy of {@code names}.
+     *
+     * @param names   the variables whose values were masked
+     * @param entries how many {@code NAME=VALUE} strings were masked
+     * @param bytes   how many value bytes were overwritten
+     * @throws NullPointerException when {@code names} or one of them is {@code null}
+     */
     public ScrubResult {
         names = List.copyOf(names);
     }

@@ -19,6 +19,13 @@ import java.util.List;
  */
 public record CgroupInfo(List<Entry> entries, String runtime, String containerId) {
 
+    /**
+     * Keeps an unmodifiable copy of {@code entries}.
+     *
+     * @param entries     one per line, in file order; {@code null} for none
+     * @param runtime     the container runtime, or {@code null} on the host
+     * @param containerId the container id (or lxc container name), or {@code null} on the host
+     */
     public CgroupInfo {
         entries = entries == null ? List.of() : List.copyOf(entries);
     }
@@ -33,7 +40,7 @@ public record CgroupInfo(List<Entry> entries, String runtime, String containerId
     public record Entry(int hierarchyId, String controllers, String path) {
     }
 
-    /** Whether the process is in a recognised container. */
+    /** @return whether the process is in a recognised container */
     public boolean inContainer() {
         return containerId != null;
     }

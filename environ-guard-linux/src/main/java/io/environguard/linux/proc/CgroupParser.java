@@ -40,7 +40,13 @@ public final class CgroupParser {
     private CgroupParser() {
     }
 
-    /** Parses a whole {@code cgroup} file. */
+    /**
+     * Parses a whole {@code cgroup} file.
+     *
+     * @param bytes the file's content
+     * @return its lines, and the container they name, if any
+     * @throws ProcParseException when the bytes are empty, cut short or malformed; the message never holds them
+     */
     public static CgroupInfo parse(byte[] bytes) throws ProcParseException {
         if (bytes == null || bytes.length == 0) {
             throw new ProcParseException(FILE, Problem.EMPTY, null);

@@ -22,7 +22,12 @@ public final class CmdlineParser {
     private CmdlineParser() {
     }
 
-    /** Splits {@code bytes} into arguments; returns an unmodifiable list. */
+    /**
+     * Splits {@code bytes} into arguments.
+     *
+     * @param bytes a {@code cmdline} file's content; {@code null} or empty for none
+     * @return the arguments, unmodifiable; empty when there are none (a kernel thread, a zombie)
+     */
     public static List<String> parse(byte[] bytes) {
         if (bytes == null) {
             return List.of();

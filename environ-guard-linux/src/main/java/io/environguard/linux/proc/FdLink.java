@@ -13,7 +13,12 @@ package io.environguard.linux.proc;
  */
 public record FdLink(int fd, String target) {
 
-    /** Parses {@link #target()}; see {@link FdTargetParser}. */
+    /**
+     * Parses {@link #target()}; see {@link FdTargetParser}.
+     *
+     * @return what the descriptor refers to
+     * @throws ProcParseException when the target is empty or malformed
+     */
     public FdTarget parsedTarget() throws ProcParseException {
         return FdTargetParser.parse(target);
     }

@@ -33,6 +33,11 @@ public final class FdLinks {
     /**
      * Reads up to {@code maxFds} descriptors of {@code pid}.
      *
+     * @param procRoot where procfs is read from
+     * @param pid      a process id
+     * @param maxFds   the most descriptors read; more make the table {@linkplain FdTable#truncated() truncated}
+     * @return the descriptors read, ascending by number
+     * @throws IllegalArgumentException when {@code maxFds} is negative
      * @throws NoSuchFileException when the process is gone (or {@code pid} names no process)
      * @throws IOException         when the directory cannot be read (e.g. {@code AccessDeniedException}:
      *                             another user's process without {@code CAP_SYS_PTRACE})

@@ -17,6 +17,14 @@ import java.util.List;
  */
 public record FdTable(int pid, List<FdLink> links, boolean truncated, int vanished) {
 
+    /**
+     * Keeps an unmodifiable copy of {@code links}.
+     *
+     * @param pid       the process
+     * @param links     the descriptors read, ascending by number; {@code null} for none
+     * @param truncated whether the directory held more entries than the limit allowed to read
+     * @param vanished  descriptors listed but closed before their link could be read
+     */
     public FdTable {
         links = links == null ? List.of() : List.copyOf(links);
     }

@@ -27,7 +27,13 @@ public final class FdTargetParser {
     private FdTargetParser() {
     }
 
-    /** Parses link-target bytes; bytes that are not UTF-8 become U+FFFD. */
+    /**
+     * Parses link-target bytes; bytes that are not UTF-8 become U+FFFD.
+     *
+     * @param bytes a {@code readlink} result
+     * @return what the descriptor refers to
+     * @throws ProcParseException when the bytes are empty or malformed
+     */
     public static FdTarget parse(byte[] bytes) throws ProcParseException {
         if (bytes == null || bytes.length == 0) {
             throw new ProcParseException(FILE, Problem.EMPTY, null);
@@ -35,7 +41,13 @@ public final class FdTargetParser {
         return parse(new String(bytes, StandardCharsets.UTF_8));
     }
 
-    /** Parses a link target as Java's {@code Files.readSymbolicLink(...).toString()} returns it. */
+    /**
+     * Parses a link target as Java's {@code Files.readSymbolicLink(...).toString()} returns it.
+     *
+     * @param target the link target
+     * @return what the descriptor refers to
+     * @throws ProcParseException when the target is empty or malformed
+     */
     public static FdTarget parse(String target) throws ProcParseException {
         if (target == null || target.isEmpty()) {
             throw new ProcParseException(FILE, Problem.EMPTY, null);

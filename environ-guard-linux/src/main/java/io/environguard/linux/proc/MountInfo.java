@@ -27,6 +27,20 @@ import java.util.List;
 public record MountInfo(int mountId, int parentId, String device, String root, String mountPoint, String options,
                         List<String> optionalFields, String fsType, String source, String superOptions) {
 
+    /**
+     * Keeps an unmodifiable copy of {@code optionalFields}.
+     *
+     * @param mountId        unique id of the mount
+     * @param parentId       id of the parent mount
+     * @param device         {@code major:minor} of the superblock
+     * @param root           the directory of the filesystem that forms the root of this mount
+     * @param mountPoint     where it is mounted, relative to the reading process's root
+     * @param options        per-mount options
+     * @param optionalFields tags such as {@code shared:12}; {@code null} for none
+     * @param fsType         filesystem type
+     * @param source         filesystem-specific source, or {@code none}
+     * @param superOptions   per-superblock options
+     */
     public MountInfo {
         optionalFields = optionalFields == null ? List.of() : List.copyOf(optionalFields);
     }

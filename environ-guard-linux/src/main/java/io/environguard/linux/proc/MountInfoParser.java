@@ -29,7 +29,13 @@ public final class MountInfoParser {
     private MountInfoParser() {
     }
 
-    /** Parses a whole {@code mountinfo} file; returns an unmodifiable list in file order. */
+    /**
+     * Parses a whole {@code mountinfo} file.
+     *
+     * @param bytes the file's content
+     * @return one entry per line, unmodifiable, in file order
+     * @throws ProcParseException when the bytes are empty, cut short or malformed; the message never holds them
+     */
     public static List<MountInfo> parse(byte[] bytes) throws ProcParseException {
         if (bytes == null || bytes.length == 0) {
             throw new ProcParseException(FILE, Problem.EMPTY, null);

@@ -50,6 +50,10 @@ public final class PidNamespaceMapper {
     /**
      * The host id of process {@code localPid} of the instance at {@code instanceRoot}, or empty when it
      * exited or is not visible from this pid namespace (this process runs in a child namespace).
+     *
+     * @param instanceRoot the mount point of another procfs instance (a container's {@code /proc})
+     * @param localPid     a process id as that instance shows it
+     * @return the same process's id in this pid namespace, or empty
      */
     public OptionalInt toHostPid(Path instanceRoot, int localPid) {
         Path local = instanceRoot.resolve(Integer.toString(localPid));
@@ -83,7 +87,12 @@ public final class PidNamespaceMapper {
     }
 
     /**
-     * The host id of thread {@code localTid} of the instance, given the host id of its process, or empty.
+     * The host id of thread {@code localTid} of the instance, given the host id of its process.
+     *
+     * @param instanceRoot the mount point of another procfs instance
+     * @param localTid     a thread id as that instance shows it
+     * @param hostTgid     its process's id in this pid namespace ({@link #toHostPid})
+     * @return the thread's id in this pid namespace, or empty when it is gone or not found
      */
     public OptionalInt toHostTid(Path instanceRoot, int localTid, int hostTgid) {
         ProcStatus localStatus = status(instanceRoot.resolve(Integer.toString(localTid)));
@@ -109,7 +118,13 @@ public final class PidNamespaceMapper {
         return s != null && s.tgid() == s.pid() && endsWith(s.nsPid(), localNsPid) && startTime(hostDir) == start;
     }
 
-    /** Whether {@code list} ends with the non-empty {@code suffix}: how an NSpid list seen from here matches one seen from inside. */
+    /**
+     * How an NSpid list seen from here matches one seen from inside a namespace.
+     *
+     * @param list   the NSpid list seen from here, outermost namespace first
+     * @param suffix the list seen from inside
+     * @return whether {@code list} ends with {@code suffix}; {@code false} when {@code suffix} is empty
+     */
     public static boolean endsWith(List<Integer> list, List<Integer> suffix) {
         int offset = list.size() - suffix.size();
         if (offset < 0 || suffix.isEmpty()) {

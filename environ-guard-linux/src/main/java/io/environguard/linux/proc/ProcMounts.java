@@ -32,12 +32,22 @@ public final class ProcMounts {
         this.procRoot = Objects.requireNonNull(procRoot, "procRoot");
     }
 
-    /** The proc mounts in the calling process's mount namespace ({@code <root>/self/mountinfo}). */
+    /**
+     * @return the proc mounts in the calling process's mount namespace ({@code <root>/self/mountinfo}), in table
+     *         order
+     * @throws IOException        when {@code mountinfo} cannot be read
+     * @throws ProcParseException when it is malformed
+     */
     public List<ProcMount> list() throws IOException, ProcParseException {
         return read(procRoot.resolve("self").resolve("mountinfo"));
     }
 
-    /** The proc mounts in {@code pid}'s mount namespace ({@code <root>/<pid>/mountinfo}). */
+    /**
+     * @param pid a process id
+     * @return the proc mounts in {@code pid}'s mount namespace ({@code <root>/<pid>/mountinfo}), in table order
+     * @throws IOException        when {@code mountinfo} cannot be read (the process is gone, or another user's)
+     * @throws ProcParseException when it is malformed
+     */
     public List<ProcMount> list(int pid) throws IOException, ProcParseException {
         return read(procRoot.resolve(Integer.toString(pid)).resolve("mountinfo"));
     }
@@ -46,7 +56,10 @@ public final class ProcMounts {
         return procMountsOf(MountInfoParser.parse(Files.readAllBytes(mountinfo)));
     }
 
-    /** The procfs entries of a parsed mount table, in table order. */
+    /**
+     * @param mounts a parsed mount table
+     * @return its procfs entries, in table order
+     */
     public static List<ProcMount> procMountsOf(List<MountInfo> mounts) {
         List<ProcMount> procs = new ArrayList<>();
         for (MountInfo m : mounts) {
@@ -59,7 +72,11 @@ public final class ProcMounts {
 
     /**
      * The mount points that show the same procfs instance (same superblock) as {@code mountPoint}: it
-     * and its bind mounts. Empty if {@code mountPoint} is not among {@code mounts}.
+     * and its bind mounts.
+     *
+     * @param mounts     proc mounts, as {@link #list()} returns them
+     * @param mountPoint one of their mount points
+     * @return the mount points, in table order; empty if {@code mountPoint} is not among {@code mounts}
      */
     public static List<String> sameInstanceAs(List<ProcMount> mounts, String mountPoint) {
         String device = null;
@@ -80,7 +97,10 @@ public final class ProcMounts {
         return List.copyOf(points);
     }
 
-    /** One mount point per distinct procfs instance (superblock), the first in table order. */
+    /**
+     * @param mounts proc mounts, as {@link #list()} returns them
+     * @return one mount per distinct procfs instance (superblock), the first in table order
+     */
     public static List<ProcMount> distinctInstances(List<ProcMount> mounts) {
         Set<String> seen = new LinkedHashSet<>();
         List<ProcMount> out = new ArrayList<>();
@@ -92,7 +112,7 @@ public final class ProcMounts {
         return Collections.unmodifiableList(out);
     }
 
-    /** The root procfs is read from. */
+    /** @return the root procfs is read from */
     public Path root() {
         return procRoot;
     }

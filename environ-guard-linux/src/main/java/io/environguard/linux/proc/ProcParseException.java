@@ -51,7 +51,9 @@ public final class ProcParseException extends Exception {
         MISSING_FIELD
     }
 
+    /** Which kind of file was being parsed. */
     private final FileType fileType;
+    /** What was wrong with it. */
     private final Problem problem;
 
     /**
@@ -67,12 +69,12 @@ public final class ProcParseException extends Exception {
         this.problem = problem;
     }
 
-    /** Which kind of file was being parsed. */
+    /** @return which kind of file was being parsed */
     public FileType fileType() {
         return fileType;
     }
 
-    /** What was wrong with it. */
+    /** @return what was wrong with it */
     public Problem problem() {
         return problem;
     }

@@ -24,18 +24,33 @@ import java.util.Objects;
  */
 public record ProcPath(String mountPoint, int pid, int taskId, AliasKind alias, ProcFile file) {
 
+    /**
+     * Checks the required fields.
+     *
+     * @param mountPoint the proc mount point the path is under
+     * @param pid        the number in the path after the mount point, or {@code -1}
+     * @param taskId     the number after {@code task/}, or {@code -1}
+     * @param alias      how the path names the process
+     * @param file       {@code environ} or {@code mem}
+     * @throws NullPointerException when {@code mountPoint}, {@code alias} or {@code file} is {@code null}
+     */
     public ProcPath {
         Objects.requireNonNull(mountPoint, "mountPoint");
         Objects.requireNonNull(alias, "alias");
         Objects.requireNonNull(file, "file");
     }
 
-    /** A copy with another alias, e.g. {@link AliasKind#THREAD} once the caller resolved the thread. */
+    /**
+     * A copy with another alias, e.g. {@link AliasKind#THREAD} once the caller resolved the thread.
+     *
+     * @param newAlias the alias
+     * @return the copy
+     */
     public ProcPath withAlias(AliasKind newAlias) {
         return new ProcPath(mountPoint, pid, taskId, newAlias, file);
     }
 
-    /** Whether the path went through {@code task/}. */
+    /** @return whether the path went through {@code task/} */
     public boolean hasTask() {
         return taskId >= 0;
     }

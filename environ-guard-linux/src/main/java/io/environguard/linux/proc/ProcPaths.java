@@ -48,6 +48,11 @@ public final class ProcPaths {
     /**
      * Classifies {@code path}; {@code /proc} counts as the host's instance, every other mount point in
      * {@code procMountPoints} as {@link AliasKind#OTHER_PROC_MOUNT}.
+     *
+     * @param path            a path as the kernel reports it (a {@code " (deleted)"} suffix is ignored); may be
+     *                        {@code null}
+     * @param procMountPoints the proc mount points to match, {@code /proc} among them
+     * @return the classified path, or empty when it names no per-process {@code environ} or {@code mem} file
      */
     public static Optional<ProcPath> classify(String path, Collection<String> procMountPoints) {
         return classify(path, procMountPoints, HOST_ONLY);
@@ -58,6 +63,11 @@ public final class ProcPaths {
      * {@code hostInstanceMountPoints} (the host's procfs and its bind mounts: same superblock, same pids)
      * gets a per-process alias, a path under any other listed mount point
      * {@link AliasKind#OTHER_PROC_MOUNT}. The longest matching mount point wins.
+     *
+     * @param path                    a path as the kernel reports it; may be {@code null}
+     * @param procMountPoints         the proc mount points to match
+     * @param hostInstanceMountPoints those of them that show the host's procfs instance
+     * @return the classified path, or empty when it names no per-process {@code environ} or {@code mem} file
      */
     public static Optional<ProcPath> classify(String path, Collection<String> procMountPoints,
                                               Collection<String> hostInstanceMountPoints) {

@@ -14,10 +14,21 @@ import java.nio.file.Path;
  */
 public interface ProcReads {
 
-    /** Reads at most {@code maxBytes} of {@code file}. */
+    /**
+     * Reads at most {@code maxBytes} of {@code file}.
+     *
+     * @param file     the file to read
+     * @param maxBytes the most bytes to read
+     * @return the bytes read, up to end of file or {@code maxBytes}
+     * @throws IOException when the file cannot be opened or read (the process is gone, or another user's)
+     */
     byte[] read(Path file, int maxBytes) throws IOException;
 
-    /** {@code readlink(link)} as a string. */
+    /**
+     * @param link a symbolic link
+     * @return {@code readlink(link)} as a string
+     * @throws IOException when the link cannot be read (the process is gone, or another user's)
+     */
     String readLink(Path link) throws IOException;
 
     /**

@@ -31,7 +31,13 @@ public final class ProcStatParser {
     private ProcStatParser() {
     }
 
-    /** Parses a whole {@code stat} file. */
+    /**
+     * Parses a whole {@code stat} file; the name is what lies between the first {@code (} and the last {@code )}.
+     *
+     * @param bytes the file's content
+     * @return the fields environ-guard uses
+     * @throws ProcParseException when the bytes are empty, cut short or malformed; the message never holds them
+     */
     public static ProcStat parse(byte[] bytes) throws ProcParseException {
         if (bytes == null || bytes.length == 0) {
             throw new ProcParseException(FILE, Problem.EMPTY, null);

@@ -20,6 +20,17 @@ import java.util.List;
  */
 public record ProcStatus(String name, int tgid, int pid, int ppid, int uid, int gid, List<Integer> nsPid) {
 
+    /**
+     * Keeps an unmodifiable copy of {@code nsPid}.
+     *
+     * @param name  {@code Name}, unescaped; {@code null} if absent
+     * @param tgid  {@code Tgid}, or -1
+     * @param pid   {@code Pid}, or -1
+     * @param ppid  {@code PPid}, or -1
+     * @param uid   the real user id, or -1
+     * @param gid   the real group id, or -1
+     * @param nsPid {@code NSpid}, outermost first; {@code null} or empty if absent
+     */
     public ProcStatus {
         nsPid = nsPid == null ? List.of() : List.copyOf(nsPid);
     }

@@ -30,7 +30,13 @@ public final class ProcStatusParser {
     private ProcStatusParser() {
     }
 
-    /** Parses a whole {@code status} file. */
+    /**
+     * Parses a whole {@code status} file.
+     *
+     * @param bytes the file's content
+     * @return the fields environ-guard uses; those absent are -1 (or {@code null}, empty)
+     * @throws ProcParseException when the bytes are empty, cut short or malformed; the message never holds them
+     */
     public static ProcStatus parse(byte[] bytes) throws ProcParseException {
         if (bytes == null || bytes.length == 0) {
             throw new ProcParseException(FILE, Problem.EMPTY, null);

@@ -51,6 +51,10 @@ public final class ProcessInspector {
         /**
          * {@code file} of process (or thread) {@code pid}, whose parent is {@code ppid} if the caller said so
          * ({@link Known#ppid}; else -1), is about to be opened.
+         *
+         * @param pid  the process or thread whose file it is
+         * @param ppid its parent, or -1 if the caller did not say
+         * @param file the file about to be opened
          */
         void beforeOpen(int pid, int ppid, Path file);
     }
@@ -67,6 +71,10 @@ public final class ProcessInspector {
     /**
      * An inspector that reads through {@code reads} and tells {@code beforeOpen} of each file it is about to
      * open.
+     *
+     * @param procRoot   where procfs is read from
+     * @param reads      how its files and links are read
+     * @param beforeOpen told of each file about to be opened; {@link BeforeOpen#NONE} for nobody
      */
     public ProcessInspector(Path procRoot, ProcReads reads, BeforeOpen beforeOpen) {
         this.procRoot = Objects.requireNonNull(procRoot, "procRoot");
@@ -74,7 +82,7 @@ public final class ProcessInspector {
         this.beforeOpen = Objects.requireNonNull(beforeOpen, "beforeOpen");
     }
 
-    /** The root procfs is read from. */
+    /** @return the root procfs is read from */
     public Path root() {
         return procRoot;
     }
@@ -82,12 +90,21 @@ public final class ProcessInspector {
     /**
      * Inspects process {@code pid} (a thread group id). Never throws: a process that vanishes mid-lookup
      * yields a {@code ProcessInfo} with the pid, whatever was read, and {@code complete == false}.
+     *
+     * @param pid a process id
+     * @return never {@code null}
      */
     public ProcessInfo inspect(int pid) {
         return inspect(pid, ProcessInfo.UNKNOWN);
     }
 
-    /** As {@link #inspect(int)}, recording {@code tid} (the acting thread) in the result. */
+    /**
+     * As {@link #inspect(int)}, recording {@code tid} (the acting thread) in the result.
+     *
+     * @param pid a process id
+     * @param tid the acting thread, or {@link ProcessInfo#UNKNOWN}
+     * @return never {@code null}
+     */
     public ProcessInfo inspect(int pid, int tid) {
         return inspect(pid, tid, false, Known.NOTHING);
     }
@@ -110,6 +127,8 @@ public final class ProcessInspector {
      * if (!Pidfds.isAlive(pidfd)) { ... reaped meanwhile: info may mix two processes ... }
      * }</pre>
      *
+     * @param pid a process id, pinned by the caller's pidfd
+     * @param tid the acting thread, or {@link ProcessInfo#UNKNOWN}
      * @param uid the real uid, if the caller knows it, or -1 to read it from {@code status}
      * @param gid the real gid, if the caller knows it, or -1 to read it from {@code status}
      * @return never {@code null}; {@code complete == false} when a file could not be read. Whether the process
@@ -122,6 +141,11 @@ public final class ProcessInspector {
     /**
      * As {@link #inspectPinned(int, int, int, int)}, for a caller that knows more: what it knows is taken as
      * it is and not read (a known {@code exe} saves a readlink, a known container id the {@code cgroup} file).
+     *
+     * @param pid   a process id, pinned by the caller's pidfd
+     * @param tid   the acting thread, or {@link ProcessInfo#UNKNOWN}
+     * @param known what the caller knows already
+     * @return never {@code null}; {@code complete == false} when a file could not be read
      */
     public ProcessInfo inspectPinned(int pid, int tid, Known known) {
         return inspect(pid, tid, true, Objects.requireNonNull(known, "known"));
@@ -233,7 +257,11 @@ public final class ProcessInspector {
         return reads.read(file, maxBytes);
     }
 
-    /** Thread group id of task {@code tid} (from {@code <root>/<tid>/status} Tgid), or {@code -1} if gone or unreadable. */
+    /**
+     * @param tid a thread id
+     * @return the thread group id of task {@code tid} (from {@code <root>/<tid>/status} Tgid), or {@code -1} if
+     *         gone or unreadable
+     */
     public int tgidOf(int tid) {
         if (tid <= 0) {
             return -1;
@@ -246,7 +274,10 @@ public final class ProcessInspector {
         }
     }
 
-    /** Resolved exe of {@code pid}'s parent, or {@code null} (no parent, gone, or unreadable). */
+    /**
+     * @param pid a process id
+     * @return the resolved exe of {@code pid}'s parent, or {@code null} (no parent, gone, or unreadable)
+     */
     public String parentExe(int pid) {
         if (pid <= 0) {
             return null;

@@ -28,27 +28,39 @@ public final class BootClock {
         this.host = host;
     }
 
-    /** This machine's clocks. */
+    /** @return this machine's clocks */
     public static BootClock host() {
         return new BootClock(Clocks.boottimeMinusMonotonic(), Clocks.ticksPerSecond(), true);
     }
 
-    /** A fixed offset and tick rate (simulated trees in tests). */
+    /**
+     * A fixed offset and tick rate (simulated trees in tests).
+     *
+     * @param offsetNanos    {@code CLOCK_BOOTTIME} minus {@code CLOCK_MONOTONIC}, in nanoseconds
+     * @param ticksPerSecond clock ticks per second ({@code USER_HZ}, usually 100)
+     * @return a clock that {@link #refresh()} leaves as it is
+     */
     public static BootClock fixed(long offsetNanos, long ticksPerSecond) {
         return new BootClock(offsetNanos, ticksPerSecond, false);
     }
 
-    /** Ticks since boot at monotonic time {@code monotonicNanos}. */
+    /**
+     * @param monotonicNanos a {@code CLOCK_MONOTONIC} time in nanoseconds
+     * @return clock ticks since boot at that time ({@code /proc/P/stat} field 22 scale)
+     */
     public long ticks(long monotonicNanos) {
         return (monotonicNanos + offsetNanos) / nanosPerTick;
     }
 
-    /** Nanoseconds past the start of the tick that {@code monotonicNanos} falls in. */
+    /**
+     * @param monotonicNanos a {@code CLOCK_MONOTONIC} time in nanoseconds
+     * @return nanoseconds past the start of the tick that {@code monotonicNanos} falls in
+     */
     public long intoTick(long monotonicNanos) {
         return (monotonicNanos + offsetNanos) % nanosPerTick;
     }
 
-    /** Nanoseconds per tick (10 ms at the usual {@code USER_HZ} of 100). */
+    /** @return nanoseconds per tick (10 ms at the usual {@code USER_HZ} of 100) */
     public long nanosPerTick() {
         return nanosPerTick;
     }

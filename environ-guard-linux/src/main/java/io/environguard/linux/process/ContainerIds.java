@@ -41,7 +41,13 @@ public final class ContainerIds {
         this.enabled = enabled;
     }
 
-    /** A cache that is on when {@code <proc>/self/cgroup} shows the unified hierarchy alone. */
+    /**
+     * A cache that is on when {@code <proc>/self/cgroup} shows the unified hierarchy alone (under cgroup v1 one
+     * cgroup id does not name one container).
+     *
+     * @param proc the {@code /proc} mount
+     * @return the cache, off when that file cannot be read
+     */
     public static ContainerIds forHost(Path proc) {
         return new ContainerIds(unifiedOnly(proc.resolve("self").resolve("cgroup")));
     }
@@ -55,22 +61,37 @@ public final class ContainerIds {
         }
     }
 
+    /** @return whether it remembers anything */
     public boolean enabled() {
         return enabled;
     }
 
-    /** Whether the container of cgroup {@code cgroupId} is known (it may be "none": {@link #get} is then null). */
+    /**
+     * @param cgroupId a cgroup v2 id
+     * @return whether the container of cgroup {@code cgroupId} is known (it may be "none": {@link #get} is then
+     *         {@code null})
+     */
     public boolean knows(long cgroupId) {
         return enabled && cgroupId > 0 && byCgroup.containsKey(cgroupId);
     }
 
-    /** The container id of cgroup {@code cgroupId}, {@code null} for the host; only after {@link #knows}. */
+    /**
+     * @param cgroupId a cgroup v2 id
+     * @return the container id of cgroup {@code cgroupId}, {@code null} for the host; meaningful only after
+     *         {@link #knows} said {@code true}
+     */
     public String get(long cgroupId) {
         String id = byCgroup.get(cgroupId);
         return id == HOST ? null : id;
     }
 
-    /** Records what a {@code cgroup} file read for a process of cgroup {@code cgroupId} said. */
+    /**
+     * Records what a {@code cgroup} file read for a process of cgroup {@code cgroupId} said; nothing when
+     * disabled or the id is not positive.
+     *
+     * @param cgroupId    a cgroup v2 id
+     * @param containerId the container id that file names, or {@code null} for the host
+     */
     public void put(long cgroupId, String containerId) {
         if (!enabled || cgroupId <= 0) {
             return;

@@ -113,8 +113,11 @@ public final class ProcConnectorFeed implements ProcessFeed {
     /**
      * Subscribes, scans {@code /proc} into {@code table}, and starts the feed's thread.
      *
-     * @param probe  how processes are read (its {@code /proc} must be this pid namespace's)
-     * @param losses told of lost events ({@value #LOSS_CAUSE}), from the feed's thread or a catching-up caller
+     * @param table    the table to fill
+     * @param settings the receive buffer, exec log and command-line settings
+     * @param probe    how processes are read (its {@code /proc} must be this pid namespace's)
+     * @param losses   told of lost events ({@value #LOSS_CAUSE}), from the feed's thread or a catching-up caller
+     * @return the running feed
      * @throws IOException when the kernel refuses the subscription: the message names the capability
      */
     public static ProcConnectorFeed start(ProcessTable table, ProcessTableSettings settings, ProcessProbe probe,
@@ -469,72 +472,72 @@ public final class ProcConnectorFeed implements ProcessFeed {
         return applier.capture(pid, ProcessRecord.Origin.LATE, -1);
     }
 
-    /** Whether the kernel filters thread-level messages out before they reach the feed. */
+    /** @return whether the kernel filters thread-level messages out before they reach the feed */
     public boolean filtered() {
         return filtered;
     }
 
-    /** Messages received (after the filter). */
+    /** @return messages received (after the filter) */
     public long messages() {
         return messages.get();
     }
 
-    /** Times the socket overflowed ({@code ENOBUFS}); each lost an unknown number of messages. */
+    /** @return times the socket overflowed ({@code ENOBUFS}); each lost an unknown number of messages */
     public long overflows() {
         return overflows.get();
     }
 
-    /** Times the table was read again from {@code /proc} after an overflow. */
+    /** @return times the table was read again from {@code /proc} after an overflow */
     public long resyncs() {
         return resyncs.get();
     }
 
-    /** Catch-ups that ran out of time. */
+    /** @return catch-ups that ran out of time */
     public long catchUpTimeouts() {
         return catchUpTimeouts.get();
     }
 
-    /** Processes read late, at a source's request. */
+    /** @return processes read late, at a source's request */
     public long lateCaptures() {
         return lateCaptures.get();
     }
 
-    /** Execs whose process was gone before it could be read (their image is unknown). */
+    /** @return execs whose process was gone before it could be read (their image is unknown) */
     public long execsMissed() {
         return applier.execsMissed();
     }
 
-    /** Fork-derived start times that a later read from {@code /proc} confirmed, and those it corrected. */
+    /** @return fork-derived start times that a later read from {@code /proc} confirmed, and those it corrected */
     public long[] derivedStarts() {
         return new long[] {applier.derivedConfirmed(), applier.derivedCorrected()};
     }
 
-    /** Execs named from the exec log (perf side-band records), and records the kernel lost from it. */
+    /** @return execs named from the exec log (perf side-band records), and records the kernel lost from it */
     public long[] execLogCounts() {
         return execLog == null ? new long[] {0, 0} : new long[] {applier.imagesUsed(), execLog.lost()};
     }
 
-    /** Why the exec log does not run, or {@code null} when it does. */
+    /** @return why the exec log does not run, or {@code null} when it does */
     public String execLogProblem() {
         return execLogProblem;
     }
 
-    /** Command-line reads abandoned at their deadline. */
+    /** @return command-line reads abandoned at their deadline */
     public long commandLineTimeouts() {
         return commandLines.timedOut();
     }
 
-    /** Command-line reader threads stuck in a read now. */
+    /** @return command-line reader threads stuck in a read now */
     public int commandLineThreadsStuck() {
         return commandLines.stuckNow();
     }
 
-    /** Command lines not read (queue full, or every reader thread stuck). */
+    /** @return command lines not read (queue full, or every reader thread stuck) */
     public long commandLinesNotRead() {
         return commandLines.notRead();
     }
 
-    /** Why the feed's thread stopped, if it did. */
+    /** @return why the feed's thread stopped, if it did */
     public Throwable failure() {
         return failure;
     }

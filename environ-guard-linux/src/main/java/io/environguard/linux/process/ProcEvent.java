@@ -10,7 +10,7 @@ package io.environguard.linux.process;
  */
 public sealed interface ProcEvent {
 
-    /** When the kernel built the message ({@code CLOCK_MONOTONIC} nanoseconds). */
+    /** @return when the kernel built the message ({@code CLOCK_MONOTONIC} nanoseconds) */
     long timestampNanos();
 
     /** {@code PROC_EVENT_FORK}: {@code parentTgid} made {@code childPid} (a process when it equals {@code childTgid}). */

@@ -15,11 +15,17 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ProcEventDecoder {
 
+    /** A process or thread was forked ({@code linux/cn_proc.h}). */
     public static final int PROC_EVENT_FORK = 0x00000001;
+    /** A process exec'd a new program. */
     public static final int PROC_EVENT_EXEC = 0x00000002;
+    /** A thread changed its user ids ({@code setuid} and kin). */
     public static final int PROC_EVENT_UID = 0x00000004;
+    /** A thread changed its group ids ({@code setgid} and kin). */
     public static final int PROC_EVENT_GID = 0x00000040;
+    /** A thread changed its name ({@code prctl(PR_SET_NAME)}). */
     public static final int PROC_EVENT_COMM = 0x00000200;
+    /** A process or thread exited. */
     public static final int PROC_EVENT_EXIT = 0x80000000;
 
     private static final int EVENT = ProcConnectorSocket.EVENT;
@@ -32,6 +38,10 @@ public final class ProcEventDecoder {
     /**
      * The event in the first {@code length} bytes of {@code datagram} (native byte order, from offset 0), or
      * {@code null} when it is too short, cut, or of a kind the table does not use.
+     *
+     * @param datagram a received proc connector datagram, netlink header first
+     * @param length   how many bytes were received
+     * @return the event, or {@code null}
      */
     public static ProcEvent decode(ByteBuffer datagram, int length) {
         if (length < DATA + 8) {
@@ -78,6 +88,8 @@ public final class ProcEventDecoder {
      * The socket filter: passes every exec; forks only of processes ({@code child_pid == child_tgid}); exits,
      * renames and credential changes only of a process's main thread ({@code pid == tgid}); drops the rest
      * (threads, sid, ptrace, coredump messages). A JVM starting or ending a thread then costs the guard nothing.
+     *
+     * @return a new filter, to attach to the proc connector socket
      */
     public static SocketFilter filter() {
         SocketFilter f = new SocketFilter();

@@ -51,7 +51,15 @@ public final class ProcScanFeed implements ProcessFeed {
         applier.commandLines(commandLines);
     }
 
-    /** Scans {@code probe}'s tree into {@code table} once; {@code clock} converts event times (tests pass their own). */
+    /**
+     * Scans {@code probe}'s tree into {@code table} once; polling starts only with {@link #startPolling()}.
+     *
+     * @param table    the table to fill
+     * @param settings the command-line size, deadline and reader threads, and the poll interval
+     * @param probe    how processes are read
+     * @param clock    converts event times to start-time ticks (tests pass their own)
+     * @return the feed, its first scan done
+     */
     public static ProcScanFeed start(ProcessTable table, ProcessTableSettings settings, ProcessProbe probe,
                                      BootClock clock) {
         ProcScanFeed feed = new ProcScanFeed(table, settings, probe, clock);
@@ -59,12 +67,23 @@ public final class ProcScanFeed implements ProcessFeed {
         return feed;
     }
 
-    /** As above with this machine's clocks. */
+    /**
+     * As above with this machine's clocks.
+     *
+     * @param table    the table to fill
+     * @param settings the command-line size, deadline and reader threads, and the poll interval
+     * @param probe    how processes are read
+     * @return the feed, its first scan done
+     */
     public static ProcScanFeed start(ProcessTable table, ProcessTableSettings settings, ProcessProbe probe) {
         return start(table, settings, probe, BootClock.host());
     }
 
-    /** Reads every process again, adding new ones and retiring those gone; expires tombstones. */
+    /**
+     * Reads every process again, adding new ones and retiring those gone, then expires tombstones.
+     *
+     * @return how many processes were read
+     */
     public synchronized int rescan() {
         scans.incrementAndGet();
         int n = applier.scan();
@@ -107,12 +126,12 @@ public final class ProcScanFeed implements ProcessFeed {
         return this;
     }
 
-    /** Whether {@link #startPolling()} started the polling thread (and it was not closed since). */
+    /** @return whether {@link #startPolling()} started the polling thread (and it was not closed since) */
     public boolean polling() {
         return poller != null && !closed;
     }
 
-    /** Polls done so far (not counting the scan at start). */
+    /** @return polls done so far (not counting the scan at start) */
     public long polls() {
         return polls.get();
     }

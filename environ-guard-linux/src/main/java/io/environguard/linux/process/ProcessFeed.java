@@ -16,12 +16,13 @@ import java.util.Map;
  */
 public interface ProcessFeed extends AutoCloseable {
 
-    /** The table this feed fills. */
+    /** @return the table this feed fills */
     ProcessTable table();
 
     /**
      * Applies what is pending, waiting at most {@code timeoutNanos}; never waits on a process's memory.
      *
+     * @param timeoutNanos the longest wait, in nanoseconds
      * @return whether the table is as current as the feed can make it
      */
     boolean catchUp(long timeoutNanos);
@@ -29,6 +30,10 @@ public interface ProcessFeed extends AutoCloseable {
     /**
      * As {@link #catchUp(long)}, for an access made at {@code untilNanos} ({@code System.nanoTime} scale): only
      * what happened before it matters, so applying stops at the first later message.
+     *
+     * @param timeoutNanos the longest wait, in nanoseconds
+     * @param untilNanos   when the access was made ({@code System.nanoTime} scale)
+     * @return whether the table is as current as the feed can make it up to {@code untilNanos}
      */
     default boolean catchUp(long timeoutNanos, long untilNanos) {
         return catchUp(timeoutNanos);
@@ -38,6 +43,7 @@ public interface ProcessFeed extends AutoCloseable {
      * Reads process {@code pid} from {@code /proc} now into the table (its command line is queued for the
      * reader threads, never read here).
      *
+     * @param pid a process id
      * @return the record, or {@code null} when there is no such process
      */
     ProcessRecord capture(int pid);
@@ -46,21 +52,31 @@ public interface ProcessFeed extends AutoCloseable {
      * {@code record} once its command line is read, waiting at most {@code maxNanos} for a read under way
      * ({@link ProcessRecord.CommandLineState#PENDING}); {@code record} itself, or its newer state, otherwise.
      * Never waits on anything but the table's reader threads, whose reads have their own deadline.
+     *
+     * @param record   a record of the table
+     * @param maxNanos the longest wait, in nanoseconds
+     * @return the record with its command line, or the newest state the table holds when the wait ran out
      */
     default ProcessRecord awaitCommandLine(ProcessRecord record, long maxNanos) {
         return record;
     }
 
-    /** The start-time tick ({@code /proc/P/stat} field 22 scale) at monotonic time {@code monotonicNanos}. */
+    /**
+     * @param monotonicNanos a {@code CLOCK_MONOTONIC} time in nanoseconds
+     * @return the start-time tick ({@code /proc/P/stat} field 22 scale) at that time
+     */
     long ticks(long monotonicNanos);
 
     /**
      * What the table watches (returned) and what it cannot know (added to {@code blind}), for a source's
      * {@code coverage()}.
+     *
+     * @param blind where a line is added for each thing the table cannot know
+     * @return what the table watches, one line each
      */
     List<String> describe(List<String> blind);
 
-    /** The feed's and the table's counters, by snake_case name (see the source's {@code metrics()}). */
+    /** @return the feed's and the table's counters, by snake_case name (see the source's {@code metrics()}) */
     Map<String, Long> metrics();
 
     /** Stops the feed's threads; the table stays readable. */

@@ -41,12 +41,20 @@ public final class ProcessLookup {
     private long waitBudget = WAIT_BUDGET_NANOS;
     private long budgetRefilled = System.nanoTime();
 
-    /** With the command-line deadline and wait of {@code settings}. */
+    /**
+     * With the command-line deadline and wait of {@code settings}.
+     *
+     * @param feed     the feed whose table is looked up (a polling feed is asked for running processes afresh)
+     * @param settings where the command-line deadline and wait come from
+     */
     public ProcessLookup(ProcessFeed feed, ProcessTableSettings settings) {
         this(feed, settings.commandLineTimeout().toMillis(), settings.commandLineWait().toNanos());
     }
 
     /**
+     * With a command-line deadline and wait of its own.
+     *
+     * @param feed                     the feed whose table is looked up
      * @param commandLineTimeoutMillis the table's command-line deadline, for notes
      * @param commandLineWaitNanos     how long to wait for a command-line read already under way (0: never)
      */
@@ -58,7 +66,7 @@ public final class ProcessLookup {
         this.commandLineWaitNanos = commandLineWaitNanos;
     }
 
-    /** The table looked up. */
+    /** @return the table looked up */
     public ProcessTable table() {
         return table;
     }
@@ -98,6 +106,11 @@ public final class ProcessLookup {
      * The record of {@code pid} (the generation that started at {@code startTime}, when not -1): read again
      * when it runs and the feed polls, from the table otherwise; {@code null} when neither has it, or when all the
      * table holds is a process whose exit it had learnt before {@code atNanos} (when not -1).
+     *
+     * @param pid       a process id
+     * @param startTime its start time in clock ticks since boot, or -1 for the one running now
+     * @param atNanos   when the process was seen at work ({@code System.nanoTime} scale), or -1
+     * @return the record, or {@code null}
      */
     public ProcessRecord record(int pid, long startTime, long atNanos) {
         ProcessRecord held = startTime >= 0 ? table.find(pid, startTime) : table.live(pid);
@@ -132,6 +145,12 @@ public final class ProcessLookup {
      * {@code record} as an API {@link ProcessInfo} with its ancestors, after a short wait for its command line if a
      * read is under way; {@code complete} only when its image and command line are known, and a note says what is
      * missing.
+     *
+     * @param who    {@code "reader"} or {@code "target"}, for notes
+     * @param record a record of the table
+     * @param tid    the thread to name in the result, or {@link ProcessInfo#UNKNOWN}
+     * @param notes  where a note is added for each detail that is missing
+     * @return the process as alerts show it
      */
     public ProcessInfo toProcessInfo(String who, ProcessRecord record, int tid, List<String> notes) {
         ProcessRecord r = withCommandLine(record);
@@ -148,6 +167,11 @@ public final class ProcessLookup {
      * The executable of running process {@code pid} as {@code table} recorded it at its exec; for a process the
      * table does not hold (or holds with an unknown image), its {@code exe} link under {@code procRoot} (a readlink:
      * it opens nothing, so it makes no fanotify event); {@code null} when neither tells.
+     *
+     * @param table    the process table, or {@code null} to read the link only
+     * @param procRoot the {@code /proc} tree to read the link from
+     * @param pid      a process id; {@code null} is returned for 0 or less
+     * @return the executable's path, or {@code null}
      */
     public static String exeOf(ProcessTable table, Path procRoot, int pid) {
         if (pid <= 0) {
@@ -170,6 +194,10 @@ public final class ProcessLookup {
      * bounded per call ({@link ProcessTableSettings#commandLineWait()}) and in total (20 ms in any second,
      * whatever the processes): a process that stalls reads of its own memory can delay other alerts by no more
      * than that, and its own read is abandoned by the table at its deadline in any case.
+     *
+     * @param record a record of the table
+     * @return the newest record of that process once the read ended or the wait ran out; {@code record} itself
+     *         when no read is under way
      */
     public ProcessRecord withCommandLine(ProcessRecord record) {
         if (record.commandLineState() != ProcessRecord.CommandLineState.PENDING || commandLineWaitNanos <= 0) {
@@ -190,6 +218,9 @@ public final class ProcessLookup {
     /**
      * Adds a note when the command line of {@code record} is not known, saying why.
      *
+     * @param who    {@code "reader"} or {@code "target"}, for notes
+     * @param record a record of the table
+     * @param notes  where the note is added
      * @return whether it is known
      */
     public boolean commandLineNote(String who, ProcessRecord record, List<String> notes) {

@@ -66,22 +66,33 @@ public final class ProcessProbe {
     /**
      * The host's {@code /proc} through native calls; {@code beforeOpen} is told of each file about to be opened
      * (a fanotify source marks it so that the guard's own reads make no events).
+     *
+     * @param procRoot   the host's {@code /proc} mount
+     * @param containers how container ids are derived from cgroups
+     * @param beforeOpen told of each file about to be opened; {@link BeforeOpen#NONE} for nobody
+     * @return a probe using pidfds and {@code statx}
      */
     public static ProcessProbe host(Path procRoot, ContainerIds containers, BeforeOpen beforeOpen) {
         return new ProcessProbe(procRoot, NativeProcReads.INSTANCE, true, containers, beforeOpen);
     }
 
-    /** Any {@code /proc}-like tree, through {@code reads} alone. */
+    /**
+     * Any {@code /proc}-like tree, through {@code reads} alone.
+     *
+     * @param procRoot the tree's root
+     * @param reads    how its files are read
+     * @return a probe without pidfds, without native calls
+     */
     public static ProcessProbe portable(Path procRoot, ProcReads reads) {
         return new ProcessProbe(procRoot, reads, false, new ContainerIds(false), BeforeOpen.NONE);
     }
 
-    /** The tree it reads. */
+    /** @return the tree it reads */
     public Path procRoot() {
         return procRoot;
     }
 
-    /** Whether it uses pidfds (and so hands them to callers). */
+    /** @return whether it uses pidfds (and so hands them to callers) */
     public boolean usesPidfds() {
         return nativeCalls;
     }
@@ -186,7 +197,12 @@ public final class ProcessProbe {
         return new Capture(facts, -1);
     }
 
-    /** The mount and pid namespace inodes of {@code pid} (two readlinks, no open), each -1 when unreadable. */
+    /**
+     * The mount and pid namespace inodes of {@code pid}, from two readlinks (no open).
+     *
+     * @param pid a process id
+     * @return {@code {mnt, pid}} inodes, each -1 when unreadable
+     */
     public long[] namespaces(int pid) {
         String dir = root + "/" + pid;
         if (nativeCalls) {
@@ -199,6 +215,9 @@ public final class ProcessProbe {
     /**
      * The start time of the process {@code pid} now, from its {@code stat}; -1 when there is none. For
      * reconciliation, and to check that a command line just read still belonged to the process it was read for.
+     *
+     * @param pid a process id
+     * @return its start time in clock ticks since boot, or -1
      */
     public long startTimeOf(int pid) {
         ProcStat stat = stat(pid, -1, root + "/" + pid);
@@ -208,6 +227,11 @@ public final class ProcessProbe {
     /**
      * Whether the process that started at {@code startTime} still runs as {@code pid}: through its pidfd when
      * the caller holds one (no {@code /proc} open), else by reading its start time again.
+     *
+     * @param pid       a process id
+     * @param startTime its start time in clock ticks since boot
+     * @param pidfd     a pidfd of it, or -1
+     * @return whether it still runs
      */
     public boolean stillRuns(int pid, long startTime, int pidfd) {
         if (pidfd >= 0) {
@@ -216,7 +240,12 @@ public final class ProcessProbe {
         return startTimeOf(pid) == startTime;
     }
 
-    /** A pidfd of {@code pid}, or -1 (gone, a thread id, or pidfds not used). */
+    /**
+     * Opens a pidfd of {@code pid}; the caller closes it.
+     *
+     * @param pid a process id
+     * @return the pidfd, or -1 (gone, a thread id, or pidfds not used)
+     */
     public int openPidfd(int pid) {
         if (!nativeCalls) {
             return -1;
@@ -225,7 +254,7 @@ public final class ProcessProbe {
         return fd < 0 ? -1 : fd;
     }
 
-    /** The pids listed in the tree (a directory listing: processes only, no threads). */
+    /** @return the pids listed in the tree (a directory listing: processes only, no threads) */
     public List<Integer> pids() {
         List<Integer> out = new ArrayList<>(512);
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {

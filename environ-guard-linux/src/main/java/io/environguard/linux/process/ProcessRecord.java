@@ -97,17 +97,29 @@ public final class ProcessRecord {
         this.exitNanos = b.exitNanos;
     }
 
-    /** A builder for process {@code pid} that started at {@code startTime} (clock ticks since boot). */
+    /**
+     * A builder for one process generation; every other field starts unknown.
+     *
+     * @param pid       process id in the host's pid namespace
+     * @param startTime start time in clock ticks since boot, or -1 if unknown
+     * @return a builder for process {@code pid} that started at {@code startTime}
+     */
     public static Builder builder(int pid, long startTime) {
         return new Builder(pid, startTime);
     }
 
-    /** A builder holding this record's values. */
+    /** @return a builder holding this record's values */
     public Builder toBuilder() {
         return toBuilder(startTime, startDerived);
     }
 
-    /** A builder holding this record's values under another start time (the exact one replacing a derived one). */
+    /**
+     * A builder holding this record's values under another start time (the exact one replacing a derived one).
+     *
+     * @param start   the start time in clock ticks since boot
+     * @param derived whether {@code start} was derived from a fork message rather than read from {@code /proc}
+     * @return a builder for the same pid at {@code start}
+     */
     public Builder toBuilder(long start, boolean derived) {
         return copyTo(pid, start, derived);
     }
@@ -115,6 +127,11 @@ public final class ProcessRecord {
     /**
      * A builder for a child this process forked: its image (exe, name, command line, uids, cgroup, namespaces)
      * under the child's pid and start time, with this process as its parent, running.
+     *
+     * @param childPid   the child's pid
+     * @param childStart the child's start time in clock ticks since boot
+     * @param derived    whether {@code childStart} was derived from the fork message's timestamp
+     * @return a builder for the child, of origin {@link Origin#FORK}
      */
     public Builder forkedChild(int childPid, long childStart, boolean derived) {
         return copyTo(childPid, childStart, derived).parent(pid, startTime).exitNanos(0).origin(Origin.FORK);
@@ -145,12 +162,12 @@ public final class ProcessRecord {
         return b;
     }
 
-    /** Process id (thread group id) in the host's pid namespace. */
+    /** @return process id (thread group id) in the host's pid namespace */
     public int pid() {
         return pid;
     }
 
-    /** Start time in clock ticks since boot ({@code /proc/P/stat} field 22). */
+    /** @return start time in clock ticks since boot ({@code /proc/P/stat} field 22) */
     public long startTime() {
         return startTime;
     }
@@ -160,89 +177,99 @@ public final class ProcessRecord {
      * {@code /proc}: that value may be one tick off the kernel's, references taken then (a child's
      * {@link #parentStart()}) may hold it, and lookups allow one tick either way. A later read from {@code /proc}
      * corrects {@link #startTime()} but keeps this flag when the two differed.
+     *
+     * @return whether the start time was derived from a fork message
      */
     public boolean startDerived() {
         return startDerived;
     }
 
     /**
-     * The parent that forked it (not a later adoptive parent: lineage follows who started whom), or -1.
+     * The parent that forked it (not a later adoptive parent: lineage follows who started whom).
+     *
+     * @return the parent's pid, or -1 if unknown
      */
     public int ppid() {
         return ppid;
     }
 
-    /** The parent's start time, which tells the parent apart from a later process with its pid; -1 if unknown. */
+    /**
+     * @return the parent's start time, which tells the parent apart from a later process with its pid; -1 if
+     *         unknown
+     */
     public long parentStart() {
         return parentStart;
     }
 
-    /** Real user id. */
+    /** @return real user id */
     public int uid() {
         return uid;
     }
 
-    /** Real group id. */
+    /** @return real group id */
     public int gid() {
         return gid;
     }
 
-    /** The kernel's short name; may hold any byte but NUL. */
+    /** @return the kernel's short name; may hold any byte but NUL */
     public String comm() {
         return comm;
     }
 
-    /** The resolved executable ({@code /proc/P/exe}), with a {@code " (deleted)"} suffix as the kernel prints it. */
+    /**
+     * @return the resolved executable ({@code /proc/P/exe}), with a {@code " (deleted)"} suffix as the kernel
+     *         prints it; {@code null} if unknown or for a kernel thread
+     */
     public String exe() {
         return exe;
     }
 
-    /** The executable's device ({@code major << 32 | minor}), telling a replaced binary apart; -1 if unknown. */
+    /** @return the executable's device ({@code major << 32 | minor}), telling a replaced binary apart; -1 if unknown */
     public long exeDevice() {
         return exeDevice;
     }
 
-    /** The executable's inode number; -1 if unknown. */
+    /** @return the executable's inode number; -1 if unknown */
     public long exeInode() {
         return exeInode;
     }
 
-    /** The command line as held (redacted, capped); empty when none is known. */
+    /** @return the command line as held (redacted, capped); empty when none is known */
     public List<String> commandLine() {
         return CommandLineBytes.decode(commandLine);
     }
 
-    /** What is known of the command line. */
+    /** @return what is known of the command line */
     public CommandLineState commandLineState() {
         return commandLineState;
     }
 
-    /** The cgroup v2 id ({@code PIDFD_GET_INFO}), or -1. */
+    /** @return the cgroup v2 id ({@code PIDFD_GET_INFO}), or -1 */
     public long cgroupId() {
         return cgroupId;
     }
 
-    /** The container id derived from the cgroup path; {@code null} on the host or when unknown. */
+    /** @return the container id derived from the cgroup path; {@code null} on the host or when unknown */
     public String containerId() {
         return containerId;
     }
 
-    /** The inode of its mount namespace ({@code /proc/P/ns/mnt}), or -1. */
+    /** @return the inode of its mount namespace ({@code /proc/P/ns/mnt}), or -1 */
     public long mountNamespace() {
         return mountNamespace;
     }
 
-    /** The inode of its pid namespace ({@code /proc/P/ns/pid}), or -1. */
+    /** @return the inode of its pid namespace ({@code /proc/P/ns/pid}), or -1 */
     public long pidNamespace() {
         return pidNamespace;
     }
 
-    /** How the image was learnt. */
+    /** @return how the image was learnt */
     public Origin origin() {
         return origin;
     }
 
-    /** How many execs the table has seen this process make (a command-line read belongs to one of them). */
+    /** @return how many execs the table has seen this process make (a command-line read belongs to one of them) */
     public int execs() {
         return execs;
     }
@@ -251,27 +278,35 @@ public final class ProcessRecord {
      * Whether exe, comm and the namespaces describe what the process runs. False after an exec whose image could
      * not be read (the process was gone before the table got to it): the fields are then unknown rather than
      * its parent's.
+     *
+     * @return whether the image fields describe what the process runs
      */
     public boolean imageKnown() {
         return imageKnown;
     }
 
-    /** Whether it is a kernel thread (no executable, no command line). */
+    /** @return whether it is a kernel thread (no executable, no command line) */
     public boolean kernelThread() {
         return kernelThread;
     }
 
-    /** Whether the process still runs (as far as the table has been told). */
+    /** @return whether the process still runs (as far as the table has been told) */
     public boolean isLive() {
         return exitNanos == 0;
     }
 
-    /** When it exited ({@code System.nanoTime} scale), or 0 while it runs. */
+    /** @return when it exited ({@code System.nanoTime} scale), or 0 while it runs */
     public long exitNanos() {
         return exitNanos;
     }
 
-    /** Whether this record is the generation that started at {@code start}, allowing a tick when derived. */
+    /**
+     * Whether this record is the generation that started at {@code start}, allowing a tick either way when its
+     * start time was derived.
+     *
+     * @param start a start time in clock ticks since boot; never matches when negative
+     * @return whether this record is the process that started at {@code start}
+     */
     public boolean startedAt(long start) {
         if (start < 0 || startTime < 0) {
             return false;
@@ -316,11 +351,38 @@ public final class ProcessRecord {
             this.startTime = startTime;
         }
 
+        /**
+         * @param derived whether the start time was derived from a fork message rather than read from {@code /proc}
+         * @return this builder
+         */
         public Builder startDerived(boolean derived) { this.startDerived = derived; return this; }
+        /**
+         * @param ppid        the pid of the parent that forked it, or -1
+         * @param parentStart the parent's start time in clock ticks since boot, or -1
+         * @return this builder
+         */
         public Builder parent(int ppid, long parentStart) { this.ppid = ppid; this.parentStart = parentStart; return this; }
+        /**
+         * @param uid the real user id, or -1
+         * @return this builder
+         */
         public Builder uid(int uid) { this.uid = uid; return this; }
+        /**
+         * @param gid the real group id, or -1
+         * @return this builder
+         */
         public Builder gid(int gid) { this.gid = gid; return this; }
+        /**
+         * @param comm the kernel's short name, or {@code null} if unknown
+         * @return this builder
+         */
         public Builder comm(String comm) { this.comm = comm; return this; }
+        /**
+         * @param exe    the resolved executable path, or {@code null} if unknown
+         * @param device the executable's device ({@code major << 32 | minor}), or -1
+         * @param inode  the executable's inode number, or -1
+         * @return this builder
+         */
         public Builder exe(String exe, long device, long inode) {
             this.exe = exe;
             this.exeDevice = device;
@@ -333,24 +395,67 @@ public final class ProcessRecord {
             this.commandLineState = state;
             return this;
         }
-        /** Redacts, caps to {@code maxBytes} and keeps {@code args} as the command line. */
+        /**
+         * Redacts, caps to {@code maxBytes} and keeps {@code args} as the command line.
+         *
+         * @param args     the arguments as read; {@code null} or empty for none
+         * @param maxBytes the most UTF-8 bytes kept; a cut argument ends with {@code "…"}
+         * @param state    what is known of the command line
+         * @return this builder
+         */
         public Builder commandLine(List<String> args, int maxBytes, CommandLineState state) {
             return commandLine(CommandLineBytes.encode(args, maxBytes), state);
         }
+        /**
+         * @param state what is known of the command line; the arguments held are kept
+         * @return this builder
+         */
         public Builder commandLineState(CommandLineState state) { this.commandLineState = state; return this; }
+        /**
+         * @param cgroupId    the cgroup v2 id, or -1
+         * @param containerId the container id derived from the cgroup path, or {@code null} on the host
+         * @return this builder
+         */
         public Builder cgroup(long cgroupId, String containerId) { this.cgroupId = cgroupId; this.containerId = containerId; return this; }
+        /**
+         * @param mountNamespace the inode of its mount namespace, or -1
+         * @param pidNamespace   the inode of its pid namespace, or -1
+         * @return this builder
+         */
         public Builder namespaces(long mountNamespace, long pidNamespace) {
             this.mountNamespace = mountNamespace;
             this.pidNamespace = pidNamespace;
             return this;
         }
+        /**
+         * @param origin how the image was learnt
+         * @return this builder
+         */
         public Builder origin(Origin origin) { this.origin = origin; return this; }
+        /**
+         * @param execs how many execs the table has seen this process make
+         * @return this builder
+         */
         public Builder execs(int execs) { this.execs = execs; return this; }
+        /**
+         * @param known whether exe, comm and the namespaces describe what the process runs
+         * @return this builder
+         */
         public Builder imageKnown(boolean known) { this.imageKnown = known; return this; }
+        /**
+         * @param kernelThread whether it is a kernel thread (no executable, no command line)
+         * @return this builder
+         */
         public Builder kernelThread(boolean kernelThread) { this.kernelThread = kernelThread; return this; }
-        /** Marks the process exited at {@code nanos} ({@code System.nanoTime} scale; 0 means it runs). */
+        /**
+         * Marks the process exited at {@code nanos}.
+         *
+         * @param nanos when it exited ({@code System.nanoTime} scale); 0 means it runs
+         * @return this builder
+         */
         public Builder exitNanos(long nanos) { this.exitNanos = nanos; return this; }
 
+        /** @return the record, immutable */
         public ProcessRecord build() {
             return new ProcessRecord(this);
         }

@@ -72,15 +72,28 @@ public final class ProcessTable implements AutoCloseable {
         /**
          * Process {@code pid} is in mount namespace {@code mountNamespace} (the inode of {@code /proc/P/ns/mnt}),
          * which no record had shown before. Called on the table's notifier thread, one call at a time.
+         *
+         * @param pid            a live process in that namespace
+         * @param mountNamespace the namespace's inode
          */
         void onNewMountNamespace(int pid, long mountNamespace);
     }
 
+    /**
+     * An empty table whose tombstones age by {@code System.nanoTime}.
+     *
+     * @param settings the tombstone bounds
+     */
     public ProcessTable(ProcessTableSettings settings) {
         this(settings, System::nanoTime);
     }
 
-    /** As above, with the clock that tombstones age by ({@code System.nanoTime} scale; tests pass their own). */
+    /**
+     * As above, with the clock that tombstones age by.
+     *
+     * @param settings the tombstone bounds
+     * @param nanoTime the clock, {@code System.nanoTime} scale (tests pass their own)
+     */
     public ProcessTable(ProcessTableSettings settings, LongSupplier nanoTime) {
         this.ttlNanos = settings.tombstoneTtl().toNanos();
         this.maxTombstones = settings.maxTombstones();
@@ -89,21 +102,29 @@ public final class ProcessTable implements AutoCloseable {
 
     // ================================================================ lookups (any thread, no I/O)
 
-    /** The newest generation of {@code pid}, live or exited, or {@code null}. */
+    /**
+     * @param pid a process id
+     * @return the newest generation of {@code pid}, live or exited, or {@code null}
+     */
     public ProcessRecord newest(int pid) {
         Object v = byPid.get(pid);
         return v == null ? null : v instanceof ProcessRecord r ? r : ((ProcessRecord[]) v)[0];
     }
 
-    /** The running process {@code pid}, or {@code null} when the table holds none. */
+    /**
+     * @param pid a process id
+     * @return the running process {@code pid}, or {@code null} when the table holds none
+     */
     public ProcessRecord live(int pid) {
         ProcessRecord r = newest(pid);
         return r != null && r.isLive() ? r : null;
     }
 
     /**
-     * The generation of {@code pid} that started at {@code startTime} (one tick either way for a derived start),
-     * or {@code null}.
+     * @param pid       a process id
+     * @param startTime a start time in clock ticks since boot
+     * @return the generation of {@code pid} that started at {@code startTime} (one tick either way for a derived
+     *         start), or {@code null}
      */
     public ProcessRecord find(int pid, long startTime) {
         Object v = byPid.get(pid);
@@ -118,7 +139,10 @@ public final class ProcessTable implements AutoCloseable {
         return null;
     }
 
-    /** Every generation of {@code pid} the table holds, newest first. */
+    /**
+     * @param pid a process id
+     * @return every generation of {@code pid} the table holds, newest first; empty if none
+     */
     public List<ProcessRecord> generations(int pid) {
         Object v = byPid.get(pid);
         return v == null ? List.of() : List.of(generations(v));
@@ -128,9 +152,11 @@ public final class ProcessTable implements AutoCloseable {
      * The generation of {@code pid} that an access by that pid at tick {@code atTick} came from, given what a
      * pidfd of the accessing process said.
      *
-     * @param alive {@code 1} the process still runs, {@code 0} it has exited, {@code -1} unknown
-     * @return {@code null} when the table cannot tell (it holds no such generation, or holds only an exited one
-     *         of a process said to be alive: its news is behind)
+     * @param pid    the accessing process
+     * @param alive  {@code 1} the process still runs, {@code 0} it has exited, {@code -1} unknown
+     * @param atTick when the access happened, in clock ticks since boot; {@code -1} if unknown
+     * @return the generation, or {@code null} when the table cannot tell (it holds no such generation, or holds
+     *         only an exited one of a process said to be alive: its news is behind)
      */
     public ProcessRecord forAccess(int pid, int alive, long atTick) {
         Object v = byPid.get(pid);
@@ -154,13 +180,19 @@ public final class ProcessTable implements AutoCloseable {
         return newest;
     }
 
-    /** The executable of the running process {@code pid}, or {@code null}. */
+    /**
+     * @param pid a process id
+     * @return the executable of the running process {@code pid}, or {@code null}
+     */
     public String exeOf(int pid) {
         ProcessRecord r = live(pid);
         return r == null ? null : r.exe();
     }
 
-    /** The parent generation of {@code r}, or {@code null} when the table does not hold it. */
+    /**
+     * @param r a record of this table; may be {@code null}
+     * @return the parent generation of {@code r}, or {@code null} when the table does not hold it
+     */
     public ProcessRecord parentOf(ProcessRecord r) {
         if (r == null || r.ppid() <= 0) {
             return null;
@@ -177,6 +209,9 @@ public final class ProcessTable implements AutoCloseable {
      * exact generation that started its child (pid and start time), never a later process that reused its pid.
      * It ends at the host's pid 1, at the first process of a pid namespace (a container's init; included), or at
      * the first ancestor the table no longer holds (included by pid and start time only).
+     *
+     * @param r a record of this table; may be {@code null}
+     * @return the ancestors, parent first; empty for {@code null} or a process without a known parent
      */
     public List<Ancestor> ancestors(ProcessRecord r) {
         if (r == null) {
@@ -212,6 +247,10 @@ public final class ProcessTable implements AutoCloseable {
     /**
      * {@code r} as an API {@link ProcessInfo} with its {@linkplain #ancestors ancestors}; {@code complete} is false
      * when its image or command line is not known.
+     *
+     * @param r   a record of this table
+     * @param tid the thread that acted, or {@link ProcessInfo#UNKNOWN}
+     * @return the process as alerts show it
      */
     public ProcessInfo toProcessInfo(ProcessRecord r, int tid) {
         boolean commandLineKnown = r.kernelThread() || r.commandLineState() == ProcessRecord.CommandLineState.READ
@@ -223,22 +262,22 @@ public final class ProcessTable implements AutoCloseable {
                 .complete(complete).ancestors(ancestors(r)).build();
     }
 
-    /** Running processes held. */
+    /** @return running processes held */
     public long liveCount() {
         return live.get();
     }
 
-    /** Exited processes held. */
+    /** @return exited processes held */
     public long tombstoneCount() {
         return tombstones.get();
     }
 
-    /** Tombstones removed before their time because there were more than the bound allows. */
+    /** @return tombstones removed before their time because there were more than the bound allows */
     public long evicted() {
         return evicted.get();
     }
 
-    /** Tombstones removed because their time was up. */
+    /** @return tombstones removed because their time was up */
     public long expired() {
         return expired.get();
     }
@@ -246,22 +285,24 @@ public final class ProcessTable implements AutoCloseable {
     /**
      * Processes taken for exited without an exit message: a newer process showed up with their pid, or a
      * resynchronisation found them gone.
+     *
+     * @return processes taken for exited without an exit message
      */
     public long inferredExits() {
         return inferredExits.get();
     }
 
-    /** How long tombstones are kept, in nanoseconds. */
+    /** @return how long tombstones are kept, in nanoseconds */
     public long tombstoneTtlNanos() {
         return ttlNanos;
     }
 
-    /** The most tombstones kept. */
+    /** @return the most tombstones kept */
     public int maxTombstones() {
         return maxTombstones;
     }
 
-    /** Every running process's pid (a snapshot; for reconciliation). */
+    /** @return every running process's pid (a snapshot; for reconciliation) */
     public List<Integer> livePids() {
         List<Integer> out = new ArrayList<>(byPid.size());
         byPid.forEach((pid, v) -> {
@@ -272,7 +313,11 @@ public final class ProcessTable implements AutoCloseable {
         return out;
     }
 
-    /** Hands every record held, live and exited, to {@code action} (a weakly consistent snapshot). */
+    /**
+     * Hands every record held, live and exited, to {@code action} (a weakly consistent snapshot).
+     *
+     * @param action called once per record, on the caller's thread
+     */
     public void forEach(java.util.function.Consumer<ProcessRecord> action) {
         byPid.values().forEach(v -> {
             for (ProcessRecord r : generations(v)) {
@@ -281,7 +326,12 @@ public final class ProcessTable implements AutoCloseable {
         });
     }
 
-    /** Shares one copy of equal strings (executables, names, container ids) between records. */
+    /**
+     * Shares one copy of equal strings (executables, names, container ids) between records.
+     *
+     * @param s a string to keep; may be {@code null}
+     * @return the copy already held when there is one, else {@code s}
+     */
     public String intern(String s) {
         if (s == null) {
             return null;
@@ -303,6 +353,7 @@ public final class ProcessTable implements AutoCloseable {
      * replaced; an older live generation of the pid is made a tombstone (it must have exited: the pid was
      * reused). A live record older than a generation already held is stored as a tombstone.
      *
+     * @param record the generation to add
      * @return the record as stored
      */
     public ProcessRecord insert(ProcessRecord record) {
@@ -384,6 +435,9 @@ public final class ProcessTable implements AutoCloseable {
      * it ({@code change} may return {@code null} to leave it). Liveness is not changed here: see
      * {@link #markExited}.
      *
+     * @param pid       a process id
+     * @param startTime the generation's start time in clock ticks since boot
+     * @param change    makes the new record from the old; may change neither pid nor liveness
      * @return the new record, or {@code null} when there is no such generation or nothing changed
      */
     public ProcessRecord update(int pid, long startTime, UnaryOperator<ProcessRecord> change) {
@@ -417,6 +471,9 @@ public final class ProcessTable implements AutoCloseable {
      * The newest running generation of {@code pid} that had started by tick {@code atTick} ({@code -1}: any)
      * has exited at {@code exitNanos}.
      *
+     * @param pid       a process id
+     * @param atTick    when the exit happened, in clock ticks since boot, or {@code -1}
+     * @param exitNanos when it exited ({@code System.nanoTime} scale)
      * @return the tombstone, or {@code null} when no such generation runs (an exit message of a process the
      *         table never held, or one already taken for exited)
      */
@@ -442,7 +499,13 @@ public final class ProcessTable implements AutoCloseable {
         return stored[0];
     }
 
-    /** {@link #markExited} for a process found gone without an exit message (counted as inferred). */
+    /**
+     * {@link #markExited} for a process found gone without an exit message (counted as inferred).
+     *
+     * @param pid       a process id
+     * @param startTime the generation's start time in clock ticks since boot, or {@code -1} for the live one
+     * @return the tombstone, or {@code null} when no such generation runs
+     */
     public ProcessRecord markGone(int pid, long startTime) {
         ProcessRecord g = live(pid);
         if (g == null || (startTime >= 0 && !sameGeneration(g, startTime))) {
@@ -521,6 +584,8 @@ public final class ProcessTable implements AutoCloseable {
     /**
      * Sets the listener told of each mount namespace met for the first time from now on (each is told once;
      * namespaces met before are told at once). Starts the notifier thread on first use.
+     *
+     * @param listener told of each new mount namespace, on the notifier thread
      */
     public synchronized void onNewMountNamespace(MountNamespaceListener listener) {
         if (closed) {
@@ -543,7 +608,7 @@ public final class ProcessTable implements AutoCloseable {
         }
     }
 
-    /** Notices of new mount namespaces dropped because the notifier's queue was full. */
+    /** @return notices of new mount namespaces dropped because the notifier's queue was full */
     public long namespaceNoticesDropped() {
         return noticesDropped.get();
     }

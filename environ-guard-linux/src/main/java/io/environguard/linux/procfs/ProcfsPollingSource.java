@@ -75,6 +75,12 @@ public final class ProcfsPollingSource implements EventSource {
     private volatile ProcessFeed processFeed;
     private volatile String processFeedProblem;
 
+    /**
+     * A source that polls as {@code settings} say, stamping accesses with the system clock; nothing runs before
+     * it is started.
+     *
+     * @param settings what to read and how often
+     */
     public ProcfsPollingSource(ProcfsSettings settings) {
         this(settings, Clock.systemUTC());
     }
@@ -91,6 +97,7 @@ public final class ProcfsPollingSource implements EventSource {
         this.scanner = new ProcfsScanner(settings, Objects.requireNonNull(clock, "clock"));
     }
 
+    /** @return the settings it polls by */
     public ProcfsSettings settings() {
         return settings;
     }
@@ -132,6 +139,8 @@ public final class ProcfsPollingSource implements EventSource {
     /**
      * Runs one scan now, on this thread, delivering to {@code listener}; waits for a scan in progress first.
      *
+     * @param listener told of each access found, on this thread
+     * @return what the scan did
      * @throws IOException when the process list cannot be read
      */
     public ScanResult scanOnce(AccessListener listener) throws IOException {

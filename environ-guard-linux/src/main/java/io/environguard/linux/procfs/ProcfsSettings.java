@@ -51,13 +51,30 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
     /** Every key this source reads under its prefix. */
     public static final List<String> KEYS = List.of(INTERVAL, MAX_FDS, SCAN_BUDGET, FULL_SCAN_INTERVAL, COMMAND_LINES);
 
+    /** Default of {@link #INTERVAL}: 1 second. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
+    /** Default of {@link #MAX_FDS}: {@value}. */
     public static final int DEFAULT_MAX_FDS = 4096;
+    /** Default of {@link #SCAN_BUDGET}: 250 ms. */
     public static final Duration DEFAULT_SCAN_BUDGET = Duration.ofMillis(250);
+    /** Default of {@link #FULL_SCAN_INTERVAL}: 60 seconds. */
     public static final Duration DEFAULT_FULL_SCAN_INTERVAL = Duration.ofSeconds(60);
     /** Scanning more often than this costs CPU for nothing: a process's start already takes about a millisecond. */
     public static final Duration MIN_INTERVAL = Duration.ofMillis(10);
 
+    /**
+     * Checks every value.
+     *
+     * @param procRoot         where procfs is read
+     * @param interval         time between the starts of two scans, at least {@link #MIN_INTERVAL}
+     * @param maxFdsPerProcess descriptors read per process and scan, at least 1
+     * @param scanBudget       wall time one scan may take, positive
+     * @param fullScanInterval how often every descriptor table is re-read; zero for every scan, never negative
+     * @param commandLines     whether command lines of new processes are searched for environ paths
+     * @param processTable     the process table's settings
+     * @throws NullPointerException     when a path, a duration or {@code processTable} is {@code null}
+     * @throws IllegalArgumentException naming the key (never its value) when a value is out of its range
+     */
     public ProcfsSettings {
         Objects.requireNonNull(procRoot, "procRoot");
         Objects.requireNonNull(interval, "interval");
@@ -80,14 +97,28 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
         }
     }
 
-    /** With the process table's defaults. */
+    /**
+     * With the process table's defaults.
+     *
+     * @param procRoot         where procfs is read
+     * @param interval         time between the starts of two scans, at least {@link #MIN_INTERVAL}
+     * @param maxFdsPerProcess descriptors read per process and scan, at least 1
+     * @param scanBudget       wall time one scan may take, positive
+     * @param fullScanInterval how often every descriptor table is re-read; zero for every scan, never negative
+     * @param commandLines     whether command lines of new processes are searched for environ paths
+     * @throws NullPointerException     when a path or a duration is {@code null}
+     * @throws IllegalArgumentException naming the key (never its value) when a value is out of its range
+     */
     public ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProcess, Duration scanBudget,
                           Duration fullScanInterval, boolean commandLines) {
         this(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines,
                 ProcessTableSettings.defaults());
     }
 
-    /** The defaults, reading {@code procRoot}. */
+    /**
+     * @param procRoot where procfs is read
+     * @return the defaults, reading {@code procRoot}
+     */
     public static ProcfsSettings defaults(Path procRoot) {
         return new ProcfsSettings(procRoot, DEFAULT_INTERVAL, DEFAULT_MAX_FDS, DEFAULT_SCAN_BUDGET,
                 DEFAULT_FULL_SCAN_INTERVAL, true);
@@ -96,6 +127,8 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
     /**
      * Reads the keys of this source and {@code environguard.proc.root} from {@code config}.
      *
+     * @param config the configuration; a key not set takes its default
+     * @return the settings
      * @throws IllegalArgumentException naming the key (never its value) when a value is invalid
      */
     public static ProcfsSettings from(GuardConfig config) {
@@ -108,26 +141,50 @@ public record ProcfsSettings(Path procRoot, Duration interval, int maxFdsPerProc
                 ProcessTableSettings.from(config));
     }
 
+    /**
+     * @param newInterval time between the starts of two scans
+     * @return a copy with that value
+     */
     public ProcfsSettings withInterval(Duration newInterval) {
         return new ProcfsSettings(procRoot, newInterval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines, processTable);
     }
 
+    /**
+     * @param max descriptors read per process and scan
+     * @return a copy with that value
+     */
     public ProcfsSettings withMaxFdsPerProcess(int max) {
         return new ProcfsSettings(procRoot, interval, max, scanBudget, fullScanInterval, commandLines, processTable);
     }
 
+    /**
+     * @param budget wall time one scan may take
+     * @return a copy with that value
+     */
     public ProcfsSettings withScanBudget(Duration budget) {
         return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, budget, fullScanInterval, commandLines, processTable);
     }
 
+    /**
+     * @param full how often every descriptor table is re-read; zero for every scan
+     * @return a copy with that value
+     */
     public ProcfsSettings withFullScanInterval(Duration full) {
         return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, full, commandLines, processTable);
     }
 
+    /**
+     * @param table the process table's settings
+     * @return a copy with that value
+     */
     public ProcfsSettings withProcessTable(ProcessTableSettings table) {
         return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, commandLines, table);
     }
 
+    /**
+     * @param on whether command lines of new processes are searched for environ paths
+     * @return a copy with that value
+     */
     public ProcfsSettings withCommandLines(boolean on) {
         return new ProcfsSettings(procRoot, interval, maxFdsPerProcess, scanBudget, fullScanInterval, on, processTable);
     }

@@ -29,7 +29,7 @@ public record ScanResult(int processes, int examined, int newProcesses, int unch
                          int unreadable, long fdsRead, int accesses, int pathOnly, int notExamined, int due,
                          long nanos) {
 
-    /** Whether the scan stopped before it had looked at every process. */
+    /** @return whether the scan stopped before it had looked at every process */
     public boolean cutShort() {
         return notExamined > 0;
     }
