@@ -73,8 +73,13 @@ class ServiceCapabilitiesKernelTest {
                 .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
         pb.environment().keySet().removeIf(k -> k.toUpperCase(Locale.ROOT).startsWith("ENVIRONGUARD_"));
         pb.environment().put("JAVA_HOME", Distribution.JAVA_HOME.toString());
-        // This machine is shared: ignore marks only on files of this test's processes.
-        pb.environment().put("JAVA_OPTS", "-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid());
+        // This machine is shared: ignore marks only on files of this test's processes. Under the unit's capabilities
+        // the process table is filled from /proc (no CAP_NET_ADMIN for the proc connector), so the reader is met at
+        // its event and its command line read then: a wait of 10 ms for that read (the most the key allows; 2 ms by
+        // default) keeps a JVM that has just started from timing it out (1 run in 6 did), which would make this test
+        // about the JIT rather than about the unit's capabilities.
+        pb.environment().put("JAVA_OPTS", "-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid()
+                + " -Denvironguard.process-table.cmdline-wait=10ms");
         pb.environment().put("ENVIRONGUARD_SINKS", "jsonl");
         pb.environment().put("ENVIRONGUARD_SINK_JSONL_PATH", alerts.toString());
         Process monitor = pb.start();
@@ -94,6 +99,9 @@ class ServiceCapabilitiesKernelTest {
 
             Process sleep = start(children, List.of("/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
                     "--", "/usr/bin/sleep", "120"));
+            // The reader may open the target's environ only once the target is nobody's sleep: while it is still
+            // root's setpriv, nobody's open fails (EACCES), and a failed open makes no event at all.
+            awaitExec(sleep, "/usr/bin/sleep");
             Process cat = start(children, List.of("/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
                     "--", "/usr/bin/cat", "/proc/" + sleep.pid() + "/environ", "-"));
             JsonNode alert = awaitAlert(alerts, cat.pid(), sleep.pid(), stderr);
@@ -129,6 +137,23 @@ class ServiceCapabilitiesKernelTest {
     }
 
     /** The alert in the jsonl file whose reader and target are ours; others' reads are skipped. */
+    /** Waits (bounded) until {@code p} has exec'd {@code exe}. */
+    private static void awaitExec(Process p, String exe) throws Exception {
+        Path link = Path.of("/proc/" + p.pid() + "/exe");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline && p.isAlive()) {
+            try {
+                if (Files.readSymbolicLink(link).toString().equals(exe)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not there yet, or gone: looked at again below
+            }
+            Thread.sleep(5);
+        }
+        fail("process " + p.pid() + " did not exec " + exe);
+    }
+
     private static JsonNode awaitAlert(Path alerts, long reader, long target, Path stderr) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
