@@ -266,10 +266,15 @@ final class ProcEventApplier {
         }
         imagesUsed.incrementAndGet();
         String comm = table.intern(image.comm());
-        String exe = table.intern(image.exe());
+        // The kernel lost the binary's mapping record (or it never came): the exe link of the process, if it still
+        // runs, names what it exec'd; its device and inode stay unknown.
+        boolean mapped = image.exe() != null;
+        String exe = table.intern(mapped ? image.exe() : exeNowOf(pid, target.startTime()));
+        long device = mapped ? image.device() : -1;
+        long inode = mapped ? image.inode() : -1;
         long[] ns = probe.namespaces(pid); // two readlinks: a clone or unshare() into new namespaces shows here
         ProcessRecord stored = table.update(pid, target.startTime(), r -> withNamespaces(r.toBuilder(), ns).comm(comm)
-                .exe(exe, image.device(), image.inode()).kernelThread(false).imageKnown(true).origin(Origin.EXEC)
+                .exe(exe, device, inode).kernelThread(false).imageKnown(true).origin(Origin.EXEC)
                 .execs(r.execs() + 1)
                 .commandLine((byte[]) null, commandLines == null ? CommandLineState.NOT_READ : CommandLineState.PENDING)
                 .build());
@@ -285,6 +290,15 @@ final class ProcEventApplier {
             }
         }
         return true;
+    }
+
+    /**
+     * The executable of generation {@code pid}@{@code startTime} from its exe link now, or {@code null} when it is
+     * gone or its pid belongs to another process by now (read after the link, so a reuse before it is caught).
+     */
+    private String exeNowOf(int pid, long startTime) {
+        String exe = probe.exeNow(pid);
+        return exe != null && probe.startTimeOf(pid) == startTime ? exe : null;
     }
 
     private static ProcessRecord.Builder withNamespaces(ProcessRecord.Builder b, long[] ns) {

@@ -198,6 +198,27 @@ public final class ProcessProbe {
     }
 
     /**
+     * The executable of {@code pid} now, from {@code /proc/<pid>/exe} (a readlink: nothing is opened), for an exec
+     * whose image the exec log recorded without its binary's mapping.
+     *
+     * @param pid a process id
+     * @return the executable's path, or {@code null} when the process is gone or is not ours to read
+     */
+    public String exeNow(int pid) {
+        String dir = root + "/" + pid;
+        if (nativeCalls) {
+            Scratch s = scratch.get();
+            int n = s.fds.readLink(dir + "/exe");
+            return n > 0 ? s.fds.linkString(n) : null;
+        }
+        try {
+            return reads.readLink(procRoot.resolve(Integer.toString(pid)).resolve("exe"));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
      * The mount and pid namespace inodes of {@code pid}, from two readlinks (no open).
      *
      * @param pid a process id
