@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.AlertSink;
 import io.environguard.spi.AlertSinkProvider;
+import io.environguard.testkit.SecretEnvironments;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -163,7 +164,7 @@ class KafkaSinkSettingsTest {
 
     @Test
     void keysHaveTheHostAndTheBlamedProcess() {
-        var alerts = GeneratedEnvironments.alertsCarrying(Map.of("DB_PASSWORD", "x"), 0);
+        var alerts = SecretEnvironments.alertsCarrying(Map.of("DB_PASSWORD", "x"), 0);
         assertEquals("h/4242:777", AlertRecords.key("h", alerts.get(0)));
         assertEquals("h/812:9", AlertRecords.key("h", alerts.get(1)), "a family sweep is keyed by its actor");
         assertEquals("h", AlertRecords.key("h", alerts.get(2)), "a hidden reader: keyed by host");

@@ -3,6 +3,7 @@ package io.environguard.sink.kafka;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.environguard.api.Alert;
+import io.environguard.testkit.SecretEnvironments;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -26,7 +27,7 @@ class NoEnvironmentValueInRecordsTest {
 
     @Provide
     Arbitrary<Map<String, String>> environments() {
-        return GeneratedEnvironments.environments();
+        return SecretEnvironments.environments();
     }
 
     @Provide
@@ -44,7 +45,7 @@ class NoEnvironmentValueInRecordsTest {
                                          @ForAll("formats") KafkaFormat format) throws Exception {
         MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         KafkaSinkSettings settings = new KafkaSinkSettings("127.0.0.1:9", "alerts", format, "host-1", Duration.ZERO, Map.of());
-        List<Alert> alerts = GeneratedEnvironments.alertsCarrying(env, shape);
+        List<Alert> alerts = SecretEnvironments.alertsCarrying(env, shape);
         try (KafkaAlertSink sink = new KafkaAlertSink(settings, producer)) {
             for (Alert alert : alerts) {
                 sink.publish(alert);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.environguard.api.Alert;
 import io.environguard.spi.DeliveryReceipt;
+import io.environguard.testkit.SecretEnvironments;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.logs.SdkLoggerProvider;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
@@ -42,7 +43,7 @@ class NoEnvironmentValueInLogRecordsTest {
 
     @Provide
     Arbitrary<Map<String, String>> environments() {
-        return GeneratedEnvironments.environments();
+        return SecretEnvironments.environments();
     }
 
     @Provide
@@ -53,7 +54,7 @@ class NoEnvironmentValueInLogRecordsTest {
     @Property(tries = 10_000)
     void noLogRecordHoldsAnEnvironmentValue(@ForAll("environments") Map<String, String> env, @ForAll("shapes") int shape) {
         EXPORTER.reset();
-        List<Alert> alerts = GeneratedEnvironments.alertsCarrying(env, shape);
+        List<Alert> alerts = SecretEnvironments.alertsCarrying(env, shape);
         OtelLogsSink sink = new OtelLogsSink(SDK, null, false, Duration.ZERO);
         for (Alert alert : alerts) {
             sink.publish(alert, IGNORED);

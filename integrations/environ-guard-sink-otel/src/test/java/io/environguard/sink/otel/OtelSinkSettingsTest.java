@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.environguard.api.GuardConfig;
 import io.environguard.spi.AlertSinkProvider;
+import io.environguard.testkit.SecretEnvironments;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +84,7 @@ class OtelSinkSettingsTest {
                 .create(GuardConfig.of(Map.of("environguard.sink.otel.logs.exporter", "none")));
         java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
         try {
-            sink.publish(GeneratedEnvironments.alertsCarrying(Map.of("DB_PASSWORD", "x"), 0).get(0),
+            sink.publish(SecretEnvironments.alertsCarrying(Map.of("DB_PASSWORD", "x"), 0).get(0),
                     new io.environguard.spi.DeliveryReceipt() {
                         @Override
                         public void delivered() {

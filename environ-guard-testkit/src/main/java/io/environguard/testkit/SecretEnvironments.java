@@ -1,4 +1,4 @@
-package io.environguard.sink.otel;
+package io.environguard.testkit;
 
 import io.environguard.api.Alert;
 import io.environguard.api.Ancestor;
@@ -19,23 +19,35 @@ import net.jqwik.api.Combinators;
  * Environments (name to secret value) and alerts that carry their values where a careless sink could leak them:
  * on the reader's, the target's, the candidates' and a sweep's readers' command lines, in every form a secret
  * takes there ({@code --password=}, {@code NAME=value}, {@code --api-key value}, URL user info, {@code -D...secret=}).
- * What the guard promises is that none of them reaches a sink's output.
+ * What the guard promises is that none of them reaches a sink's output: a sink plugin's property test feeds these
+ * alerts through the sink and looks for every value in what it wrote.
+ *
+ * <pre>{@code
+ * // the body of a jqwik property over SecretEnvironments.environments() and a shape from 0 to 5
+ * for (Alert a : SecretEnvironments.alertsCarrying(env, shape)) {
+ *     String out = mySink.render(a);
+ *     env.values().forEach(v -> assertFalse(out.contains(v)));
+ * }
+ * }</pre>
  */
-final class GeneratedEnvironments {
+public final class SecretEnvironments {
 
     /** Names whose values are secrets by their look; the generator adds prefixes to them. */
     private static final List<String> SECRET_NAMES = List.of("PASSWORD", "DB_PASSWORD", "API_TOKEN", "GITHUB_TOKEN",
             "AWS_SECRET_ACCESS_KEY", "STRIPE_SECRET_KEY", "SESSION_COOKIE", "OAUTH_CLIENT_SECRET", "PGPASSWORD",
             "PRIVATE_KEY", "BEARER", "SLACK_API_KEY");
 
-    private GeneratedEnvironments() {
+    private SecretEnvironments() {
     }
 
     /**
      * One to six variables; each value is long and random enough that no other part of an alert holds it by chance.
      * No {@code /}: in a URL's user info it would have to be percent-encoded, so a raw one is not a password there.
+     *
+     * @return environments of secret-looking names (e.g. {@code DB_PASSWORD}, {@code X_API_TOKEN}) to values
+     *         starting {@code S3cr}
      */
-    static Arbitrary<Map<String, String>> environments() {
+    public static Arbitrary<Map<String, String>> environments() {
         Arbitrary<String> names = Combinators.combine(
                         Arbitraries.strings().withCharRange('A', 'Z').ofMinLength(0).ofMaxLength(6),
                         Arbitraries.of(SECRET_NAMES))
@@ -45,8 +57,15 @@ final class GeneratedEnvironments {
         return Arbitraries.maps(names, values).ofMinSize(1).ofMaxSize(6);
     }
 
-    /** A command line that passes every variable of {@code env} in one of the forms secrets take on command lines. */
-    static List<String> commandLine(String program, Map<String, String> env, int shape) {
+    /**
+     * A command line that passes every variable of {@code env} in one of the forms secrets take on command lines.
+     *
+     * @param program the first argument
+     * @param env     the variables to pass
+     * @param shape   which form the first variable takes (the next ones take the following forms, cyclically)
+     * @return {@code program}, the variables, then {@code /proc/42/environ}
+     */
+    public static List<String> commandLine(String program, Map<String, String> env, int shape) {
         List<String> args = new ArrayList<>();
         args.add(program);
         int i = shape;
@@ -67,8 +86,15 @@ final class GeneratedEnvironments {
         return args;
     }
 
-    /** A single read, a family sweep (with readers and an actor) and a read by a hidden reader, all carrying {@code env}. */
-    static List<Alert> alertsCarrying(Map<String, String> env, int shape) {
+    /**
+     * A single read, a family sweep (with readers and an actor) and a read by a hidden reader, all carrying
+     * {@code env} on every command line they hold.
+     *
+     * @param env   the variables whose values must never reach a sink's output
+     * @param shape the form of the first variable on each command line (see {@link #commandLine})
+     * @return three alerts
+     */
+    public static List<Alert> alertsCarrying(Map<String, String> env, int shape) {
         ProcessInfo reader = ProcessInfo.builder(4242).tid(4242).ppid(812).uid(1000).comm("cat").exe("/usr/bin/cat")
                 .cmdline(commandLine("cat", env, shape)).startTime(777)
                 .ancestors(List.of(new Ancestor(812, 9, "bash", "/usr/bin/bash"))).build();
