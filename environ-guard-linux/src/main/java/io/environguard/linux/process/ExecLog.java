@@ -39,10 +39,12 @@ final class ExecLog implements ExecImages, AutoCloseable {
     /**
      * Executable mappings read before the name record of their exec (a process that moved to another CPU during its
      * exec, whose buffer was read first), by pid, oldest first, a few each: the binary's is among them, and the
-     * name record, when it comes, takes the first one made after it.
+     * name record, when it comes, takes the first one made after it. Up to 16 each: a dynamically linked program
+     * maps its libraries right after its binary (ps: about ten), and with 4 the binary's mapping was pushed out by
+     * them before the name record was read, so a library was taken for the executable.
      */
     private final Map<Integer, java.util.ArrayDeque<Seen>> early = new HashMap<>();
-    private static final int EARLY_PER_PID = 4;
+    private static final int EARLY_PER_PID = 16;
     private long images;
     private long withoutExe;
 

@@ -385,6 +385,11 @@ class ProcessTableModelTest {
 
     static final class Fork implements Action.Dependent<World> {
         @Override
+        public boolean precondition(World w) {
+            return !w.live.isEmpty(); // jqwik cannot pick from an empty set
+        }
+
+        @Override
         public Arbitrary<Transformer<World>> transformer(World w) {
             return Arbitraries.of(w.livePids()).map(parent -> Transformer.mutate("fork of " + parent,
                     world -> world.fork(parent, 0)));
@@ -395,7 +400,7 @@ class ProcessTableModelTest {
     static final class ReuseFork implements Action.Dependent<World> {
         @Override
         public boolean precondition(World w) {
-            return !w.freed.isEmpty();
+            return !w.freed.isEmpty() && !w.live.isEmpty();
         }
 
         @Override
@@ -412,6 +417,11 @@ class ProcessTableModelTest {
     }
 
     static final class Exec implements Action.Dependent<World> {
+        @Override
+        public boolean precondition(World w) {
+            return !w.live.isEmpty(); // jqwik cannot pick from an empty set
+        }
+
         @Override
         public Arbitrary<Transformer<World>> transformer(World w) {
             // Logged: in the exec log with its binary; unmapped: in the exec log by name only (the kernel lost the
@@ -438,6 +448,11 @@ class ProcessTableModelTest {
     }
 
     static final class Rename implements Action.Dependent<World> {
+        @Override
+        public boolean precondition(World w) {
+            return !w.live.isEmpty(); // jqwik cannot pick from an empty set
+        }
+
         @Override
         public Arbitrary<Transformer<World>> transformer(World w) {
             Arbitrary<String> names = Arbitraries.of("worker", "a) S 1 (", "x y", "ünïcödé", "kworker/0:1");
