@@ -4,8 +4,11 @@ import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.PerfSideband;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +22,14 @@ import java.util.Map;
  * <p>Images wait here (by pid) until the exec message takes them; those never taken (an exec message lost) go
  * after {@value #KEEP_SECONDS} s. Confined to the feed's lock.
  *
+ * <p>The buffers are per CPU and read one after the other while the kernel writes on, so a drain may hold a
+ * mapping without the name record written before it (on a CPU read earlier), or a library without the binary
+ * mapped before it. Hence the rules, checked against every such interleaving by {@code ExecLogPropertyTest}: an
+ * image's executable is the <em>earliest</em> executable mapping after its name, whichever drain brings it; a
+ * mapping no image claims waits, a few per pid, for a later name record of its pid; a name record older than the
+ * image held is ignored (the newest exec of a pid wins); and an image is taken with an executable only if that
+ * mapping was made before the exec message was sent (a binary's always is; a library's never).
+ *
  * <pre>{@code
  * ExecLog log = ExecLog.open(32);     // null-safe callers check open() errors
  * log.drain();
@@ -31,30 +42,66 @@ final class ExecLog implements ExecImages, AutoCloseable {
     private static final int PRUNE_AT = 4096;
     private static final int PROT_EXEC = 4;
 
-    private final PerfSideband perf;
-    private final Map<Integer, Image> pending = new HashMap<>();
+    private final Records perf;
+    private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<String, String> paths = new HashMap<>();
     private final PerfSideband.RecordHandler handler = this::record;
-    private final java.util.List<Seen> batch = new java.util.ArrayList<>();
+    private final List<Seen> batch = new ArrayList<>();
     /**
-     * Executable mappings read before the name record of their exec (a process that moved to another CPU during its
-     * exec, whose buffer was read first), by pid, oldest first, a few each: the binary's is among them, and the
-     * name record, when it comes, takes the first one made after it. Up to 16 each: a dynamically linked program
-     * maps its libraries right after its binary (ps: about ten), and with 4 the binary's mapping was pushed out by
-     * them before the name record was read, so a library was taken for the executable.
+     * Executable mappings no image claimed (yet), by pid, in the order read, a few each: libraries and dlopens, and
+     * the binary of an exec whose name record is still to be read (a process that moved to another CPU during its
+     * exec, whose buffer was read first); that name record, when it comes, claims the earliest made after it. Up to
+     * 16 each: a dynamically linked program maps its libraries right after its binary (ps: about ten), and with 4
+     * the binary's mapping was pushed out by them before the name record was read.
      */
-    private final Map<Integer, java.util.ArrayDeque<Seen>> early = new HashMap<>();
+    private final Map<Integer, ArrayDeque<Seen>> early = new HashMap<>();
     private static final int EARLY_PER_PID = 16;
     private long images;
     private long withoutExe;
 
-    private ExecLog(PerfSideband perf) {
+    /** Where the records come from: the perf buffers ({@link #open}), or a test's script of them. */
+    interface Records extends AutoCloseable {
+        /** Hands every record written since the last call to {@code handler}, buffer by buffer. */
+        void drain(PerfSideband.RecordHandler handler);
+
+        /** Records the kernel dropped because a buffer was full. */
+        long lost();
+
+        /** Buffers (CPUs) read. */
+        int cpus();
+
+        @Override
+        void close();
+    }
+
+    ExecLog(Records perf) {
         this.perf = perf;
     }
 
     /** Opens the perf events (one per CPU, {@code pages} data pages each). */
     static ExecLog open(int pages) throws PerfSideband.OpenException {
-        return new ExecLog(PerfSideband.open(pages));
+        PerfSideband perf = PerfSideband.open(pages);
+        return new ExecLog(new Records() {
+            @Override
+            public void drain(PerfSideband.RecordHandler handler) {
+                perf.drain(handler);
+            }
+
+            @Override
+            public long lost() {
+                return perf.lost();
+            }
+
+            @Override
+            public int cpus() {
+                return perf.cpus();
+            }
+
+            @Override
+            public void close() {
+                perf.close();
+            }
+        });
     }
 
     @Override
@@ -77,11 +124,11 @@ final class ExecLog implements ExecImages, AutoCloseable {
         }
         batch.clear();
         if (early.size() > PRUNE_AT) {
-            early.clear(); // a bound: these are a fallback for the rare exec that moved between CPUs
+            pruneEarly();
         }
         if (pending.size() > PRUNE_AT) {
             long horizon = System.nanoTime() - KEEP_SECONDS * 1_000_000_000L;
-            for (Iterator<Image> it = pending.values().iterator(); it.hasNext(); ) {
+            for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
                 if (it.next().timeNanos() < horizon) {
                     it.remove();
                 }
@@ -89,12 +136,26 @@ final class ExecLog implements ExecImages, AutoCloseable {
         }
     }
 
+    /**
+     * Bounds the early mappings: a binary's mapping waits there at most until the next drain (its name record was
+     * written before it), so those of the last second are kept and the rest (libraries and dlopens of processes
+     * that did not just exec) go; when a burst leaves more than the bound even so, all go.
+     */
+    private void pruneEarly() {
+        long horizon = System.nanoTime() - 1_000_000_000L;
+        early.values().removeIf(q -> q.peekLast().timeNanos < horizon);
+        if (early.size() > PRUNE_AT) {
+            early.clear();
+        }
+    }
+
     @Override
     public Image take(int pid, long notAfterNanos) {
-        Image image = pending.get(pid);
-        if (image != null && image.exe() == null) {
-            // The binary's mapping is written after the name, maybe on another CPU whose buffer was read first:
-            // it is in a buffer by now (the exec message that asks was sent after it), unless the kernel lost it.
+        Pending image = pending.get(pid);
+        if (image != null && !image.mappedBy(notAfterNanos)) {
+            // The binary's mapping is written after the name, maybe on another CPU whose buffer was read first (or
+            // only a library's, mapped later, was read so far): it is in a buffer by now (the exec message that
+            // asks was sent after it), unless the kernel lost it.
             drain();
             image = pending.get(pid);
         }
@@ -102,10 +163,11 @@ final class ExecLog implements ExecImages, AutoCloseable {
             return null;
         }
         pending.remove(pid);
-        if (image.exe() == null) {
+        if (!image.mappedBy(notAfterNanos)) {
             withoutExe++;
+            return new Image(pid, image.comm(), null, -1, -1, image.timeNanos());
         }
-        return image;
+        return new Image(pid, image.comm(), image.exe(), image.device(), image.inode(), image.timeNanos());
     }
 
     /** Images recorded so far. */
@@ -141,10 +203,10 @@ final class ExecLog implements ExecImages, AutoCloseable {
             if ((r.getInt(64) & PROT_EXEC) == 0) {
                 return;
             }
-            Image image = pending.get(pid);
-            if (image != null && image.exe() != null) {
-                return; // a library mapped after the binary (the common case: skip the string)
-            }
+            // No shortcut on what pending holds now: this drain may still hold a newer exec's name record of the
+            // same pid (a process that exec'd twice, as jspawnhelper does before the program it starts), whose
+            // binary this mapping is. Deciding here, before the drain is in time order, once took it for a library
+            // of the older image and left the newer one without its executable.
             if (r.get(72) != '/') {
                 return; // [vdso], //anon (JIT code): not a file
             }
@@ -161,37 +223,83 @@ final class ExecLog implements ExecImages, AutoCloseable {
 
     private void apply(Seen seen) {
         if (seen.comm != null) {
-            pending.put(seen.pid, new Image(seen.pid, seen.comm, null, -1, -1, seen.timeNanos));
+            Pending newer = pending.get(seen.pid);
+            if (newer != null && newer.timeNanos() > seen.timeNanos) {
+                // An older exec of the same pid read after a newer one (from a CPU whose buffer was read later):
+                // the log keeps the newest image; the older exec's message finds none and the table reads /proc.
+                return;
+            }
+            if (newer != null && newer.exe() != null && newer.exeTimeNanos() >= seen.timeNanos) {
+                // The older image took a mapping made after this name (its own binary's record not read yet): this
+                // exec's binary, or one of its libraries. Back to the unclaimed, where this name looks first.
+                keepUnclaimed(newer.mapping(seen.pid));
+            }
+            pending.put(seen.pid, new Pending(seen.comm, seen.timeNanos, null, -1, -1, Long.MAX_VALUE));
             images++;
-            java.util.ArrayDeque<Seen> before = early.remove(seen.pid);
-            if (before != null) {
-                for (Seen m : before) {
-                    if (m.timeNanos >= seen.timeNanos) {
-                        apply(m); // the binary's mapping, read before this name record
-                        break;
-                    }
+            ArrayDeque<Seen> unclaimed = early.get(seen.pid);
+            if (unclaimed != null) {
+                unclaimed.removeIf(m -> m.timeNanos < seen.timeNanos); // the old image's: never this exec's binary
+                Seen first = null;
+                for (Seen m : unclaimed) {
+                    first = first == null || m.timeNanos < first.timeNanos ? m : first;
+                }
+                if (first != null) {
+                    unclaimed.remove(first);
+                    apply(first); // the binary's mapping, read before this name record
+                }
+                if (unclaimed.isEmpty()) {
+                    early.remove(seen.pid);
                 }
             }
             return;
         }
-        Image image = pending.get(seen.pid);
-        if (image == null) {
-            // No exec known (yet): a dlopen, or the binary of an exec whose name record is still to be read.
-            java.util.ArrayDeque<Seen> q = early.computeIfAbsent(seen.pid, k -> new java.util.ArrayDeque<>(2));
-            if (q.size() == EARLY_PER_PID) {
-                q.removeFirst();
-            }
-            q.addLast(seen);
+        Pending image = pending.get(seen.pid);
+        if (image != null && seen.timeNanos < image.timeNanos()) {
+            return; // mapped by the image before this exec (a dlopen), read late
+        }
+        if (image == null || seen.timeNanos >= image.exeTimeNanos()) {
+            // Not this image's binary (yet): a library, a dlopen, or the binary of a later exec whose name record
+            // is still to be read: kept a while, for that name record to claim.
+            keepUnclaimed(seen);
             return;
         }
-        if (image.exe() != null || seen.timeNanos < image.timeNanos()) {
-            return;
+        // The binary is the first executable mapping after the name. Records of one drain are in time order, but a
+        // later drain may still bring an earlier one (read from a CPU whose buffer was read before it was written,
+        // while one mapped after it was already read from another): the earliest wins, and the one it replaces
+        // may be the binary of a later exec of the same pid.
+        if (image.exe() != null) {
+            keepUnclaimed(image.mapping(seen.pid));
         }
         String path = paths.computeIfAbsent(seen.exe, f -> f);
         if (paths.size() > PRUNE_AT) {
             paths.clear();
         }
-        pending.put(seen.pid, new Image(seen.pid, image.comm(), path, seen.device, seen.inode, image.timeNanos()));
+        pending.put(seen.pid, new Pending(image.comm(), image.timeNanos(), path, seen.device, seen.inode,
+                seen.timeNanos));
+    }
+
+    private void keepUnclaimed(Seen mapping) {
+        ArrayDeque<Seen> q = early.computeIfAbsent(mapping.pid, k -> new ArrayDeque<>(2));
+        if (q.size() == EARLY_PER_PID) {
+            q.removeFirst();
+        }
+        q.addLast(mapping);
+    }
+
+    /**
+     * An image not taken yet: the name, and the earliest executable mapping read after it so far
+     * ({@code exeTimeNanos} {@link Long#MAX_VALUE} while none).
+     */
+    private record Pending(String comm, long timeNanos, String exe, long device, long inode, long exeTimeNanos) {
+        /** Whether the mapping held was made by {@code nanos}: a binary's is, before its exec message is sent. */
+        boolean mappedBy(long nanos) {
+            return exeTimeNanos <= nanos;
+        }
+
+        /** The mapping held, as it was read. */
+        Seen mapping(int pid) {
+            return new Seen(pid, exeTimeNanos, null, exe, device, inode);
+        }
     }
 
     /** One record of interest, held until the drain's records are in time order. */
