@@ -122,7 +122,7 @@ class FanotifyHostSourceKernelTest {
         assertEquals("/proc/" + target.pid() + "/environ", a.path());
         assertEquals("fanotify", a.source());
         assertEquals(Children.exeOf(target.pid()), a.target().exe());
-        assertTrue(a.target().complete(), a.target().toString());
+        assertTargetKnown(a);
         assertReaderIs(a, cat, "cat");
         assertEquals(ProcessHandle.current().pid(), a.reader().ppid());
         assertFalse(a.isSelfRead());
@@ -341,7 +341,11 @@ class FanotifyHostSourceKernelTest {
         for (Process reader : List.of(cat, dd)) {
             EnvironAccess a = seen.awaitAccess("by short-lived reader " + reader.pid(), by(reader, target), WAIT);
             assertEquals(AliasKind.PROCESS, a.alias());
-            assertTrue(a.target().complete(), a.toString());
+            // The target was started just before: its identity is in the table from its exec; its command line is
+            // read off the alert's path and may not be in yet (the alert never waits for it, and says so).
+            assertEquals(target.pid(), a.target().pid(), a.toString());
+            assertEquals("sleep", a.target().comm(), a.toString());
+            assertTargetKnown(a);
             // Gone long before its event was resolved, and named all the same: the table recorded it at its exec.
             String name = reader == cat ? "cat" : "dd";
             assertEquals("/usr/bin/" + name, a.reader().exe().replace("/bin/" + name, "/usr/bin/" + name)
@@ -351,6 +355,16 @@ class FanotifyHostSourceKernelTest {
             assertEquals(0, a.reader().uid());
             assertTrue(a.reader().startTime() > 0);
         }
+    }
+
+    /**
+     * The target is named in full, but for its command line when that is still being read (a target started just
+     * before the read: the table reads it off the alert's path, and the alert says so rather than wait for it).
+     */
+    private static void assertTargetKnown(EnvironAccess a) {
+        assertTrue(a.target().exe() != null && a.target().exe().endsWith("/sleep"), a.toString());
+        assertTrue(a.target().complete() || a.notes().stream().anyMatch(n -> n.contains("target's command line")),
+                a.toString());
     }
 
     @Test
