@@ -19,7 +19,7 @@ cpuratios=()
 for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) -eq 1 ]; then order="false,true"; else order="true,false"; fi
   # The lock only serialises JMH runs of one machine; other jobs load a shared VM anyway, and the ratio is per round.
-  java -Djmh.ignoreLock=true -jar "$JAR" 'PipelineBenchmark.alertingRead' -p metrics="$order" -p plugin=none -f 1 -wi 3 -w 2 -i 5 -r 2 \
+  java -Djmh.ignoreLock=true -jar "$JAR" 'PipelineBenchmark.alertingRead' -p metrics="$order" -p plugin=none -p sink=noop -f 1 -wi 3 -w 2 -i 5 -r 2 \
       -rf json -rff "$OUT/round-$r.json" > "$OUT/round-$r.txt" 2>&1
   line=$(python3 - "$OUT/round-$r.json" "$OUT/round-$r.txt" <<'PY'
 import json, re, statistics, sys

@@ -84,6 +84,67 @@ class ObserversAndHealthTest {
         }
     }
 
+    /** An observer that records what it is told and declines every latency. */
+    private static final class Declining implements AlertObserver {
+        final List<Long> latencies = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onAlert(Alert alert, long latencyNanos) {
+            latencies.add(latencyNanos);
+        }
+
+        @Override
+        public boolean wantsLatency() {
+            return false;
+        }
+    }
+
+    @Test
+    void latencyIsMeasuredOnlyWhenSomeObserverWantsIt() throws Exception {
+        ManualSourceProvider source = new ManualSourceProvider("manual", 1, Availability.available("ok"));
+        Declining declining = new Declining();
+        List<Long> wanting = new CopyOnWriteArrayList<>();
+        try (EnvironGuard guard = EnvironGuard.builder().config(CONFIG).addSourceProvider(source)
+                .addSink("mem", new CollectingSink()).build().start()) {
+            guard.addAlertObserver(declining);
+            source.listener.get().onAccess(read(Instant.now().minusMillis(100), 4242, 42));
+            source.listener.get().onLoss(new LossReport("queue_overflow", 1, "test"));
+            assertEquals(List.of(AlertObserver.NOT_MEASURED, AlertObserver.NO_ACCESS), declining.latencies,
+                    "no observer wanted it: not measured; a lost-events alert has no access either way");
+
+            AlertObserver wants = (alert, nanos) -> wanting.add(nanos);
+            guard.addAlertObserver(wants);
+            source.listener.get().onAccess(read(Instant.now().minusMillis(100), 4243, 43));
+            assertEquals(1, wanting.size());
+            assertTrue(wanting.get(0) >= 100_000_000L, wanting.toString());
+            assertEquals(wanting.get(0), declining.latencies.get(2), "one measurement, given to every observer");
+        }
+    }
+
+    @Test
+    void anObserverWhoseWantsLatencyThrowsGetsTheLatencyAndThePipelineGoesOn() throws Exception {
+        ManualSourceProvider source = new ManualSourceProvider("manual", 1, Availability.available("ok"));
+        List<Long> latencies = new CopyOnWriteArrayList<>();
+        try (EnvironGuard guard = EnvironGuard.builder().config(CONFIG).addSourceProvider(source)
+                .addSink("mem", new CollectingSink()).build().start()) {
+            guard.addAlertObserver(new AlertObserver() {
+                @Override
+                public void onAlert(Alert alert, long latencyNanos) {
+                    latencies.add(latencyNanos);
+                }
+
+                @Override
+                public boolean wantsLatency() {
+                    throw new IllegalStateException("observer bug");
+                }
+            });
+            source.listener.get().onAccess(read(Instant.now(), 4242, 42));
+            assertEquals(1, latencies.size());
+            assertTrue(latencies.get(0) >= 0, latencies.toString());
+            assertEquals(1, guard.stats().alerts());
+        }
+    }
+
     @Test
     void aClockThatSteppedBackGivesZeroNotANegativeLatency() throws Exception {
         ManualSourceProvider source = new ManualSourceProvider("manual", 1, Availability.available("ok"));

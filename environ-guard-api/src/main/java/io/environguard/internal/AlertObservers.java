@@ -64,6 +64,24 @@ public final class AlertObservers {
         return current.length != 0;
     }
 
+    /**
+     * Whether any observer wants the next access-raised alert's latency (see {@link AlertObserver#wantsLatency()}):
+     * callers read the clock only then. One that throws is logged and counted as wanting it.
+     */
+    public boolean wantLatency() {
+        for (AlertObserver o : current) {
+            try {
+                if (o.wantsLatency()) {
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                failed(o, e);
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Tells every observer of {@code alert}; one that throws is logged (at most once a minute) and skipped. */
     public void alert(Alert alert, long latencyNanos) {
         for (AlertObserver o : current) {

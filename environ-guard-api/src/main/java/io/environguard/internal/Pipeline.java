@@ -8,6 +8,7 @@ import io.environguard.api.Rules;
 import io.environguard.api.Severity;
 import io.environguard.policy.Policy;
 import io.environguard.spi.AccessListener;
+import io.environguard.spi.AlertObserver;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -170,7 +171,9 @@ public final class Pipeline implements AccessListener {
             alerts.increment();
             dispatcher.dispatch(alert.get());
             if (observers.any()) {
-                observers.alert(alert.get(), nanosSince(access.time()));
+                // A clock read only for an observer that wants it: at high alert rates a sampling observer declines.
+                observers.alert(alert.get(),
+                        observers.wantLatency() ? nanosSince(access.time()) : AlertObserver.NOT_MEASURED);
             }
         } else {
             suppressed.increment();
@@ -256,7 +259,7 @@ public final class Pipeline implements AccessListener {
             alerts.increment();
             dispatcher.dispatch(a);
             if (observers.any()) {
-                observers.alert(a, -1); // raised by the clock, not by an access: no latency to measure
+                observers.alert(a, AlertObserver.NO_ACCESS); // raised by the clock, not by an access: nothing to measure
             }
         }
     }

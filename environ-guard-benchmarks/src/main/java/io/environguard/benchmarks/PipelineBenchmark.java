@@ -55,8 +55,19 @@ import org.openjdk.jmh.runner.IterationType;
  * a loopback port where no broker listens, so that its lane is stuck (each send waits {@code max.block.ms}) and its
  * queue full: the caller's cost, and the no-op sink's deliveries, should not change.
  *
+ * <p>{@code sink}: {@code noop} delivers every alert to a sink that does nothing, on the sink's own thread, which parks
+ * whenever it has emptied its queue and is woken by a later alert: on two vCPUs that hand-off, not the policy, sets
+ * much of the rate, and how often it happens moves with the load. {@code held}: the one sink's first delivery waits
+ * (on a latch the trial's end releases), so that its queue is full from the 65,537th alert on and every later alert is
+ * judged, observed and counted as dropped on the benchmark's thread alone: the pipeline's own cost without the
+ * hand-off.
+ *
  * <p>{@code metrics=true} binds {@link EnvironGuardMetrics} to a Prometheus registry (what the host monitor serves)
  * before the run: every alert then also feeds the alert counters and the latency timer, on the producer's thread.
+ * {@code metrics=alternate} attaches a fresh binder (and registry) to the same guard for every other iteration, in the
+ * order off, on, on, off, off, on... (so that a drift in the machine's speed cancels over each four), and prints each
+ * iteration's alerts/s and CPU per alert with whether the binder was on: the two sides then share one JVM, its JIT
+ * and its heap, and seconds of time, which a shared machine's load moves far less than it moves separate forks.
  *
  * <p>Run: {@code java -jar environ-guard-benchmarks/target/environ-guard-benchmarks.jar PipelineBenchmark -prof gc}
  */
@@ -73,9 +84,14 @@ public class PipelineBenchmark {
 
     @Param({"none", "kafka-down"})
     public String plugin;
-    /** Whether the Micrometer binder is attached. */
-    @Param({"false", "true"})
-    public boolean metrics;
+    /** The one sink: {@code noop}, or {@code held} (never returns until the trial ends; its queue stays full). */
+    @Param({"noop", "held"})
+    public String sink;
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+    /** Whether the Micrometer binder is attached: {@code false}, {@code true}, or {@code alternate} (every other iteration). */
+    @Param({"false", "true", "alternate"})
+    public String metrics;
 
     private EnvironGuardMetrics binder;
     private PrometheusMeterRegistry registry;
@@ -86,7 +102,15 @@ public class PipelineBenchmark {
      */
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private long cpuAtStart;
+    private long wallAtStart;
     private int opsAtStart;
+    /** Iterations begun (warm-up and measured), for {@code metrics=alternate}. */
+    private int iterations;
+    /** Context switches (voluntary: parked or waited; involuntary: preempted) at the iteration's start, for alternate. */
+    private long[] producerSwitchesAtStart;
+    private long[] sinkSwitchesAtStart;
+    private java.nio.file.Path sinkTask;
+    private long metricsThreadCpuAtStart;
 
     private EnvironGuard guard;
     private AccessListener listener;
@@ -126,10 +150,10 @@ public class PipelineBenchmark {
                     .with("environguard.sink.kafka.close.timeout", "0s");
         }
         CapturingSource source = new CapturingSource();
-        AlertSink noop = alert -> { };
+        AlertSink noop = sink.equals("held") ? alert -> release.await(1, TimeUnit.HOURS) : alert -> { };
         guard = EnvironGuard.builder().config(config).addSourceProvider(source).addSink("noop", noop).build().start();
         listener = source.listener;
-        if (metrics) {
+        if (metrics.equals("true")) {
             registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             binder = new EnvironGuardMetrics(guard);
             binder.bindTo(registry);
@@ -185,25 +209,115 @@ public class PipelineBenchmark {
 
     @Setup(Level.Iteration)
     public void startIteration() {
+        if (metrics.equals("alternate") && alternateOn(iterations)) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            binder = new EnvironGuardMetrics(guard);
+            binder.bindTo(registry);
+        }
+        iterations++;
+        if (metrics.equals("alternate")) {
+            producerSwitchesAtStart = switches(java.nio.file.Path.of("/proc/thread-self"));
+            sinkSwitchesAtStart = switches(sinkTask());
+            metricsThreadCpuAtStart = metricsThreadCpu();
+        }
         cpuAtStart = threads.getCurrentThreadCpuTime();
+        wallAtStart = System.nanoTime();
         opsAtStart = next;
+    }
+
+    /** Off, on, on, off, off, on, on, off...: iteration {@code i} (from 0) with the binder attached. */
+    static boolean alternateOn(int i) {
+        return (i + 1) / 2 % 2 == 1;
     }
 
     @TearDown(Level.Iteration)
     public void endIteration(IterationParams iteration) {
         long cpu = threads.getCurrentThreadCpuTime() - cpuAtStart;
+        long wall = System.nanoTime() - wallAtStart;
         int ops = next - opsAtStart;
         if (iteration.getType() == IterationType.MEASUREMENT && ops > 0) {
             System.out.printf("%ncpu-per-op %.1f%n", (double) cpu / ops);
         }
+        if (metrics.equals("alternate")) {
+            // Read before the binder closes: its thread ends then.
+            long metricsCpu = metricsThreadCpu() - metricsThreadCpuAtStart;
+            long[] producer = switches(java.nio.file.Path.of("/proc/thread-self"));
+            long[] sink = switches(sinkTask());
+            boolean on = binder != null;
+            if (on) {
+                binder.close();
+                binder = null;
+                registry.close();
+                registry = null;
+            }
+            if (iteration.getType() == IterationType.MEASUREMENT && ops > 0) {
+                // Switches per 1,000 alerts: the sink thread parks (a voluntary switch) whenever it has emptied its
+                // queue, and each such park costs the producer an unpark on a later alert.
+                System.out.printf("%nalternate binder=%s ops-per-s %.0f cpu-per-op %.1f producer-switches %.2f %.2f"
+                                + " sink-switches %.2f %.2f metrics-thread-cpu-per-op %.1f%n", on ? "on" : "off", ops * 1e9 / wall,
+                        (double) cpu / ops,
+                        1000.0 * (producer[0] - producerSwitchesAtStart[0]) / ops,
+                        1000.0 * (producer[1] - producerSwitchesAtStart[1]) / ops,
+                        1000.0 * (sink[0] - sinkSwitchesAtStart[0]) / ops, 1000.0 * (sink[1] - sinkSwitchesAtStart[1]) / ops,
+                        (double) metricsCpu / ops);
+            }
+        }
+    }
+
+    /** CPU time of the binder's threads ({@code environ-guard-metrics}) so far, in nanoseconds; 0 when there is none. */
+    private long metricsThreadCpu() {
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("environ-guard-metrics")) {
+                sum += Math.max(0, threads.getThreadCpuTime(t.getId()));
+            }
+        }
+        return sum;
+    }
+
+    /** The {@code /proc} task directory of the no-op sink's thread ({@code comm} is cut to 15 characters). */
+    private java.nio.file.Path sinkTask() {
+        if (sinkTask == null) {
+            try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+                for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                    if (java.nio.file.Files.readString(t.resolve("comm")).strip().equals("environ-guard-s")) {
+                        sinkTask = t;
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return sinkTask;
+    }
+
+    /** Voluntary and involuntary context switches of one task, from its {@code status}; zeros where unreadable. */
+    private static long[] switches(java.nio.file.Path task) {
+        long[] out = new long[2];
+        if (task == null) {
+            return out;
+        }
+        try {
+            for (String line : java.nio.file.Files.readAllLines(task.resolve("status"))) {
+                if (line.startsWith("voluntary_ctxt_switches:")) {
+                    out[0] = Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                    out[1] = Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return out;
+        }
+        return out;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        release.countDown();
         if (binder != null) {
             binder.close();
-            System.out.printf("%nmetrics: %s alerts counted by the binder%n", registry.find("environguard.alerts").counters()
-                    .stream().mapToDouble(c -> c.count()).sum());
+            System.out.printf("%nmetrics: %.0f alerts counted by the binder%n", registry.find("environguard.alerts")
+                    .functionCounters().stream().mapToDouble(c -> c.count()).sum());
         }
         guard.close();
         GuardStats stats = guard.stats();

@@ -59,9 +59,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@code environguard.source.metric} by {@code name};</li>
  *   <li>{@code environguard.alert.latency} (timer, with the 0.5, 0.9 and 0.99 percentiles): from an access's time
  *       (for the fanotify source, when its kernel-read thread read the event) to the hand-off of its alert to the
- *       sinks' queues. Samples reach the timer through a ring drained every 50 ms by the thread
- *       {@code environ-guard-metrics}, at most {@value #MAX_SAMPLES_PER_DRAIN} a drain; beyond that rate they are
- *       skipped and counted in {@code environguard.alert.latency.skipped};</li>
+ *       sinks' queues. Samples reach the timer through a ring drained every second by the thread
+ *       {@code environ-guard-metrics}, at most {@value #MAX_SAMPLES_PER_DRAIN} a drain: past that many alerts in a
+ *       second, the rest of that second's alerts are not measured (no clock read) and are counted in
+ *       {@code environguard.alert.latency.skipped};</li>
  *   <li>{@code environguard.watching} (gauge): 1 while the guard watches, 0 once it is closed or its source failed.</li>
  * </ul>
  *
@@ -70,17 +71,21 @@ import java.util.concurrent.atomic.LongAdder;
  * {@value #MAX_OTHER_IDS} other ids each (a plugin's own rule ids or loss causes, if they look like ids:
  * {@code [a-z][a-z0-9_]{0,63}}); anything past that is counted under {@code other}. The guard's counters are read
  * through {@link EnvironGuard#stats()} when a registry polls them; alerts and latencies come from an
- * {@link AlertObserver}, which costs the alerting thread a clock read, a map look-up, a counter increment and a
- * store into the latency ring per alert: the timer's own bookkeeping runs on the metrics thread.
+ * {@link AlertObserver}, which costs the alerting thread a string comparison and a counter increment per alert, plus a
+ * clock read and a store into the latency ring for the first {@value #MAX_SAMPLES_PER_DRAIN} alerts of each second
+ * (a counter increment for the rest): the timer's own bookkeeping runs on the metrics thread.
  */
 public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
 
     /** Distinct rule ids, and loss causes, beyond the built-in ones that get a tag value of their own. */
     public static final int MAX_OTHER_IDS = 32;
 
-    /** Latency samples handed to the timers per drain (every {@link #DRAIN_MILLIS} ms). */
+    /**
+     * Latency samples handed to the timers per drain (every {@link #DRAIN_MILLIS} ms): the ring's size, so that the
+     * alerting thread reads a clock for at most this many alerts between drains.
+     */
     static final int MAX_SAMPLES_PER_DRAIN = 4096;
-    static final long DRAIN_MILLIS = 50;
+    static final long DRAIN_MILLIS = 1000;
 
     /** Loss causes the built-in sources and the pipeline report. */
     static final Set<String> KNOWN_CAUSES = Set.of("queue_overflow", "target_exited", "target_exited_guard_read",
@@ -104,6 +109,12 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
     private final LatencySamples samples = new LatencySamples(MAX_SAMPLES_PER_DRAIN);
     /** Alert counts by rule (as the alerts give it), one per severity; read by the registries' function counters. */
     private final Map<String, LongAdder[]> alertCounts = new ConcurrentHashMap<>();
+    /**
+     * The rule last counted and its counters: most alerts in a row share a rule, and a comparison of the same string
+     * is cheaper than the map's look-up. Written and read without a lock: a record's fields are final, so any thread
+     * sees a whole one or an older one.
+     */
+    private RuleCounts lastRule;
     private final Object lock = new Object();
     private boolean observing;
     private boolean closed;
@@ -379,14 +390,32 @@ public final class EnvironGuardMetrics implements MeterBinder, AutoCloseable {
         }
     }
 
+    /** A rule id and its counters, one per severity. */
+    private record RuleCounts(String rule, LongAdder[] counts) {
+    }
+
     /** The one observer registered on the guard, feeding every bound registry. */
     private final class Observer implements AlertObserver {
         @Override
         public void onAlert(Alert alert, long latencyNanos) {
-            counts(alert.rule())[alert.severity().ordinal()].increment();
+            String rule = alert.rule();
+            RuleCounts last = lastRule;
+            if (last == null || !last.rule().equals(rule)) {
+                last = new RuleCounts(rule, counts(rule));
+                lastRule = last;
+            }
+            last.counts()[alert.severity().ordinal()].increment();
             if (latencyNanos >= 0) {
                 samples.add(latencyNanos);
+            } else if (latencyNanos == NOT_MEASURED) {
+                samples.skip();
             }
+        }
+
+        /** Only while the ring has room: past that, alerts until the next drain are not measured (a clock read each). */
+        @Override
+        public boolean wantsLatency() {
+            return samples.hasRoom();
         }
 
         @Override

@@ -2,17 +2,25 @@ package io.environguard.micrometer;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
 /**
  * A bounded, lock-free ring of latency samples: any thread adds one in a few nanoseconds (a fetch-and-add and a
  * compare-and-set), and one draining thread hands them on (to a Micrometer timer, whose percentile histograms cost
- * far more than the alert path can spare). When samples come faster than they are drained, the oldest are skipped
- * and counted: the timer's samples are then a subset of the alerts, its percentiles still those of what it saw.
+ * far more than the alert path can spare). A producer asks {@link #hasRoom()} first and, when the ring holds a full
+ * ring's worth not yet drained, does not measure at all and counts the sample as {@link #skip() skipped}: measuring
+ * (a clock read) is what costs. Producers that race past a full ring overwrite the oldest samples, which are then
+ * skipped and counted too. The timer's samples are then a subset of the alerts (the first of each drain period), its
+ * percentiles still those of what it saw.
  *
  * <pre>{@code
  * LatencySamples samples = new LatencySamples(4096);
- * samples.add(250_000);                          // on the alerting thread
+ * if (samples.hasRoom()) {                       // on the alerting thread
+ *     samples.add(250_000);
+ * } else {
+ *     samples.skip();
+ * }
  * samples.drain(timerRecorder, 4096);            // on the draining thread
  * }</pre>
  */
@@ -29,9 +37,11 @@ final class LatencySamples {
     private final int mask;
     private final int shift;
     private final AtomicLong claimed = new AtomicLong();
-    private final AtomicLong skipped = new AtomicLong();
+    private final LongAdder skipped = new LongAdder();
     /** The next position to drain; touched by the draining thread only. */
     private long next;
+    /** {@link #next} as of the end of the last drain: what producers compare their claims against. */
+    private volatile long drained;
 
     /** @param capacity a power of two */
     LatencySamples(int capacity) {
@@ -46,6 +56,19 @@ final class LatencySamples {
     /** The tag of the lap of {@code position}: 1..LAPS. */
     private long tagOf(long position) {
         return (position >>> shift) % LAPS + 1;
+    }
+
+    /**
+     * Whether a sample added now would be kept until the next drain: fewer than a ring's worth are waiting. Two reads,
+     * no write; a few producers may race past it, and then the oldest waiting samples are skipped and counted.
+     */
+    boolean hasRoom() {
+        return claimed.get() - drained < mask + 1L;
+    }
+
+    /** Counts a sample that was not measured because the ring had no room. */
+    void skip() {
+        skipped.increment();
     }
 
     /** Adds a sample of {@code nanos} (0 or more; above {@link #MAX_NANOS} it is kept as that). Thread-safe, never blocks. */
@@ -91,7 +114,7 @@ final class LatencySamples {
         long end = claimed.get();
         long capacity = mask + 1L;
         if (end - next > capacity) {
-            skipped.addAndGet(end - next - capacity);
+            skipped.add(end - next - capacity);
             next = end - capacity;
         }
         int handed = 0;
@@ -104,17 +127,18 @@ final class LatencySamples {
                 handed++;
                 next++;
             } else if (v != 0 && tag == tagOf(next + capacity)) {
-                skipped.incrementAndGet(); // a later lap wrote over it before it was drained
+                skipped.increment(); // a later lap wrote over it before it was drained
                 next++;
             } else {
                 break; // claimed, not yet written: the next drain takes it
             }
         }
+        drained = next;
         return handed;
     }
 
-    /** Samples skipped so far because they came faster than they were drained. */
+    /** Samples skipped so far because they came faster than they were drained (not measured, or overwritten). */
     long skipped() {
-        return skipped.get();
+        return skipped.sum();
     }
 }

@@ -133,6 +133,37 @@ class EnvironGuardMetricsTest {
         }
     }
 
+    /**
+     * Past a ring's worth of alerts between drains the binder stops asking for latencies (no clock read on the
+     * alerting thread): every access-raised alert is then either a sample of the timer or counted as skipped.
+     */
+    @Test
+    void pastARingsWorthBetweenDrainsAlertsAreCountedAsSkippedNotMeasured() throws Exception {
+        ScriptedEventSource source = ScriptedEventSource.of(List.of());
+        RecordingSink sink = new RecordingSink();
+        try (EnvironGuard guard = start(source, sink)) {
+            MeterRegistry registry = new SimpleMeterRegistry();
+            int alerts = EnvironGuardMetrics.MAX_SAMPLES_PER_DRAIN + 300;
+            try (EnvironGuardMetrics metrics = new EnvironGuardMetrics(guard)) {
+                metrics.bindTo(registry);
+                Instant now = Instant.now();
+                for (int i = 0; i < alerts; i++) {
+                    // a reader per target: each read is its own alert (no sweep, no dedupe)
+                    source.emit(read(10_000 + i, 50_000 + i, now));
+                }
+                assertEquals(alerts, guard.stats().alerts());
+            }
+            // closed: the last samples were drained
+            Timer latency = registry.find("environguard.alert.latency").timer();
+            double skipped = counter(registry, "environguard.alert.latency.skipped");
+            assertEquals(alerts, latency.count() + (long) skipped, "each alert measured once or counted as skipped");
+            assertTrue(skipped >= 300 || latency.count() > EnvironGuardMetrics.MAX_SAMPLES_PER_DRAIN,
+                    "at most a ring's worth measured between two drains: " + latency.count() + " measured");
+            assertEquals(alerts, counter(registry, "environguard.alerts", "rule", Rules.ENVIRON_READ, "severity", "high"),
+                    "the alert counters stay exact");
+        }
+    }
+
     @Test
     void watchingDropsToZeroWhenTheSourceFailsOrTheGuardCloses() throws Exception {
         ScriptedEventSource source = ScriptedEventSource.of(List.of());

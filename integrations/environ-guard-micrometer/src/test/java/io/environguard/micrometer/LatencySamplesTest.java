@@ -1,6 +1,7 @@
 package io.environguard.micrometer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,6 +110,25 @@ class LatencySamplesTest {
         }
         assertEquals((long) threads * each, handed.sum() + s.skipped());
         assertTrue(handed.sum() > 0);
+    }
+
+    @Test
+    void thereIsRoomUntilARingsWorthWaitsAndAgainAfterADrain() {
+        LatencySamples s = new LatencySamples(4);
+        for (int i = 0; i < 4; i++) {
+            assertTrue(s.hasRoom());
+            s.add(i);
+        }
+        assertFalse(s.hasRoom(), "four waiting in a ring of four");
+        s.skip();
+        assertEquals(1, s.skipped());
+        List<Long> out = new ArrayList<>();
+        assertEquals(3, s.drain(out::add, 3));
+        assertTrue(s.hasRoom(), "room for the three drained");
+        s.add(9);
+        s.drain(out::add, 100);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 9L), out);
+        assertEquals(1, s.skipped(), "the skip stays counted; nothing else was lost");
     }
 
     @Test
