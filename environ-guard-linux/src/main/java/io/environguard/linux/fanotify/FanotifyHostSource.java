@@ -140,6 +140,7 @@ public final class FanotifyHostSource implements EventSource {
         // Before the table: it announces every mount namespace it meets, from its start-up scan on.
         announcements = NamespaceAnnouncements.create();
         startProcessTable(listener);
+        LOG.debug("phase: process table subscribed to process events, exec log open (its scan of /proc under way)");
         int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
         try {
             group = FanotifyGroup.open(flags);
@@ -147,6 +148,9 @@ public final class FanotifyHostSource implements EventSource {
             throw new IOException("the fanotify source cannot run: "
                     + FanotifySupport.describeInitFailure(e.errno(), Optional.empty()), e);
         }
+        // Before the first mark: the table's scan, under way on its feed's thread, marks each file it reads from now
+        // on (in the ignore marks' scope), so that its reads make no events once /proc is marked.
+        ignoreMarks = new IgnoreMarks(group, settings.ignoreMarks(), settings.ignoreMarksWithin(), deviceOf(PROC));
         wakeup = Wakeup.create();
         tracker = new ProcInstanceTracker(group, PROC, settings.otherNamespaces());
         ProcInstanceTracker.Snapshot snapshot = tracker.rescan();
@@ -157,8 +161,8 @@ public final class FanotifyHostSource implements EventSource {
         if (!host.marked()) {
             throw new IOException("the fanotify source cannot run: " + FanotifySupport.describeMarkFailure(host.markErrno()));
         }
+        LOG.debug("phase: fanotify group and marks in place");
         queue = new ArrayBlockingQueue<>(settings.resolverQueue());
-        ignoreMarks = new IgnoreMarks(group, settings.ignoreMarks(), settings.ignoreMarksWithin(), deviceOf(PROC));
         IgnoreMarks marks = ignoreMarks;
         boolean kernelFed = processFeed instanceof ProcConnectorFeed;
         reader = new KernelReader(group, wakeup.fd(), queue, settings.resolverQueue(), marks, PROC.toString(),
@@ -172,9 +176,11 @@ public final class FanotifyHostSource implements EventSource {
                 settings.maxMountNamespaces());
         watcher = new MountWatcher(tracker, namespaces, announcements, PROC.toString(), wakeup.fd(),
                 settings.rescanInterval());
+        LOG.debug("phase: mount namespace watch open");
         startThread(resolver, "fanotify-resolver (environguard)");
         startThread(reader, "fanotify-reader (environguard)");
         startThread(watcher, "fanotify-mounts (environguard)");
+        LOG.debug("phase: fanotify source threads started");
         LOG.info("fanotify source watching {} procfs instance(s)", snapshot.byDevice().values().stream()
                 .filter(ProcInstance::marked).count());
     }
@@ -182,8 +188,14 @@ public final class FanotifyHostSource implements EventSource {
     /**
      * Starts the process table: subscribed to the kernel's process events before it scans {@code /proc}, so
      * that nothing falls between; or, where the kernel refuses the subscription, filled from {@code /proc}.
-     * It starts before the fanotify group, so its scan's reads make no events. Its own later reads of
-     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's.
+     * Subscribed, its scan runs on the feed's thread while the fanotify group is set up, and {@link #start}
+     * returns without waiting for it: every process started from the subscription on is learned from its fork and
+     * exec messages (the exec log, open before {@link #start} returns, records its image), and the resolver waits
+     * for the scan before it names a reader ({@link ProcConnectorFeed#catchUp}), so a read made in the first
+     * milliseconds is resolved against the whole table. (It was the longest step of the start: a CI guard starts
+     * its command that much sooner.) The ignore marks exist before {@code /proc} is marked, so the scan's reads are
+     * marked first, like the resolver's; outside their scope ({@code ignore-marks-within}) they are events the reader
+     * drops (not environ or mem).
      */
     private void startProcessTable(AccessListener listener) {
         processTable = new ProcessTable(settings.processTable());
@@ -194,7 +206,7 @@ public final class FanotifyHostSource implements EventSource {
             }
         });
         try {
-            processFeed = ProcConnectorFeed.start(processTable, settings.processTable(), probe,
+            processFeed = ProcConnectorFeed.startScanning(processTable, settings.processTable(), probe,
                     loss -> deliverLoss(listener, loss));
         } catch (IOException e) {
             processFeedProblem = e.getMessage();
