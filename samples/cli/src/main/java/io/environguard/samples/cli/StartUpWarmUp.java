@@ -1,6 +1,8 @@
 package io.environguard.samples.cli;
 
 import java.util.List;
+import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads and initialises, on a thread of its own, the classes that starting a guard needs (JNA and its native library,
@@ -9,13 +11,15 @@ import java.util.List;
  * thread; on a machine with two CPUs or more this moves part of that off the path to the command's start.
  *
  * <pre>{@code
- * StartUpWarmUp.begin();   // first thing in main: returns at once
+ * StartUpWarmUp.begin(args);   // first thing in main: returns at once
  * }</pre>
  *
  * <p>It changes nothing the guard does: a class initialised here is the class the guard would have initialised
  * (class initialisation is once per JVM, and a thread that needs a class another thread is initialising waits for
- * it). A class that cannot be loaded (another platform, a stale name) is skipped: the guard then loads it itself, or
- * reports why it cannot.
+ * it). A name that no longer exists is skipped. A class whose initialisation fails (JNA cannot load its native library:
+ * a {@code noexec} temporary directory, another platform) is logged at WARN with the cause, and the warm-up stops: on
+ * Java 17 the guard's own later use of that class only says "Could not initialize class", so the cause is said here.
+ * Not started for {@code --help}, {@code --version} and {@code --list-keys}, which start no guard.
  */
 final class StartUpWarmUp {
 
@@ -47,22 +51,45 @@ final class StartUpWarmUp {
             "io.environguard.linux.fanotify.AccessResolver",
             "io.environguard.linux.fanotify.MountNamespaceWatch");
 
+    /** Options after which the monitor starts no guard. */
+    private static final Set<String> NO_GUARD = Set.of("-h", "--help", "-V", "--version", "--list-keys");
+
     private StartUpWarmUp() {
     }
 
-    /** Starts the warm-up on a daemon thread, at low priority, and returns at once. */
-    static void begin() {
-        ClassLoader loader = StartUpWarmUp.class.getClassLoader();
-        Thread t = new Thread(() -> {
-            for (String name : CLASSES) {
-                try {
-                    Class.forName(name, true, loader);
-                } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
-                    // skipped: the guard loads it itself, or says why it cannot
-                }
+    /**
+     * Starts the warm-up on a daemon thread and returns at once; does nothing when {@code args} ask for help, the
+     * version or the keys.
+     *
+     * @param args the monitor's arguments
+     */
+    static void begin(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
             }
-        }, "start-up-warm-up (environguard)");
+            if (NO_GUARD.contains(a)) {
+                return;
+            }
+        }
+        ClassLoader loader = StartUpWarmUp.class.getClassLoader();
+        Thread t = new Thread(() -> warmUp(loader), "start-up-warm-up (environguard)");
         t.setDaemon(true);
         t.start();
+    }
+
+    private static void warmUp(ClassLoader loader) {
+        for (String name : CLASSES) {
+            try {
+                Class.forName(name, true, loader);
+            } catch (ClassNotFoundException e) {
+                // a stale name: the guard loads what it needs itself
+            } catch (LinkageError | RuntimeException e) {
+                Throwable why = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
+                LoggerFactory.getLogger(StartUpWarmUp.class).warn("{} could not be initialised ({}); the guard's start"
+                        + " fails on it too", name, why.toString());
+                return; // what follows needs it, most likely
+            }
+        }
     }
 }
