@@ -129,17 +129,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     public static ProcConnectorFeed start(ProcessTable table, ProcessTableSettings settings, ProcessProbe probe,
                                           Consumer<LossReport> losses) throws IOException {
-        ProcConnectorFeed feed = startScanning(table, settings, probe, losses);
-        feed.awaitInitialScan();
-        Throwable failed = feed.scanFailure;
-        if (failed != null) {
-            feed.close();
-            if (failed instanceof RuntimeException r) {
-                throw r;
-            }
-            throw (Error) failed;
-        }
-        return feed;
+        return open(table, settings, probe, losses, false);
     }
 
     /**
@@ -160,6 +150,12 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     public static ProcConnectorFeed startScanning(ProcessTable table, ProcessTableSettings settings,
                                                   ProcessProbe probe, Consumer<LossReport> losses) throws IOException {
+        return open(table, settings, probe, losses, true);
+    }
+
+    /** {@link #start} (the scan on the caller's thread, as always) or {@link #startScanning} (on the feed's). */
+    private static ProcConnectorFeed open(ProcessTable table, ProcessTableSettings settings, ProcessProbe probe,
+                                          Consumer<LossReport> losses, boolean scanOnFeedThread) throws IOException {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(losses, "losses");
         ProcConnectorSocket socket;
@@ -197,7 +193,19 @@ public final class ProcConnectorFeed implements ProcessFeed {
             }
             feed = new ProcConnectorFeed(table, settings, socket, probe, BootClock.host(), losses, wakeup, log, problem);
             feed.filtered = filterAttached;
-            feed.thread = new Thread(feed::scanThenRun, "process-table-feed (environguard)");
+            if (!scanOnFeedThread) {
+                feed.lock.lock();
+                try {
+                    long began = System.nanoTime();
+                    int read = feed.applier.scan();
+                    LOG.debug("phase: process table scan done: {} processes read from {} in {} ms", read,
+                            feed.procRoot, (System.nanoTime() - began) / 1_000_000);
+                } finally {
+                    feed.lock.unlock();
+                }
+                feed.scanned.countDown();
+            }
+            feed.thread = new Thread(scanOnFeedThread ? feed::scanThenRun : feed::run, "process-table-feed (environguard)");
             feed.thread.setDaemon(true);
             feed.thread.start();
             return feed;

@@ -154,11 +154,11 @@ class CliRunKernelTest {
 
     @Test
     void aReadInTheCommandsFirstMillisecondsIsCaughtAndNamedWithLineage() throws Exception {
-        // The guard starts the command as soon as the fanotify marks and the proc connector subscription are in place;
-        // the process table's scan of /proc runs meanwhile. The command execs cat at once, which reads the runner
-        // shell's environ a millisecond or so after the command started. 400 sleeping processes of this test make the
-        // scan long (tens of milliseconds), so the read is made while it is still under way: the command's processes
-        // are learned from their fork and exec messages, and the resolver waits for the scan before naming a reader.
+        // The command execs cat at once, which reads the runner shell's environ a millisecond or so after the command
+        // started, while the guard's threads may still be settling. 400 sleeping processes of this test make the
+        // process table's start-up scan long (hundreds of milliseconds on a loaded machine): whether the scan is
+        // waited for (today) or runs while the command starts (ProcConnectorFeed.startScanning), such a read must be
+        // caught and named with its lineage, the command's processes learned from their fork and exec messages.
         Process crowd = new ProcessBuilder("/bin/sh", "-c", "i=0; while [ $i -lt 400 ]; do sleep 120 & i=$((i+1)); done; wait")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
