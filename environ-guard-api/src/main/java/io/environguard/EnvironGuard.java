@@ -152,6 +152,7 @@ public final class EnvironGuard implements AutoCloseable {
             } catch (StartFailure e) {
                 throw new GuardStartException(e.getMessage(), e);
             }
+            LOG.debug("phase: providers found and configuration checked");
             Map<String, AlertSink> sinks;
             try {
                 sinks = SinkAssembly.create(config, allSinkProviders, extraSinks);
@@ -168,6 +169,7 @@ public final class EnvironGuard implements AutoCloseable {
                 d = new Dispatcher(sinks, core.queueCapacity(), core.closeTimeout());
                 d.start();
                 Pipeline p = new Pipeline(policy, d, observers, noise);
+                LOG.debug("phase: source created, sinks and dispatcher started");
                 s.start(p);
                 this.pipeline = p;
             } catch (IOException | RuntimeException | LinkageError e) {

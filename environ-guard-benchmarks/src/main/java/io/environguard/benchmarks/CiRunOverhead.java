@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp environ-guard-benchmarks/target/classes io.environguard.benchmarks.CiRunOverhead \
- *     --cli-jar samples/cli/target/environ-guard-cli.jar --modules 4 --pairs 8 [--source targeted]
+ *     --cli-jar samples/cli/target/environ-guard-cli.jar --modules 4 --pairs 8 [--source targeted] \
+ *     [--guard-java-option -XX:TieredStopAtLevel=1]...
  * </pre>
  *
  * <p>Offline against the local repository ({@code ~/.m2}): the generated project pins the plugin versions of this
@@ -46,12 +47,14 @@ public final class CiRunOverhead {
         int modules = 4;
         int pairs = 8;
         String source = null;
+        List<String> javaOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cli-jar": cliJar = Path.of(args[++i]).toAbsolutePath(); break;
                 case "--modules": modules = Integer.parseInt(args[++i]); break;
                 case "--pairs": pairs = Integer.parseInt(args[++i]); break;
                 case "--source": source = args[++i]; break;
+                case "--guard-java-option": javaOptions.add(args[++i]); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -62,9 +65,12 @@ public final class CiRunOverhead {
         try {
             generate(project, modules);
             List<String> plain = List.of("mvn", "-q", "-o", "-B", "verify");
-            List<String> guarded = new ArrayList<>(List.of(javaCommand(),
+            List<String> guarded = new ArrayList<>(List.of(javaCommand()));
+            guarded.addAll(javaOptions);
+            guarded.addAll(List.of(
                     "-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid(),
                     "-jar", cliJar.toString(), "run"));
+            System.out.println("guarded: " + guarded);
             if (source != null) {
                 guarded.addAll(List.of("--source", source));
             }

@@ -140,6 +140,7 @@ public final class FanotifyHostSource implements EventSource {
         // Before the table: it announces every mount namespace it meets, from its start-up scan on.
         announcements = NamespaceAnnouncements.create();
         startProcessTable(listener);
+        LOG.debug("phase: process table subscribed to process events, exec log open, /proc scanned");
         int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
         try {
             group = FanotifyGroup.open(flags);
@@ -157,6 +158,7 @@ public final class FanotifyHostSource implements EventSource {
         if (!host.marked()) {
             throw new IOException("the fanotify source cannot run: " + FanotifySupport.describeMarkFailure(host.markErrno()));
         }
+        LOG.debug("phase: fanotify group and marks in place");
         queue = new ArrayBlockingQueue<>(settings.resolverQueue());
         ignoreMarks = new IgnoreMarks(group, settings.ignoreMarks(), settings.ignoreMarksWithin(), deviceOf(PROC));
         IgnoreMarks marks = ignoreMarks;
@@ -172,9 +174,11 @@ public final class FanotifyHostSource implements EventSource {
                 settings.maxMountNamespaces());
         watcher = new MountWatcher(tracker, namespaces, announcements, PROC.toString(), wakeup.fd(),
                 settings.rescanInterval());
+        LOG.debug("phase: mount namespace watch open");
         startThread(resolver, "fanotify-resolver (environguard)");
         startThread(reader, "fanotify-reader (environguard)");
         startThread(watcher, "fanotify-mounts (environguard)");
+        LOG.debug("phase: fanotify source threads started");
         LOG.info("fanotify source watching {} procfs instance(s)", snapshot.byDevice().values().stream()
                 .filter(ProcInstance::marked).count());
     }
@@ -183,7 +187,9 @@ public final class FanotifyHostSource implements EventSource {
      * Starts the process table: subscribed to the kernel's process events before it scans {@code /proc}, so
      * that nothing falls between; or, where the kernel refuses the subscription, filled from {@code /proc}.
      * It starts before the fanotify group, so its scan's reads make no events. Its own later reads of
-     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's.
+     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's. (The scan is waited
+     * for: {@link ProcConnectorFeed#startScanning}, which runs it on the feed's thread while the marks are placed, is
+     * not used until the kernel tests that start a reader at once are shown stable with it; BENCHMARKS.md.)
      */
     private void startProcessTable(AccessListener listener) {
         processTable = new ProcessTable(settings.processTable());

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts a process tree under watch and judges its reads: starts a guard in this JVM (the host source with root, the
@@ -52,6 +54,7 @@ public final class TreeGuard implements AutoCloseable {
     /** How long the counters must stand still before the last events are taken as in. */
     static final Duration QUIET = Duration.ofMillis(200);
     private static final long POLL_MILLIS = 25;
+    private static final Logger LOG = LoggerFactory.getLogger(TreeGuard.class);
 
     private final EnvironGuard guard;
     private final RunJudge judge;
@@ -61,7 +64,11 @@ public final class TreeGuard implements AutoCloseable {
     private final List<GuardedProcess> unguarded;
     private final GuardMode mode;
     private final String sourceName;
-    private final Coverage sourceCoverage;
+    /**
+     * The source's coverage, read when first asked for and again just before the guard stops (its counts are then the
+     * run's). Not at start: its text is long and costs the start time the command would wait for.
+     */
+    private Coverage sourceCoverage;
     private final Duration settle;
     private final String rootLabel;
     private final String hardening;
@@ -81,7 +88,6 @@ public final class TreeGuard implements AutoCloseable {
         this.rootLabel = rootLabel;
         this.sourceName = guard.sourceName();
         this.mode = GuardMode.of(sourceName);
-        this.sourceCoverage = guard.coverage();
         this.hardening = mode == GuardMode.ANCESTORS && hardenSelf ? harden() : null;
     }
 
@@ -129,7 +135,7 @@ public final class TreeGuard implements AutoCloseable {
     }
 
     /** @return what is watched: the mode, the source's coverage, and whether the guard made itself unreadable */
-    public List<String> watching() {
+    public synchronized List<String> watching() {
         List<String> out = new ArrayList<>();
         switch (mode) {
             case HOST:
@@ -144,11 +150,18 @@ public final class TreeGuard implements AutoCloseable {
                 out.add("mode other: what the " + sourceName + " source sees, judged by lineage");
                 break;
         }
-        out.addAll(sourceCoverage.watching());
+        out.addAll(sourceCoverage().watching());
         if (hardening != null) {
             out.add(hardening);
         }
         return out;
+    }
+
+    private synchronized Coverage sourceCoverage() {
+        if (sourceCoverage == null) {
+            sourceCoverage = guard.coverage();
+        }
+        return sourceCoverage;
     }
 
     /** @return this JVM, the guard */
@@ -162,7 +175,7 @@ public final class TreeGuard implements AutoCloseable {
     }
 
     /** @return what this mode and source cannot see, in words a person can check */
-    public List<String> cannotSee() {
+    public synchronized List<String> cannotSee() {
         List<String> out = new ArrayList<>();
         switch (mode) {
             case HOST:
@@ -186,7 +199,7 @@ public final class TreeGuard implements AutoCloseable {
                         + " traced is held against the run only when it read the guard or a process above it");
                 break;
         }
-        out.addAll(sourceCoverage.blindSpots());
+        out.addAll(sourceCoverage().blindSpots());
         return out;
     }
 
@@ -253,7 +266,12 @@ public final class TreeGuard implements AutoCloseable {
         if (mode != GuardMode.HOST || !awaitBarrier()) {
             awaitQuiet();
         }
+        LOG.debug("phase: the tree's last events are in");
+        // The counts in the source's coverage (the process table's size among them, whose start-up scan may have
+        // still been under way when the tree started) are the run's, not the start's.
+        sourceCoverage = guard.coverage();
         guard.close();
+        LOG.debug("phase: guard closed");
         GuardStats stats = guard.stats();
         long sinkMissed = 0;
         for (SinkStats s : stats.sinks()) {
@@ -334,6 +352,15 @@ public final class TreeGuard implements AutoCloseable {
     /** Stops the guard without judging (after a failure); {@link #finish} closes it too. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (sourceCoverage == null) {
+                try {
+                    sourceCoverage = guard.coverage(); // what the source watched stays describable after it stops
+                } catch (IllegalStateException e) {
+                    // the guard is closed already: nothing to describe it with
+                }
+            }
+        }
         guard.close();
     }
 
@@ -449,6 +476,7 @@ public final class TreeGuard implements AutoCloseable {
             GuardedProcess self = new GuardedProcess(new ProcessId((int) selfPid, me.startTime()), me.uid(), me.comm(),
                     me.exe());
             List<GuardedProcess> above = lineage.above(selfPid);
+            LOG.debug("phase: the guard and the processes above it read from {}", procRoot);
 
             List<GuardedProcess> unguarded = new ArrayList<>();
             List<String> targeted = new ArrayList<>();
@@ -486,7 +514,9 @@ public final class TreeGuard implements AutoCloseable {
                 gb.classLoader(classLoader);
             }
             sources.forEach(gb::addSourceProvider);
+            LOG.debug("phase: policy built");
             EnvironGuard guard = gb.build().start();
+            LOG.debug("phase: guard started");
             try {
                 return new TreeGuard(guard, judge, lineage, self, above, List.copyOf(unguarded), settle, rootLabel,
                         hardenSelf);

@@ -149,6 +149,7 @@ public final class HostMonitor implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        StartUpWarmUp.begin(args);
         HostMonitor monitor = new HostMonitor(new FileOutputStream(FileDescriptor.out), System.err, List.of());
         // SIGTERM and SIGINT start the JVM's shutdown, which runs this hook: it stops the monitor the same way
         // --duration does (closing the guard delivers what the sinks still hold), then halts with the monitor's

@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -71,6 +73,11 @@ final class RunCommand implements Callable<Integer> {
     static final int EXIT_NOT_FOUND = 127;
     static final String ROOT_LABEL = "the command";
     private static final String PREFIX = "environ-guard: ";
+    /**
+     * The run's phases at DEBUG ({@code -Dorg.slf4j.simpleLogger.log.io.environguard=debug}), with the library's, for
+     * the start-up and end-of-run timings in BENCHMARKS.md ({@code harness/run-phases.sh}).
+     */
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
     /** Live lines for findings before the rest waits for the final report. */
     private static final int MAX_LIVE_LINES = 20;
 
@@ -115,6 +122,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        LOG.debug("phase: options parsed");
         GuardConfig config;
         try {
             config = configuration();
@@ -177,9 +185,11 @@ final class RunCommand implements Callable<Integer> {
             say("cannot run " + UntrustedText.escape(command.get(0)) + ": " + UntrustedText.escape(message));
             return notFound ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
         }
+        LOG.debug("phase: command started");
         signals.forwardTo(process);
         guard.rootIs(process.pid());
         int status = process.waitFor();
+        LOG.debug("phase: command exited");
 
         RunVerdict verdict = guard.finish();
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
@@ -200,6 +210,7 @@ final class RunCommand implements Callable<Integer> {
                 reportFailed = true;
             }
         }
+        LOG.debug("phase: reports written");
         List<Finding> findings = verdict.findings();
         for (int i = 0; i < findings.size(); i++) {
             Reports.findingLines(findings.get(i), i + 1, findings.size(), verdict.tree(), ROOT_LABEL).forEach(this::say);
@@ -208,6 +219,7 @@ final class RunCommand implements Callable<Integer> {
         int exit = verdict.failed() ? EXIT_FINDINGS : reportFailed ? EXIT_GUARD_FAILED : status;
         say(ROOT_LABEL + " exited with status " + status + "; environ-guard exits with " + exit
                 + (exit == EXIT_FINDINGS ? " (findings)" : exit == EXIT_GUARD_FAILED ? " (a report could not be written)" : ""));
+        LOG.debug("phase: verdict said");
         return exit;
     }
 

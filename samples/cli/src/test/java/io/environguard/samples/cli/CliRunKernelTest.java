@@ -152,6 +152,36 @@ class CliRunKernelTest {
         }
     }
 
+    @Test
+    void aReadInTheCommandsFirstMillisecondsIsCaughtAndNamedWithLineage() throws Exception {
+        // The command execs cat at once, which reads the runner shell's environ a millisecond or so after the command
+        // started, while the guard's threads may still be settling. 400 sleeping processes of this test make the
+        // process table's start-up scan long (hundreds of milliseconds on a loaded machine): whether the scan is
+        // waited for (today) or runs while the command starts (ProcConnectorFeed.startScanning), such a read must be
+        // caught and named with its lineage, the command's processes learned from their fork and exec messages.
+        Process crowd = new ProcessBuilder("/bin/sh", "-c", "i=0; while [ $i -lt 400 ]; do sleep 120 & i=$((i+1)); done; wait")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long deadline = System.nanoTime() + RUN.toNanos();
+            while (crowd.descendants().count() < 400) {
+                assertTrue(System.nanoTime() < deadline && crowd.isAlive(), "the sleeping processes did not start");
+                Thread.sleep(20);
+            }
+            Run run = Run.start(false, reports("first-ms"), "exec cat /proc/$RUNNER/environ > /dev/null");
+            assertEquals(RunCommand.EXIT_FINDINGS, run.awaitExit(), run.stderr);
+            assertFinding(run, "environ", "first-ms");
+            assertTrue(Pattern.compile("lineage: +cat\\[[0-9]+\\] \\(the command\\) <- java\\[[0-9]+\\] \\(the guard\\) <- sh\\["
+                    + run.shell + "\\]").matcher(run.stderr).find(), run.stderr);
+        } finally {
+            crowd.descendants().forEach(ProcessHandle::destroy);
+            crowd.destroy();
+            if (!crowd.waitFor(20, TimeUnit.SECONDS)) {
+                crowd.descendants().forEach(ProcessHandle::destroyForcibly);
+                crowd.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     // ---- what is not the command's ----
 
     @Test
