@@ -187,9 +187,7 @@ public final class FanotifyHostSource implements EventSource {
      * Starts the process table: subscribed to the kernel's process events before it scans {@code /proc}, so
      * that nothing falls between; or, where the kernel refuses the subscription, filled from {@code /proc}.
      * It starts before the fanotify group, so its scan's reads make no events. Its own later reads of
-     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's. (The scan is waited
-     * for: {@link ProcConnectorFeed#startScanning}, which runs it on the feed's thread while the marks are placed, is
-     * not used until the kernel tests that start a reader at once are shown stable with it; BENCHMARKS.md.)
+     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's.
      */
     private void startProcessTable(AccessListener listener) {
         processTable = new ProcessTable(settings.processTable());

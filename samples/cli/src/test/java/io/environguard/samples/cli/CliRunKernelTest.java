@@ -156,8 +156,7 @@ class CliRunKernelTest {
     void aReadInTheCommandsFirstMillisecondsIsCaughtAndNamedWithLineage() throws Exception {
         // The command execs cat at once, which reads the runner shell's environ a millisecond or so after the command
         // started, while the guard's threads may still be settling. 400 sleeping processes of this test make the
-        // process table's start-up scan long (hundreds of milliseconds on a loaded machine): whether the scan is
-        // waited for (today) or runs while the command starts (ProcConnectorFeed.startScanning), such a read must be
+        // process table's start-up scan long (hundreds of milliseconds on a loaded machine): such a read must be
         // caught and named with its lineage, the command's processes learned from their fork and exec messages.
         Process crowd = new ProcessBuilder("/bin/sh", "-c", "i=0; while [ $i -lt 400 ]; do sleep 120 & i=$((i+1)); done; wait")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
