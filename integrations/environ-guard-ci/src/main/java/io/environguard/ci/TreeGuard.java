@@ -267,9 +267,10 @@ public final class TreeGuard implements AutoCloseable {
             awaitQuiet();
         }
         LOG.debug("phase: the tree's last events are in");
-        // The counts in the source's coverage (the process table's size among them, whose start-up scan may have
-        // still been under way when the tree started) are the run's, not the start's.
-        sourceCoverage = guard.coverage();
+        // The counts in the source's coverage (the process table's size among them) are the run's, not the start's.
+        synchronized (this) {
+            sourceCoverage = guard.coverage();
+        }
         guard.close();
         LOG.debug("phase: guard closed");
         GuardStats stats = guard.stats();

@@ -20,10 +20,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -75,7 +75,7 @@ final class RunCommand implements Callable<Integer> {
     private static final String PREFIX = "environ-guard: ";
     /**
      * The run's phases at DEBUG ({@code -Dorg.slf4j.simpleLogger.log.io.environguard=debug}), with the library's, for
-     * the start-up and end-of-run timings in BENCHMARKS.md ({@code harness/run-phases.sh}).
+     * the start-up and end-of-run timings in BENCHMARKS.md (the benchmarks' {@code CiRunPhases}).
      */
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
     /** Live lines for findings before the rest waits for the final report. */
