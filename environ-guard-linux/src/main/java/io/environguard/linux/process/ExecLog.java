@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -54,8 +53,8 @@ final class ExecLog implements ExecImages, AutoCloseable {
      * 16 each: a dynamically linked program maps its libraries right after its binary (ps: about ten), and with 4
      * the binary's mapping was pushed out by them before the name record was read.
      */
-    private final Map<Integer, ArrayDeque<Seen>> early = new HashMap<>();
-    private static final int EARLY_PER_PID = 16;
+    private final Map<Integer, ArrayDeque<Seen>> unclaimed = new HashMap<>();
+    private static final int UNCLAIMED_PER_PID = 16;
     private long images;
     private long withoutExe;
 
@@ -123,29 +122,25 @@ final class ExecLog implements ExecImages, AutoCloseable {
             apply(seen);
         }
         batch.clear();
-        if (early.size() > PRUNE_AT) {
-            pruneEarly();
+        if (unclaimed.size() > PRUNE_AT) {
+            pruneUnclaimed();
         }
         if (pending.size() > PRUNE_AT) {
             long horizon = System.nanoTime() - KEEP_SECONDS * 1_000_000_000L;
-            for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
-                if (it.next().timeNanos() < horizon) {
-                    it.remove();
-                }
-            }
+            pending.values().removeIf(p -> p.timeNanos() < horizon);
         }
     }
 
     /**
-     * Bounds the early mappings: a binary's mapping waits there at most until the next drain (its name record was
+     * Bounds the unclaimed mappings: a binary's mapping waits there at most until the next drain (its name record was
      * written before it), so those of the last second are kept and the rest (libraries and dlopens of processes
      * that did not just exec) go; when a burst leaves more than the bound even so, all go.
      */
-    private void pruneEarly() {
+    private void pruneUnclaimed() {
         long horizon = System.nanoTime() - 1_000_000_000L;
-        early.values().removeIf(q -> q.peekLast().timeNanos < horizon);
-        if (early.size() > PRUNE_AT) {
-            early.clear();
+        unclaimed.values().removeIf(q -> q.peekLast().timeNanos < horizon);
+        if (unclaimed.size() > PRUNE_AT) {
+            unclaimed.clear();
         }
     }
 
@@ -211,11 +206,8 @@ final class ExecLog implements ExecImages, AutoCloseable {
                 return; // [vdso], //anon (JIT code): not a file
             }
             // Kept even when no exec of this pid is known yet: the name record may be in another CPU's buffer, read
-            // later (see early: a mapping of a process that did not just exec, a dlopen, is never taken).
+            // later (see unclaimed: a mapping of a process that did not just exec, a dlopen, is never taken).
             String file = cString(r, 72, length - PerfSideband.SAMPLE_ID_BYTES);
-            if (file.isEmpty() || file.charAt(0) != '/') {
-                return; // [vdso], //anon: not a file
-            }
             batch.add(new Seen(pid, r.getLong(length - 8), null, file,
                     FdInspector.device(r.getInt(40), r.getInt(44)), r.getLong(48)));
         }
@@ -236,19 +228,19 @@ final class ExecLog implements ExecImages, AutoCloseable {
             }
             pending.put(seen.pid, new Pending(seen.comm, seen.timeNanos, null, -1, -1, Long.MAX_VALUE));
             images++;
-            ArrayDeque<Seen> unclaimed = early.get(seen.pid);
-            if (unclaimed != null) {
-                unclaimed.removeIf(m -> m.timeNanos < seen.timeNanos); // the old image's: never this exec's binary
+            ArrayDeque<Seen> waiting = unclaimed.get(seen.pid);
+            if (waiting != null) {
+                waiting.removeIf(m -> m.timeNanos < seen.timeNanos); // the old image's: never this exec's binary
                 Seen first = null;
-                for (Seen m : unclaimed) {
+                for (Seen m : waiting) {
                     first = first == null || m.timeNanos < first.timeNanos ? m : first;
                 }
                 if (first != null) {
-                    unclaimed.remove(first);
+                    waiting.remove(first);
                     apply(first); // the binary's mapping, read before this name record
                 }
-                if (unclaimed.isEmpty()) {
-                    early.remove(seen.pid);
+                if (waiting.isEmpty()) {
+                    unclaimed.remove(seen.pid);
                 }
             }
             return;
@@ -279,8 +271,8 @@ final class ExecLog implements ExecImages, AutoCloseable {
     }
 
     private void keepUnclaimed(Seen mapping) {
-        ArrayDeque<Seen> q = early.computeIfAbsent(mapping.pid, k -> new ArrayDeque<>(2));
-        if (q.size() == EARLY_PER_PID) {
+        ArrayDeque<Seen> q = unclaimed.computeIfAbsent(mapping.pid, k -> new ArrayDeque<>(2));
+        if (q.size() == UNCLAIMED_PER_PID) {
             q.removeFirst();
         }
         q.addLast(mapping);
