@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -131,9 +132,15 @@ class MountNamespaceKernelTest {
      */
     private static ProcInstance awaitMarked(FanotifyHostSource source, String namespace, String mountPoint,
                                             String what) {
+        return awaitMarked(source, namespace, mountPoint, what, path -> true);
+    }
+
+    /** As above, for an instance reached through a path {@code way} accepts. */
+    private static ProcInstance awaitMarked(FanotifyHostSource source, String namespace, String mountPoint,
+                                            String what, java.util.function.Predicate<String> way) {
         Optional<ProcInstance> found = RecordingListener.poll(() -> source.instances().byDevice().values().stream()
                 .filter(i -> namespace.equals(i.mountNamespace()) && i.marked() && !i.hostInstance()
-                        && i.mountPoints().contains(mountPoint)).findFirst(), WAIT);
+                        && i.mountPoints().contains(mountPoint) && way.test(i.accessPath())).findFirst(), WAIT);
         assertTrue(found.isPresent(), "no marked procfs instance at " + mountPoint + " in " + namespace + " " + what
                 + "; instances: "
                 + source.instances().byDevice().values() + "; " + source.coverage());
@@ -297,7 +304,12 @@ class MountNamespaceKernelTest {
                     "echo ready; read go; cat /proc/1/environ -");
             assertEquals("ready", readLine(unshare));
             int sh = awaitChild(unshare.pid(), "sh");
-            devices[round] = awaitMarked(source, namespaceOf(sh), "/proc", "by the rescan in round " + round).device();
+            // Through this round's processes: the kernel hands out namespace inodes, like device numbers, lowest
+            // first, so the last round's instance (kept for one more rescan) can bear this round's namespace and
+            // device too, and is not this round's mark.
+            Set<String> ways = Set.of("/proc/" + unshare.pid() + "/", "/proc/" + sh + "/");
+            devices[round] = awaitMarked(source, namespaceOf(sh), "/proc", "by the rescan in round " + round,
+                    path -> ways.stream().anyMatch(path::startsWith)).device();
             send(unshare, "go");
             int cat = awaitChild(sh, "cat");
             EnvironAccess a = seen.awaitAccess("of pid 1 by cat in round " + round,
