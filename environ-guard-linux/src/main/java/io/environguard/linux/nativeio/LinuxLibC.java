@@ -206,6 +206,13 @@ public final class LinuxLibC {
 
     public static native long recv(int fd, Pointer buf, long length, int flags);
 
+    /**
+     * Receives up to {@code vlen} datagrams in one call into {@code struct mmsghdr msgvec[vlen]}; on a non-blocking
+     * socket it returns what is queued (at least one) or fails with {@code EAGAIN}. An error met after the first
+     * datagram is kept by the kernel for the next call.
+     */
+    public static native int recvmmsg(int fd, Pointer msgvec, int vlen, int flags, Pointer timeout);
+
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length);
 
     public static native int clock_gettime(int clock, Pointer timespec);

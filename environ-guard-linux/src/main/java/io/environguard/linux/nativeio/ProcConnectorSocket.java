@@ -19,6 +19,7 @@ import com.sun.jna.Pointer;
  * filter.attach(socket.fd());
  * socket.subscribe();
  * int n = socket.receive(buffer, size);       // -EAGAIN when drained, -ENOBUFS after an overflow
+ * int m = socket.receive(batch);              // several datagrams in one call (DatagramBatch)
  * }</pre>
  *
  * <p>Receiving is thread-safe in the kernel's sense (each datagram goes to one caller); callers that must see
@@ -136,6 +137,15 @@ public final class ProcConnectorSocket implements AutoCloseable {
     public int receive(Pointer buffer, int size) {
         long n = LinuxLibC.recv(fd, buffer, size, 0);
         return n < 0 ? -LinuxLibC.errno() : (int) n;
+    }
+
+    /**
+     * Receives the queued datagrams into {@code batch}, as many as it holds, in one system call.
+     *
+     * @return how many, or {@code -errno} as for {@link #receive(Pointer, int)}
+     */
+    public int receive(DatagramBatch batch) {
+        return batch.receive(fd);
     }
 
     /** Unsubscribes (so the kernel stops building events nobody else wants) and closes. Idempotent. */

@@ -212,10 +212,14 @@ final class CommandLineReader implements AutoCloseable {
                         LockSupport.unpark(watchdog);
                     }
                     byte[] bytes = null;
-                    try {
-                        bytes = probe.readCommandLine(t.pid, maxBytes);
-                    } catch (IOException | RuntimeException e) {
-                        bytes = null;
+                    // A process that has ended by now (most of a burst's short ones, by the time their turn comes)
+                    // has no arguments left to read: one poll of its pidfd instead of the opens of the read.
+                    if (!probe.ended(t.pidfd)) {
+                        try {
+                            bytes = probe.readCommandLine(t.pid, maxBytes);
+                        } catch (IOException | RuntimeException e) {
+                            bytes = null;
+                        }
                     }
                     boolean same = bytes != null && bytes.length > 0 && probe.stillRuns(t.pid, t.start, t.pidfd);
                     closePidfd(t.pidfd);

@@ -1,7 +1,7 @@
 package io.environguard.linux.process;
 
-import com.sun.jna.Memory;
 import io.environguard.api.LossReport;
+import io.environguard.linux.nativeio.DatagramBatch;
 import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PerfSideband;
@@ -9,8 +9,6 @@ import io.environguard.linux.nativeio.PollSet;
 import io.environguard.linux.nativeio.ProcConnectorSocket;
 import io.environguard.linux.nativeio.Wakeup;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -51,7 +49,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
     public static final String LOSS_CAUSE = "process_events_lost";
 
     private static final Logger LOG = LoggerFactory.getLogger(ProcConnectorFeed.class);
-    private static final int BUFFER_SIZE = 4096;
+    /** Messages received per system call at most. */
+    static final int RECEIVE_BATCH = 32;
+    /** Room per message: a proc connector message is under 100 bytes (a longer one is counted and skipped). */
+    private static final int DATAGRAM_BYTES = 512;
     private static final long TICK_MILLIS = 1_000;
     private static final long CLOCK_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** After a wake-up that found messages, how long the feed's thread lets more gather before it looks again. */
@@ -75,8 +76,14 @@ public final class ProcConnectorFeed implements ProcessFeed {
      * between two of the feed thread's messages instead of waiting out a whole burst.
      */
     private final ReentrantLock lock = new ReentrantLock(true);
-    private final Memory buffer = new Memory(BUFFER_SIZE);
-    private final ByteBuffer view = buffer.getByteBuffer(0, BUFFER_SIZE).order(ByteOrder.nativeOrder());
+    /**
+     * Messages received in one call and not applied yet (under the lock, in order): a fork+exec+exit is three
+     * messages, and a burst's come in one {@code recvmmsg} instead of a {@code recv} each. A catching-up source
+     * applies from here first, so it sees them in order with the feed's thread.
+     */
+    private final DatagramBatch received = new DatagramBatch(RECEIVE_BATCH, DATAGRAM_BYTES);
+    private int receivedCount;
+    private int receivedNext;
     private final AtomicLong messages = new AtomicLong();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
@@ -313,15 +320,21 @@ public final class ProcConnectorFeed implements ProcessFeed {
     /** As {@link #applyNext}, returning the message's timestamp (or 0 for one that is no event), or {@link #NONE}. */
     private long applyNextStamped() {
         while (true) {
-            int n = socket.receive(buffer, BUFFER_SIZE);
-            if (n > 0) {
+            if (receivedNext < receivedCount) {
+                int i = receivedNext++;
                 messages.incrementAndGet();
-                ProcEvent event = ProcEventDecoder.decode(view, n);
+                ProcEvent event = received.truncated(i) ? null : ProcEventDecoder.decode(received.view(i),
+                        received.length(i));
                 if (event != null) {
                     applier.apply(event);
                     return event.timestampNanos();
                 }
                 return 0;
+            }
+            int n = socket.receive(received);
+            if (n > 0) {
+                receivedCount = n;
+                receivedNext = 0;
             } else if (n == -Errno.EAGAIN || n == 0) {
                 return NONE;
             } else if (n == -Errno.EINTR) {

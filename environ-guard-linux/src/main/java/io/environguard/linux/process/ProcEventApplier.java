@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>fork</b>: the child inherits its parent's record (exe, name, command line, uids, cgroup, namespaces)
  *       with a start time derived from the message's timestamp ({@link BootClock}).</li>
  *   <li><b>exec</b>: name and executable from the exec log ({@link ExecImages}) and the namespaces (two
- *       readlinks); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
+ *       readlinks, made only when a pidfd shows the process not yet reaped); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
  *       exact start time, uids, cgroup, namespaces). Its command line is queued for the
  *       {@link CommandLineReader}. If it is already gone, its image is marked unknown rather than left as its
  *       parent's.</li>
@@ -272,22 +272,24 @@ final class ProcEventApplier {
         String exe = table.intern(mapped ? image.exe() : exeNowOf(pid, target.startTime()));
         long device = mapped ? image.device() : -1;
         long inode = mapped ? image.inode() : -1;
-        long[] ns = probe.namespaces(pid); // two readlinks: a clone or unshare() into new namespaces shows here
+        // The pidfd first: one cheap call that tells whether the process is still there. Under a burst of short
+        // processes most are reaped by the time their exec message is applied (the feed lets bursts gather), and
+        // then the namespace readlinks below could only fail (two /proc path walks each) or, once the pid is
+        // reused, read another process's; a reaped process's arguments are gone with it too. Held, the pidfd also
+        // pins the pid for the readlinks and for the command-line read it is handed to.
+        int pidfd = probe.openPidfd(pid);
+        boolean reaped = pidfd < 0 && probe.usesPidfds();
+        // Two readlinks: a clone or unshare() into new namespaces shows here. Reaped: the namespaces of its fork.
+        long[] ns = reaped ? null : probe.namespaces(pid);
+        CommandLineState commandLine = commandLines == null ? CommandLineState.NOT_READ
+                : reaped ? CommandLineState.UNREADABLE : CommandLineState.PENDING;
         ProcessRecord stored = table.update(pid, target.startTime(), r -> withNamespaces(r.toBuilder(), ns).comm(comm)
                 .exe(exe, device, inode).kernelThread(false).imageKnown(true).origin(Origin.EXEC)
-                .execs(r.execs() + 1)
-                .commandLine((byte[]) null, commandLines == null ? CommandLineState.NOT_READ : CommandLineState.PENDING)
-                .build());
+                .execs(r.execs() + 1).commandLine((byte[]) null, commandLine).build());
         if (stored != null && stored.commandLineState() == CommandLineState.PENDING) {
-            int pidfd = probe.openPidfd(pid);
-            if (pidfd < 0 && probe.usesPidfds()) {
-                // Already reaped: its arguments went with it.
-                int execCount = stored.execs();
-                table.update(pid, stored.startTime(), r -> r.execs() != execCount ? null
-                        : r.toBuilder().commandLineState(CommandLineState.UNREADABLE).build());
-            } else {
-                submitCommandLine(stored, pidfd);
-            }
+            submitCommandLine(stored, pidfd);
+        } else if (pidfd >= 0) {
+            io.environguard.linux.nativeio.LinuxLibC.close(pidfd);
         }
         return true;
     }
@@ -302,7 +304,7 @@ final class ProcEventApplier {
     }
 
     private static ProcessRecord.Builder withNamespaces(ProcessRecord.Builder b, long[] ns) {
-        return ns[0] >= 0 ? b.namespaces(ns[0], ns[1]) : b;
+        return ns != null && ns[0] >= 0 ? b.namespaces(ns[0], ns[1]) : b;
     }
 
     private void comm(ProcEvent.Comm e) {

@@ -262,6 +262,17 @@ public final class ProcessProbe {
     }
 
     /**
+     * Whether the process behind {@code pidfd} has ended (a zombie or reaped: its arguments are gone), from one
+     * {@code poll} of the pidfd; {@code false} when that cannot be told (no pidfd, pidfds not used).
+     *
+     * @param pidfd a pidfd of the process, or -1
+     * @return whether it has ended
+     */
+    public boolean ended(int pidfd) {
+        return nativeCalls && pidfd >= 0 && scratch.get().pidfds.hasExited(pidfd);
+    }
+
+    /**
      * Opens a pidfd of {@code pid}; the caller closes it.
      *
      * @param pid a process id
