@@ -218,7 +218,7 @@ public final class CiRunOverhead {
      * this harness's environment does not name another), e.g. {@code "1 in /root/.cache/environ-guard"}.
      */
     private static String cdsArchives() throws IOException {
-        String named = System.getenv("ENVIRONGUARD_CDS_DIR");
+        String named = System.getenv("ENVIRON_GUARD_CDS_DIR");
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path dir = named != null && !named.isEmpty() ? Path.of(named)
                 : xdg != null && !xdg.isEmpty() ? Path.of(xdg, "environ-guard")
