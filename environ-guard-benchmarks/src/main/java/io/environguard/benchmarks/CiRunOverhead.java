@@ -10,23 +10,30 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The wall-time cost of {@code environ-guard run} on a real build, for BENCHMARKS.md: {@code mvn -q -o -B verify} of a
  * generated multi-module project (each module: main classes, JUnit 5 tests run in a forked JVM, a jar), plainly and
- * under {@code java -jar environ-guard-cli.jar run --}, in pairs whose order alternates (plain first, then guarded
+ * under {@code java -jar environ-guard-cli.jar run --} or, with {@code --launcher}, under the distribution's
+ * {@code bin/environ-guard run --} (what users run: its JVM options and its class data sharing archive), in pairs whose order alternates (plain first, then guarded
  * first), each build from a clean tree. Reports each pair's wall-time ratio and CPU-time ratio (user + system of the
  * whole process tree, guard included, from {@code /usr/bin/time}: less sensitive than wall time to other load on a
  * shared machine), their medians, and the load average before and after.
  *
  * <pre>
  * java -cp environ-guard-benchmarks/target/classes io.environguard.benchmarks.CiRunOverhead \
- *     --cli-jar samples/cli/target/environ-guard-cli.jar --modules 4 --pairs 8 [--source targeted] \
- *     [--guard-java-option -XX:TieredStopAtLevel=1]...
+ *     (--cli-jar samples/cli/target/environ-guard-cli.jar | --launcher DIST/bin/environ-guard) --modules 4 --pairs 8 \
+ *     [--source targeted] [--guard-java-option -XX:TieredStopAtLevel=1]...
  * </pre>
+ *
+ * <p>With {@code --launcher}, the guard's Java options go through {@code JAVA_OPTS} (set for the plain builds too, which
+ * ignore it), and the harness says how many class data sharing archives the launcher's cache directory held before and
+ * after the uncounted warm-up build: the warm-up writes the archive when there was none, so the counted builds run warm.
  *
  * <p>Offline against the local repository ({@code ~/.m2}): the generated project pins the plugin versions of this
  * project's own build. Run as root for the host source; the guard places ignore marks only on files of this harness's
@@ -44,6 +51,7 @@ public final class CiRunOverhead {
 
     public static void main(String[] args) throws Exception {
         Path cliJar = null;
+        Path launcher = null;
         int modules = 4;
         int pairs = 8;
         String source = null;
@@ -51,6 +59,7 @@ public final class CiRunOverhead {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cli-jar": cliJar = Path.of(args[++i]).toAbsolutePath(); break;
+                case "--launcher": launcher = Path.of(args[++i]).toAbsolutePath(); break;
                 case "--modules": modules = Integer.parseInt(args[++i]); break;
                 case "--pairs": pairs = Integer.parseInt(args[++i]); break;
                 case "--source": source = args[++i]; break;
@@ -58,19 +67,30 @@ public final class CiRunOverhead {
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        if (cliJar == null || !Files.isRegularFile(cliJar)) {
-            throw new IllegalArgumentException("--cli-jar PATH: the shaded environ-guard-cli.jar");
+        if ((cliJar == null) == (launcher == null)
+                || !Files.isRegularFile(cliJar != null ? cliJar : launcher)) {
+            throw new IllegalArgumentException("one of --cli-jar PATH (the shaded environ-guard-cli.jar) or --launcher PATH"
+                    + " (bin/environ-guard of an unpacked distribution)");
         }
         Path project = Files.createTempDirectory("eg-ci-overhead-");
         try {
             generate(project, modules);
             List<String> plain = List.of("mvn", "-q", "-o", "-B", "verify");
-            List<String> guarded = new ArrayList<>(List.of(javaCommand()));
-            guarded.addAll(javaOptions);
-            guarded.addAll(List.of(
-                    "-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid(),
-                    "-jar", cliJar.toString(), "run"));
-            System.out.println("guarded: " + guarded);
+            String ignoreMarks = "-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid();
+            List<String> guarded = new ArrayList<>();
+            Map<String, String> env = new HashMap<>(Map.of("MAVEN_SKIP_RC", "true"));
+            if (launcher != null) {
+                guarded.addAll(List.of(launcher.toString(), "run"));
+                List<String> opts = new ArrayList<>(javaOptions);
+                opts.add(ignoreMarks);
+                env.put("JAVA_OPTS", String.join(" ", opts));
+                System.out.println("guarded: " + guarded + " with JAVA_OPTS=" + env.get("JAVA_OPTS"));
+            } else {
+                guarded.add(javaCommand());
+                guarded.addAll(javaOptions);
+                guarded.addAll(List.of(ignoreMarks, "-jar", cliJar.toString(), "run"));
+                System.out.println("guarded: " + guarded);
+            }
             if (source != null) {
                 guarded.addAll(List.of("--source", source));
             }
@@ -80,16 +100,20 @@ public final class CiRunOverhead {
             System.out.printf(Locale.ROOT, "project: %d modules at %s; JDK %s; %d CPUs; load %s%n", modules, project,
                     System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), load());
             System.out.println("warm-up: one plain and one guarded build (not counted)");
-            build(project, plain);
-            build(project, guarded);
+            build(project, plain, env);
+            String archivesBefore = launcher != null ? cdsArchives() : null;
+            build(project, guarded, env);
+            if (launcher != null) {
+                System.out.println("launcher CDS archives before the guarded warm-up: " + archivesBefore + "; after: " + cdsArchives());
+            }
             double[] ratios = new double[pairs];
             double[] cpuRatios = new double[pairs];
             double[] plainSeconds = new double[pairs];
             double[] guardedSeconds = new double[pairs];
             for (int p = 0; p < pairs; p++) {
                 boolean plainFirst = p % 2 == 0;
-                double[] a = build(project, plainFirst ? plain : guarded);
-                double[] b = build(project, plainFirst ? guarded : plain);
+                double[] a = build(project, plainFirst ? plain : guarded, env);
+                double[] b = build(project, plainFirst ? guarded : plain, env);
                 double[] pl = plainFirst ? a : b;
                 double[] gu = plainFirst ? b : a;
                 plainSeconds[p] = pl[0];
@@ -111,7 +135,8 @@ public final class CiRunOverhead {
     }
 
     /** One clean build: its wall time and the CPU time (user + system) of its whole process tree, in seconds. */
-    private static double[] build(Path project, List<String> command) throws IOException, InterruptedException {
+    private static double[] build(Path project, List<String> command, Map<String, String> env)
+            throws IOException, InterruptedException {
         try (var dirs = Files.walk(project, 2)) {
             for (Path target : (Iterable<Path>) dirs.filter(d -> d.getFileName().toString().equals("target"))::iterator) {
                 deleteTree(target);
@@ -122,7 +147,7 @@ public final class CiRunOverhead {
         timed.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(timed).directory(project.toFile()).redirectErrorStream(true)
                 .redirectOutput(project.resolve("build.log").toFile());
-        pb.environment().put("MAVEN_SKIP_RC", "true");
+        pb.environment().putAll(env);
         long t0 = System.nanoTime();
         Process p = pb.start();
         if (!p.waitFor(30, TimeUnit.MINUTES)) {
@@ -186,6 +211,24 @@ public final class CiRunOverhead {
                 + "<dependencies><dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId>"
                 + "<version>" + JUNIT + "</version><scope>test</scope></dependency></dependencies>"
                 + "<build><plugins>" + plugins + "</plugins></build></project>\n", StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The class data sharing archives in the launcher's cache directory (as {@code bin/environ-guard} chooses it, when
+     * this harness's environment does not name another), e.g. {@code "1 in /root/.cache/environ-guard"}.
+     */
+    private static String cdsArchives() throws IOException {
+        String named = System.getenv("ENVIRON_GUARD_CDS_DIR");
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path dir = named != null && !named.isEmpty() ? Path.of(named)
+                : xdg != null && !xdg.isEmpty() ? Path.of(xdg, "environ-guard")
+                : Path.of(System.getProperty("user.home"), ".cache", "environ-guard");
+        if (!Files.isDirectory(dir)) {
+            return "0 in " + dir + " (no such directory)";
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().matches("run-.*\\.jsa")).count() + " in " + dir;
+        }
     }
 
     private static String javaCommand() {

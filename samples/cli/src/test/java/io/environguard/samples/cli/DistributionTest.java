@@ -143,6 +143,65 @@ class DistributionTest {
         assertEquals(0, fallback.status(), fallback.toString());
     }
 
+    /**
+     * The run subcommand's class data sharing archive: the first run writes it under its JVM's pid, the next renames it
+     * and maps it; a damaged archive, a directory others may write, a place where none can be made, and
+     * ENVIRON_GUARD_CDS=off each still run the command and keep its exit status, printing nothing about CDS.
+     */
+    @Test
+    void theRunArchiveIsWrittenThenUsedAndNeverStopsTheCommand() throws Exception {
+        Path cds = tmp.resolve("cache/environ-guard");
+        Map<String, String> env = env("ENVIRON_GUARD_CDS_DIR", cds.toString());
+
+        assertRun(env, 3);
+        List<String> written = archives(cds);
+        assertEquals(1, written.size(), written.toString());
+        assertTrue(written.get(0).matches("run-[0-9]+-[0-9]+\\.[0-9]+\\.jsa"), "written under the JVM's pid: " + written);
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cds)));
+
+        assertRun(env, 4);
+        List<String> renamed = archives(cds);
+        assertEquals(1, renamed.size(), renamed.toString());
+        assertTrue(renamed.get(0).matches("run-[0-9]+-[0-9]+\\.jsa"), "renamed for use once its JVM is gone: " + renamed);
+        assertEquals(written.get(0).replaceFirst("\\.[0-9]+\\.jsa$", ".jsa"), renamed.get(0));
+
+        Path archive = cds.resolve(renamed.get(0));
+        Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("rw-------"));
+        Files.write(archive, "not an archive".repeat(1000).getBytes(StandardCharsets.US_ASCII));
+        assertRun(env, 5);
+
+        Path shared = Files.createDirectories(tmp.resolve("shared-cache"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertRun(env("ENVIRON_GUARD_CDS_DIR", shared.toString()), 6);
+        assertEquals(List.of(), archives(shared), "no archive in a directory others may write");
+
+        Path off = tmp.resolve("off-cache");
+        assertRun(env("ENVIRON_GUARD_CDS_DIR", off.toString(), "ENVIRON_GUARD_CDS", "off"), 7);
+        assertFalse(Files.exists(off), "ENVIRON_GUARD_CDS=off makes no archive directory");
+
+        Path aFile = Files.writeString(tmp.resolve("a-file"), "");
+        assertRun(env("ENVIRON_GUARD_CDS_DIR", aFile.resolve("cannot-be-made").toString()), 8);
+        assertRun(env("ENVIRON_GUARD_CDS_DIR", null, "XDG_CACHE_HOME", null, "HOME", null), 9);
+    }
+
+    /** {@code run --source procfs -- sh -c 'exit STATUS'}: keeps the status and prints nothing about CDS. */
+    private void assertRun(Map<String, String> env, int status) throws Exception {
+        Distribution.Result r = dist.launch(env, LIMIT, "run", "--source", "procfs", "--settle", "100ms", "--", "sh", "-c",
+                "exit " + status);
+        assertEquals(status, r.status(), r.toString());
+        assertFalse(r.stderr().contains("[cds") || r.stderr().contains("[warning]") || r.stderr().contains("shared archive")
+                || r.stderr().contains("Sharing") || r.stderr().contains("unknown configuration key"), r.toString());
+    }
+
+    private static List<String> archives(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jsa")).sorted().toList();
+        }
+    }
+
     @Test
     void theLauncherWorksThroughASymlink() throws Exception {
         Path link = tmp.resolve("usr-local-bin-environ-guard");
