@@ -33,9 +33,8 @@ import java.util.regex.Pattern;
 
 /**
  * Turns a {@link RawAccess.Open} into an {@link EnvironAccess}: which procfs instance, which alias, which
- * process is the target (its thread group, for every thread alias), and who the reader is. Not thread-safe: one
- * thread at a time, the one that holds the {@link ResolverLoop}'s turn (the resolver thread for what is queued,
- * the kernel-read thread for a lone open when nothing is queued, through {@link #resolveNow}, which never waits).
+ * process is the target (its thread group, for every thread alias), and who the reader is. Runs on the
+ * resolver thread, never on the kernel-read thread; not thread-safe.
  *
  * <p>Reader and target come from the {@link ProcessTable}, which captured each process when it appeared (fork,
  * exec, the scan at start): a reader that exited long before its event is resolved is still named by exe,
@@ -71,31 +70,6 @@ final class AccessResolver {
     private static final long JUST_EXITED_NANOS = 10_000_000L;
     /** The table's command-line wait and notes, shared with the other sources. */
     private final ProcessLookup lookup;
-    /**
-     * In {@link #resolveNow}, how long to wait for a turn to apply process events (and five times that applying,
-     * see {@link ProcessFeed#catchUp(long, long)}): a feed that needs more hands the open to the resolver thread.
-     */
-    static final long IMMEDIATE_CATCH_UP_NANOS = 200_000;
-    /** Whether the resolution under way is one of {@link #resolveNow}: anything that would wait defers it. */
-    private boolean immediate;
-    /** Whether {@link #resolve} waits for a command line under way (else there is nothing to defer for). */
-    private final boolean waitsForCommandLines;
-
-    /** What {@link #resolveNow} gave: {@code ready} with the access (or none), or deferred to the resolver thread. */
-    record Immediate(boolean ready, Optional<EnvironAccess> access) {
-        static final Immediate DEFERRED = new Immediate(false, Optional.empty());
-    }
-
-    /** Thrown inside {@link #resolveNow} where resolving would wait; never leaves this class. */
-    private static final class WouldWait extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        WouldWait() {
-            super(null, null, false, false);
-        }
-    }
-
-    private static final WouldWait WOULD_WAIT = new WouldWait();
 
     /**
      * @param instances    the current procfs instances
@@ -121,24 +95,6 @@ final class AccessResolver {
         this.table = feed.table();
         this.catchUpNanos = catchUpNanos;
         this.lookup = new ProcessLookup(feed, commandLineTimeoutMillis, commandLineWaitNanos);
-        this.waitsForCommandLines = commandLineWaitNanos > 0;
-    }
-
-    /**
-     * As {@link #resolve}, on the kernel-read thread, which must not wait: deferred (nothing delivered, the pidfd
-     * still open) when the process feed is behind by more than {@link #IMMEDIATE_CATCH_UP_NANOS} of waiting for
-     * its turn, or when a command line it would show is still being read by the table's threads. What was done
-     * before it deferred (events applied, a process captured into the table) serves the resolver thread's turn.
-     */
-    Immediate resolveNow(RawAccess.Open open) {
-        immediate = true;
-        try {
-            return new Immediate(true, resolve(open));
-        } catch (WouldWait deferred) {
-            return Immediate.DEFERRED;
-        } finally {
-            immediate = false;
-        }
     }
 
     /** The access, or empty when the path is no per-process environ or mem file after all. */
@@ -172,10 +128,7 @@ final class AccessResolver {
             return Optional.empty();
         }
         ProcPath path = classified.get();
-        boolean caughtUp = feed.catchUp(immediate ? IMMEDIATE_CATCH_UP_NANOS : catchUpNanos, open.nanoTime());
-        if (immediate && !caughtUp) {
-            throw WOULD_WAIT;
-        }
+        boolean caughtUp = feed.catchUp(catchUpNanos, open.nanoTime());
         ProcessInfo reader = reader(open, notes, caughtUp);
         Target target = target(path, instance, reader, notes);
         return Optional.of(EnvironAccess.builder()
@@ -261,10 +214,6 @@ final class AccessResolver {
     }
 
     private ProcessRecord withCommandLine(ProcessRecord record) {
-        if (immediate && waitsForCommandLines
-                && record.commandLineState() == ProcessRecord.CommandLineState.PENDING) {
-            throw WOULD_WAIT; // the resolver thread may wait for it, briefly and within a budget
-        }
         return lookup.withCommandLine(record);
     }
 

@@ -52,8 +52,7 @@ import org.slf4j.LoggerFactory;
  * {@code /proc} ({@link ProcScanFeed}) and {@link #coverage()} says what that loses.
  *
  * <p>Threads: the kernel-read thread ({@link KernelReader}: decode, path filter, never blocks), the resolver
- * ({@link ResolverLoop}: reader, target, listener calls; a lone open, with nothing queued, is resolved and
- * delivered by the kernel-read thread itself when that needs no wait, one wake-up fewer), the mounts thread ({@link MountWatcher}: mount
+ * ({@link ResolverLoop}: reader, target, listener calls), the mounts thread ({@link MountWatcher}: mount
  * namespaces announced through {@link #watchMountNamespaceOf} (the process table announces each one it meets),
  * mount events of the watched ones, the periodic rescan), and the table's feed and command-line readers. Nothing
  * is lost silently: overflow, fd errors, a full resolver queue and lost process events reach the listener as
@@ -164,13 +163,13 @@ public final class FanotifyHostSource implements EventSource {
         ignoreMarks = new IgnoreMarks(group, settings.ignoreMarks(), settings.ignoreMarksWithin(), deviceOf(PROC));
         IgnoreMarks marks = ignoreMarks;
         boolean kernelFed = processFeed instanceof ProcConnectorFeed;
+        reader = new KernelReader(group, wakeup.fd(), queue, settings.resolverQueue(), marks, PROC.toString(),
+                settings.batchWindow().toNanos(), !kernelFed);
         resolver = new ResolverLoop(queue, new AccessResolver(tracker::snapshot, PROC, support.reportsPidfd(),
                 (pid, ppid, file) -> marks.beforeRead(pid, ppid, file.toString()), processFeed,
                 settings.processTable().catchUpTimeout().toNanos(),
                 settings.processTable().commandLineTimeout().toMillis(),
                 settings.processTable().commandLineWait().toNanos()), listener);
-        reader = new KernelReader(group, wakeup.fd(), queue, resolver, settings.resolverQueue(), marks,
-                PROC.toString(), settings.batchWindow().toNanos(), !kernelFed, (int) ProcessHandle.current().pid());
         namespaces = MountNamespaceWatch.open(tracker, PROC, settings.mountEvents(), settings.otherNamespaces(),
                 settings.maxMountNamespaces());
         watcher = new MountWatcher(tracker, namespaces, announcements, PROC.toString(), wakeup.fd(),
@@ -400,9 +399,7 @@ public final class FanotifyHostSource implements EventSource {
 
     /**
      * The source's counters: {@code kernel_events_read} (every /proc open on the host that was an event),
-     * {@code resolver_queue_depth} (opens waiting for resolution now) and {@code resolver_queue_capacity},
- * {@code accesses_resolved_on_reader_thread} (lone opens resolved without the hand-off) and
- * {@code accesses_deferred_to_resolver} (lone opens queued after all: resolving them would have waited), and the
+     * {@code resolver_queue_depth} (opens waiting for resolution now) and {@code resolver_queue_capacity}, and the
      * process table's
      * ({@code process_table_live}, {@code process_table_tombstones}, {@code process_table_evicted},
      * {@code process_events_read}, {@code process_events_lost}, {@code process_table_resyncs},
@@ -417,9 +414,6 @@ public final class FanotifyHostSource implements EventSource {
         m.put("kernel_losses_counted", r == null ? 0 : r.lossesCounted());
         m.put(GuardStats.RESOLVER_QUEUE_DEPTH, q == null ? 0L : q.size());
         m.put(GuardStats.RESOLVER_QUEUE_CAPACITY, (long) settings.resolverQueue());
-        ResolverLoop loop = resolver;
-        m.put("accesses_resolved_on_reader_thread", loop == null ? 0 : loop.resolvedHere());
-        m.put("accesses_deferred_to_resolver", loop == null ? 0 : loop.deferred());
         ProcessFeed feed = processFeed;
         if (feed != null) {
             m.putAll(feed.metrics());

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * The kernel-read loop: waits on the fanotify descriptor, reads up to 64 KiB of records into one reused
  * native buffer, decodes them by offset, and keeps only opens of {@code environ} and {@code mem} files.
  * Everything else (resolution, policy) happens on the resolver thread, so that the kernel queue drains
- * at the speed of {@code read}, {@code readlink} and {@code close} (except for a lone open: see below).
+ * at the speed of {@code read}, {@code readlink} and {@code close}.
  *
  * <p>Per event it makes one {@code statx} of the descriptor: environ and mem files have modes of their own
  * (0400 and 0600, learned from this process's own files at start), so most opens are known to be
@@ -35,12 +35,6 @@ import org.slf4j.LoggerFactory;
  * information (ppid, uid, gid, cgroup), read here because short-lived readers such as {@code cat} are gone by
  * the time a resolver gets to them (and, where the process table is not fed by the kernel, its {@code exe} link).
  * It never blocks on the resolver: a full queue counts as a {@code resolver_backlog} loss.
- *
- * <p>One hand-off fewer for a lone open: when a read outside a burst and a backlog ends with an environ or mem
- * open and nothing is queued for the resolver, this thread resolves and delivers that open itself
- * ({@link ResolverLoop#resolveHere}: one thread at a time, in order, never waiting on the process feed or on a
- * command line; otherwise the open is queued as before). Inside a burst or a backlog every open is queued, so
- * that draining the kernel queue keeps the speed of the reads.
  */
 final class KernelReader implements Runnable {
 
@@ -59,12 +53,6 @@ final class KernelReader implements Runnable {
     private final FanotifyGroup group;
     private final int wakeupFd;
     private final BlockingQueue<RawAccess> queue;
-    /** Where lone opens may be resolved on this thread, or {@code null} to queue every open. */
-    private final ResolverLoop resolverLoop;
-    /** The last environ/mem open of the read being decoded, not yet handed on (see {@link #process}). */
-    private RawAccess.Open held;
-    /** Whether the events of the read being decoded came inside a burst (the loop is coalescing reads). */
-    private boolean burst;
     private final Memory buffer = new Memory(BUFFER_SIZE);
     private final ByteBuffer view = buffer.getByteBuffer(0, BUFFER_SIZE).order(ByteOrder.nativeOrder());
     private final FdInspector fds = new FdInspector();
@@ -115,18 +103,6 @@ final class KernelReader implements Runnable {
     /** @param selfPid the guard's own process, whose failed opens are counted apart (for tests: any pid) */
     KernelReader(FanotifyGroup group, int wakeupFd, BlockingQueue<RawAccess> queue, int queueCapacity,
                  IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos, boolean readReaderExe, int selfPid) {
-        this(group, wakeupFd, queue, null, queueCapacity, ignoreMarks, procRoot, batchWindowNanos, readReaderExe,
-                selfPid);
-    }
-
-    /**
-     * @param resolverLoop the resolver thread's loop, whose queue is {@code queue}: everything is queued through
-     *                     it, and a lone open may be resolved here ({@code null}: every open is queued)
-     */
-    KernelReader(FanotifyGroup group, int wakeupFd, BlockingQueue<RawAccess> queue, ResolverLoop resolverLoop,
-                 int queueCapacity, IgnoreMarks ignoreMarks, String procRoot, long batchWindowNanos,
-                 boolean readReaderExe, int selfPid) {
-        this.resolverLoop = resolverLoop;
         this.selfPid = selfPid;
         this.batchWindowNanos = batchWindowNanos;
         this.readReaderExe = readReaderExe;
@@ -202,17 +178,12 @@ final class KernelReader implements Runnable {
                     lastFound = now;
                     foundBefore = true;
                 }
-                burst = coalescing;
                 if (coalescing) {
                     LockSupport.parkNanos(batchWindowNanos);
                 }
             }
         } catch (RuntimeException | Error e) {
             failure = e;
-            if (held != null) {
-                closeIfOpen(held.pidfd());
-                held = null;
-            }
             LOG.error("fanotify reader stopped; environ reads are no longer seen", e);
             batch.sourceFailed(e.toString());
             deliverLosses(); // if the queue is full, close() hands the undelivered tally over
@@ -249,15 +220,6 @@ final class KernelReader implements Runnable {
         // A read that (nearly) filled the buffer means a backlog: drain it first, mark files once caught up.
         markLazily = length < BACKLOG_BYTES;
         eventsRead += FanotifyEventDecoder.decode(records, length, handler);
-        RawAccess.Open last = held;
-        if (last != null) {
-            held = null;
-            // Resolved here only when it is the read's last open, outside a burst and a backlog: no later event of
-            // this read waits behind it, and draining a backlog keeps the speed of the reads.
-            if (!(markLazily && !burst && resolverLoop.resolveHere(last))) {
-                queueOpen(last);
-            }
-        }
         deliverLosses();
     }
 
@@ -321,25 +283,10 @@ final class KernelReader implements Runnable {
         boolean readerGone = pidfd == Fanotify.FAN_NOFD || pidfd == -Errno.ESRCH;
         RawAccess.Open open = new RawAccess.Open(batchTime, batchNanos, pid, pidfd >= 0 ? pidfd : -1, readerGone, path, device,
                 exe, info);
-        if (resolverLoop == null) {
-            queueOpen(open);
-            return;
-        }
-        if (held != null) {
-            queueOpen(held); // not the read's last open: queued, in order
-        }
-        held = open;
-    }
-
-    private void queueOpen(RawAccess.Open open) {
-        if (!enqueue(open)) {
-            closeIfOpen(open.pidfd());
+        if (!queue.offer(open)) {
+            closeIfOpen(pidfd);
             batch.resolverBacklog();
         }
-    }
-
-    private boolean enqueue(RawAccess item) {
-        return resolverLoop != null ? resolverLoop.offer(item) : queue.offer(item);
     }
 
     /**
@@ -376,7 +323,7 @@ final class KernelReader implements Runnable {
             undelivered.addAll(batch);
             batch.clear();
         }
-        if (!undelivered.isEmpty() && enqueue(new RawAccess.Losses(undelivered.toReports()))) {
+        if (!undelivered.isEmpty() && queue.offer(new RawAccess.Losses(undelivered.toReports()))) {
             undelivered.clear();
         }
     }

@@ -15,7 +15,6 @@ import io.environguard.linux.proc.ProcReads;
 import io.environguard.linux.proc.ProcessInspector;
 import io.environguard.linux.process.BootClock;
 import io.environguard.linux.process.ProcScanFeed;
-import io.environguard.linux.process.ProcessFeed;
 import io.environguard.linux.process.ProcessProbe;
 import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
@@ -59,7 +58,6 @@ class AccessResolverTest {
     private FakeProc host;
     private FakeProc container;
     private AccessResolver resolver;
-    private ProcInstanceTracker.Snapshot snapshot;
 
     @BeforeEach
     void setUp() {
@@ -83,7 +81,7 @@ class AccessResolverTest {
                 PidNamespace.OURS, false, 0));
         instances.put("0:60", new ProcInstance("0:60", List.of("/proc"), container.root.toString(), "mnt:[4026532998]",
                 PidNamespace.OTHER, false, 0));
-        snapshot = new ProcInstanceTracker.Snapshot(instances, 0);
+        ProcInstanceTracker.Snapshot snapshot = new ProcInstanceTracker.Snapshot(instances, 0);
         table = new ProcessTable(ProcessTableSettings.defaults());
         feed = ProcScanFeed.start(table, ProcessTableSettings.defaults(), ProcessProbe.portable(host.root, ProcReads.FILES),
                 BootClock.fixed(0, 100));
@@ -265,100 +263,5 @@ class AccessResolverTest {
         assertEquals(Optional.empty(), AccessResolver.mountPointOf("/proc/042/environ"));
         assertEquals(Optional.empty(), AccessResolver.mountPointOf("/proc/42/status"));
         assertEquals(Optional.empty(), AccessResolver.mountPointOf("/proc/sys/vm/mem"));
-    }
-
-    /** Runs {@code loop} on a thread of its own until every queued item is delivered, then stops it. */
-    private static void drainOnResolverThread(ResolverLoop loop, java.util.concurrent.BlockingQueue<RawAccess> queue)
-            throws InterruptedException {
-        Thread t = new Thread(loop, "fanotify-resolver (test)");
-        t.start();
-        queue.put(ResolverLoop.STOP);
-        t.join(20_000);
-        assertFalse(t.isAlive(), "the resolver thread ended");
-    }
-
-    @Test
-    void aLoneOpenIsResolvedWhereItWasReadAndNeverOvertakesQueuedOnes() throws InterruptedException {
-        java.util.concurrent.ArrayBlockingQueue<RawAccess> queue = new java.util.concurrent.ArrayBlockingQueue<>(8);
-        List<String> delivered = new java.util.concurrent.CopyOnWriteArrayList<>();
-        ResolverLoop loop = new ResolverLoop(queue, resolver, new RecordingListener() {
-            @Override
-            public void onAccess(EnvironAccess access) {
-                super.onAccess(access);
-                delivered.add(access.path() + " on " + Thread.currentThread().getName());
-            }
-        });
-        String here = Thread.currentThread().getName();
-        assertTrue(loop.resolveHere(open("/proc/42/environ", HOST_DEV, 500)), "nothing queued: resolved here");
-        assertTrue(loop.offer(open("/proc/43/environ", HOST_DEV, 500)));
-        assertFalse(loop.resolveHere(open("/proc/44/environ", HOST_DEV, 500)), "an earlier open is still queued");
-        assertTrue(loop.offer(open("/proc/44/environ", HOST_DEV, 500)));
-        drainOnResolverThread(loop, queue);
-        assertTrue(loop.resolveHere(open("/proc/42/mem", HOST_DEV, 500)), "the queue is empty again");
-        assertEquals(List.of("/proc/42/environ on " + here, "/proc/43/environ on fanotify-resolver (test)",
-                "/proc/44/environ on fanotify-resolver (test)", "/proc/42/mem on " + here), delivered);
-        assertEquals(2, loop.resolvedHere());
-        assertEquals(0, loop.deferred());
-    }
-
-    /** A feed that is behind for longer than the kernel-read thread may wait, but not for the resolver thread. */
-    private ProcessFeed behindForTheKernelReadThread() {
-        return new ProcessFeed() {
-            @Override
-            public ProcessTable table() {
-                return feed.table();
-            }
-
-            @Override
-            public boolean catchUp(long timeoutNanos) {
-                return timeoutNanos > AccessResolver.IMMEDIATE_CATCH_UP_NANOS;
-            }
-
-            @Override
-            public ProcessRecord capture(int pid) {
-                return feed.capture(pid);
-            }
-
-            @Override
-            public long ticks(long monotonicNanos) {
-                return feed.ticks(monotonicNanos);
-            }
-
-            @Override
-            public List<String> describe(List<String> blind) {
-                return feed.describe(blind);
-            }
-
-            @Override
-            public Map<String, Long> metrics() {
-                return feed.metrics();
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-    }
-
-    @Test
-    void anOpenThatWouldWaitOnTheFeedIsLeftToTheResolverThreadUntouched() throws InterruptedException {
-        AccessResolver behind = new AccessResolver(() -> snapshot, host.root, false, ProcessInspector.BeforeOpen.NONE,
-                behindForTheKernelReadThread(), 10_000_000L, 100, 0);
-        java.util.concurrent.ArrayBlockingQueue<RawAccess> queue = new java.util.concurrent.ArrayBlockingQueue<>(8);
-        RecordingListener listener = new RecordingListener();
-        ResolverLoop loop = new ResolverLoop(queue, behind, listener);
-        RawAccess.Open open = open("/proc/42/environ", HOST_DEV, 500);
-        assertEquals(AccessResolver.Immediate.DEFERRED, behind.resolveNow(open));
-        assertFalse(loop.resolveHere(open), "resolving it here would wait on the feed");
-        assertTrue(listener.accesses.isEmpty(), "nothing delivered by the attempt");
-        assertEquals(1, loop.deferred());
-        assertTrue(loop.offer(open));
-        drainOnResolverThread(loop, queue);
-        assertEquals(1, listener.accesses.size());
-        EnvironAccess a = listener.accesses.get(0);
-        assertEquals(500, a.reader().pid());
-        assertEquals("/usr/bin/cat", a.reader().exe());
-        assertEquals(42, a.target().pid());
-        assertEquals(0, loop.resolvedHere());
     }
 }
