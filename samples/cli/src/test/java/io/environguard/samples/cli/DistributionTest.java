@@ -146,7 +146,8 @@ class DistributionTest {
     /**
      * The run subcommand's class data sharing archive: the first run writes it under its JVM's pid, the next renames it
      * and maps it; a damaged archive, a directory others may write, a place where none can be made, and
-     * ENVIRON_GUARD_CDS=off each still run the command and keep its exit status, printing nothing about CDS.
+     * ENVIRON_GUARD_CDS=off each still run the command and keep its exit status, printing nothing about CDS; on a CI
+     * runner (CI set) an archive is written only into ENVIRON_GUARD_CDS_DIR.
      */
     @Test
     void theRunArchiveIsWrittenThenUsedAndNeverStopsTheCommand() throws Exception {
@@ -182,6 +183,13 @@ class DistributionTest {
         Path aFile = Files.writeString(tmp.resolve("a-file"), "");
         assertRun(env("ENVIRON_GUARD_CDS_DIR", aFile.resolve("cannot-be-made").toString()), 8);
         assertRun(env("ENVIRON_GUARD_CDS_DIR", null, "XDG_CACHE_HOME", null, "HOME", null), 9);
+
+        Path runnerCache = tmp.resolve("runner-cache");
+        assertRun(env("ENVIRON_GUARD_CDS_DIR", null, "XDG_CACHE_HOME", runnerCache.toString(), "CI", "true"), 10);
+        assertEquals(List.of(), archives(runnerCache.resolve("environ-guard")),
+                "on a CI runner no archive is written where the job was not told to cache one");
+        assertRun(env("ENVIRON_GUARD_CDS_DIR", null, "XDG_CACHE_HOME", runnerCache.toString(), "CI", null), 11);
+        assertEquals(1, archives(runnerCache.resolve("environ-guard")).size(), "off a CI runner the default place is used");
     }
 
     /** {@code run --source procfs -- sh -c 'exit STATUS'}: keeps the status and prints nothing about CDS. */
