@@ -42,6 +42,7 @@ public final class DatagramBatch {
     private final Memory data;
     private final ByteBuffer[] views;
     private final int[] lengths;
+    private final boolean[] truncated;
 
     /**
      * @param slots     datagrams received per call at most
@@ -57,6 +58,7 @@ public final class DatagramBatch {
         this.data = new Memory((long) this.slots * slotBytes);
         this.views = new ByteBuffer[this.slots];
         this.lengths = new int[this.slots];
+        this.truncated = new boolean[this.slots];
         for (int i = 0; i < this.slots; i++) {
             views[i] = data.getByteBuffer((long) i * slotBytes, slotBytes).order(ByteOrder.nativeOrder());
         }
@@ -93,6 +95,7 @@ public final class DatagramBatch {
                 return n < 0 ? -LinuxLibC.errno() : 0;
             }
             lengths[0] = (int) n;
+            truncated[0] = false;
             return 1;
         }
         int n = LinuxLibC.recvmmsg(fd, headers, slots, 0, null);
@@ -101,9 +104,8 @@ public final class DatagramBatch {
         }
         for (int i = 0; i < n; i++) {
             long h = (long) i * MMSGHDR;
-            int length = headers.getInt(h + MSG_LEN);
-            boolean cut = (headers.getInt(h + MSG_FLAGS) & MSG_TRUNC) != 0;
-            lengths[i] = cut ? -Math.min(length, slotBytes) - 1 : length;
+            lengths[i] = Math.min(headers.getInt(h + MSG_LEN), slotBytes);
+            truncated[i] = (headers.getInt(h + MSG_FLAGS) & MSG_TRUNC) != 0;
         }
         return n;
     }
@@ -115,12 +117,11 @@ public final class DatagramBatch {
 
     /** The length of the {@code i}-th datagram of the last receive (cut to the slot when {@link #truncated}). */
     public int length(int i) {
-        int n = lengths[i];
-        return n < 0 ? -n - 1 : n;
+        return lengths[i];
     }
 
     /** Whether the {@code i}-th datagram of the last receive was longer than its slot. */
     public boolean truncated(int i) {
-        return lengths[i] < 0;
+        return truncated[i];
     }
 }
