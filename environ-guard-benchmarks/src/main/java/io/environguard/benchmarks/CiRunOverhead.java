@@ -23,12 +23,16 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/environ-guard run --} (what users run: its JVM options and its class data sharing archive), in pairs whose order alternates (plain first, then guarded
  * first), each build from a clean tree. Reports each pair's wall-time ratio and CPU-time ratio (user + system of the
  * whole process tree, guard included, from {@code /usr/bin/time}: less sensitive than wall time to other load on a
- * shared machine), their medians, and the load average before and after.
+ * shared machine), their medians, and the load average before and after; then the ratio split by order and balanced
+ * over it ({@link OrderBalance}: the second build of a pair can profit from what the first left in the page cache, so
+ * plain-first and guarded-first pairs err in opposite directions), and the order-balanced extra seconds of a guarded
+ * build. {@code --warm-up-each} puts an uncounted build of the same command before every counted one, so that each
+ * counted build follows one like it (twice the time).
  *
  * <pre>
  * java -cp environ-guard-benchmarks/target/classes io.environguard.benchmarks.CiRunOverhead \
  *     (--cli-jar samples/cli/target/environ-guard-cli.jar | --launcher DIST/bin/environ-guard) --modules 4 --pairs 8 \
- *     [--source targeted] [--guard-java-option -XX:TieredStopAtLevel=1]...
+ *     [--source targeted] [--guard-java-option -XX:TieredStopAtLevel=1]... [--warm-up-each]
  * </pre>
  *
  * <p>With {@code --launcher}, the guard's Java options go through {@code JAVA_OPTS} (set for the plain builds too, which
@@ -55,6 +59,7 @@ public final class CiRunOverhead {
         int modules = 4;
         int pairs = 8;
         String source = null;
+        boolean warmUpEach = false;
         List<String> javaOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -64,6 +69,7 @@ public final class CiRunOverhead {
                 case "--pairs": pairs = Integer.parseInt(args[++i]); break;
                 case "--source": source = args[++i]; break;
                 case "--guard-java-option": javaOptions.add(args[++i]); break;
+                case "--warm-up-each": warmUpEach = true; break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -106,14 +112,17 @@ public final class CiRunOverhead {
             if (launcher != null) {
                 System.out.println("launcher CDS archives before the guarded warm-up: " + archivesBefore + "; after: " + cdsArchives());
             }
+            if (warmUpEach) {
+                System.out.println("each counted build follows an uncounted build of the same command (--warm-up-each)");
+            }
             double[] ratios = new double[pairs];
             double[] cpuRatios = new double[pairs];
             double[] plainSeconds = new double[pairs];
             double[] guardedSeconds = new double[pairs];
             for (int p = 0; p < pairs; p++) {
                 boolean plainFirst = p % 2 == 0;
-                double[] a = build(project, plainFirst ? plain : guarded, env);
-                double[] b = build(project, plainFirst ? guarded : plain, env);
+                double[] a = timedBuild(project, plainFirst ? plain : guarded, env, warmUpEach);
+                double[] b = timedBuild(project, plainFirst ? guarded : plain, env, warmUpEach);
                 double[] pl = plainFirst ? a : b;
                 double[] gu = plainFirst ? b : a;
                 plainSeconds[p] = pl[0];
@@ -129,9 +138,23 @@ public final class CiRunOverhead {
                     Arrays.stream(ratios).min().orElse(0), Arrays.stream(ratios).max().orElse(0), median(cpuRatios),
                     Arrays.stream(cpuRatios).min().orElse(0), Arrays.stream(cpuRatios).max().orElse(0),
                     median(plainSeconds), median(guardedSeconds), load());
+            System.out.println(OrderBalance.of(ratios, plainSeconds, guardedSeconds).describe());
         } finally {
             deleteTree(project);
         }
+    }
+
+    /**
+     * A counted build; with {@code warmUp}, after an uncounted build of the same command, so that every counted build
+     * follows one like it (the page cache and the files the build reads are as warm
+     * for both legs) instead of depending on which build the order put before it.
+     */
+    private static double[] timedBuild(Path project, List<String> command, Map<String, String> env, boolean warmUp)
+            throws IOException, InterruptedException {
+        if (warmUp) {
+            build(project, command, env);
+        }
+        return build(project, command, env);
     }
 
     /** One clean build: its wall time and the CPU time (user + system) of its whole process tree, in seconds. */
@@ -244,9 +267,7 @@ public final class CiRunOverhead {
     }
 
     private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return OrderBalance.median(values);
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +26,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * java -cp environ-guard-benchmarks/target/classes io.environguard.benchmarks.CiRunPhases \
- *     --cli-jar samples/cli/target/environ-guard-cli.jar --runs 9 [--java-option -XX:TieredStopAtLevel=1]...
+ *     (--cli-jar samples/cli/target/environ-guard-cli.jar | --launcher DIST/bin/environ-guard) --runs 9 \
+ *     [--java-option -XX:TieredStopAtLevel=1]...
  * </pre>
  *
  * <p>Phases come in the order the run makes them; one that a run did not log (a source other than fanotify) is left
@@ -42,35 +44,49 @@ public final class CiRunPhases {
 
     public static void main(String[] args) throws Exception {
         Path cliJar = null;
+        Path launcher = null;
         int runs = 9;
         List<String> javaOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cli-jar": cliJar = Path.of(args[++i]).toAbsolutePath(); break;
+                case "--launcher": launcher = Path.of(args[++i]).toAbsolutePath(); break;
                 case "--runs": runs = Integer.parseInt(args[++i]); break;
                 case "--java-option": javaOptions.add(args[++i]); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        if (cliJar == null || !Files.isRegularFile(cliJar)) {
-            throw new IllegalArgumentException("--cli-jar PATH: the shaded environ-guard-cli.jar");
+        if ((cliJar == null) == (launcher == null) || !Files.isRegularFile(cliJar != null ? cliJar : launcher)) {
+            throw new IllegalArgumentException("one of --cli-jar PATH (the shaded environ-guard-cli.jar) or --launcher PATH"
+                    + " (bin/environ-guard of an unpacked distribution)");
         }
         Path dir = Files.createTempDirectory("eg-ci-phases-");
         try {
-            List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S", "-o",
-                    dir.resolve("time.txt").toString(), ProcessHandle.current().info().command().orElse("java")));
-            command.addAll(javaOptions);
-            command.addAll(List.of("-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid(),
+            List<String> options = new ArrayList<>(javaOptions);
+            options.addAll(List.of("-Denvironguard.source.fanotify.ignore-marks-within=" + ProcessHandle.current().pid(),
                     "-Dorg.slf4j.simpleLogger.log.io.environguard=debug",
-                    "-Dorg.slf4j.simpleLogger.log.io.environguard.EnvironGuard=debug", "-jar", cliJar.toString(), "run", "--", "true"));
-            System.out.printf(Locale.ROOT, "JDK %s; %d CPUs; options %s; load %s%n", System.getProperty("java.version"),
-                    Runtime.getRuntime().availableProcessors(), javaOptions, load());
-            run(command, dir); // warm-up (the page cache), not counted
+                    "-Dorg.slf4j.simpleLogger.log.io.environguard.EnvironGuard=debug"));
+            List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S", "-o",
+                    dir.resolve("time.txt").toString()));
+            Map<String, String> env = new HashMap<>();
+            if (launcher != null) {
+                // the launcher's own JVM options (C1 only, its class data sharing archive) come first, JAVA_OPTS after
+                command.add(launcher.toString());
+                env.put("JAVA_OPTS", String.join(" ", options));
+            } else {
+                command.add(ProcessHandle.current().info().command().orElse("java"));
+                command.addAll(options);
+                command.addAll(List.of("-jar", cliJar.toString()));
+            }
+            command.addAll(List.of("run", "--", "true"));
+            System.out.printf(Locale.ROOT, "JDK %s; %d CPUs; %s; options %s; load %s%n", System.getProperty("java.version"),
+                    Runtime.getRuntime().availableProcessors(), launcher != null ? launcher : cliJar, javaOptions, load());
+            run(command, env, dir); // warm-up (the page cache), not counted
             Map<String, List<Double>> phases = new LinkedHashMap<>();
             double[] wall = new double[runs];
             double[] cpu = new double[runs];
             for (int r = 0; r < runs; r++) {
-                Map<String, Double> one = run(command, dir);
+                Map<String, Double> one = run(command, env, dir);
                 String[] t = Files.readString(dir.resolve("time.txt")).trim().split("\\s+");
                 wall[r] = Double.parseDouble(t[t.length - 3]);
                 cpu[r] = Double.parseDouble(t[t.length - 2]) + Double.parseDouble(t[t.length - 1]);
@@ -94,10 +110,12 @@ public final class CiRunPhases {
     }
 
     /** One run: each phase's first time, in ms from the launch; the JVM's exit as "process ended". */
-    private static Map<String, Double> run(List<String> command, Path dir) throws IOException, InterruptedException {
+    private static Map<String, Double> run(List<String> command, Map<String, String> env, Path dir)
+            throws IOException, InterruptedException {
         Path err = dir.resolve("stderr.txt");
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(err.toFile());
+        pb.environment().putAll(env);
         long launchedMillis = System.currentTimeMillis();
         long launched = System.nanoTime();
         Process p = pb.start();
@@ -130,8 +148,6 @@ public final class CiRunPhases {
     }
 
     private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return OrderBalance.median(values);
     }
 }
