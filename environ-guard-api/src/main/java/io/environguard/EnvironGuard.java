@@ -1,10 +1,12 @@
 package io.environguard;
 
+import io.environguard.api.Ancestor;
 import io.environguard.api.ConfigDescription;
 import io.environguard.api.ConfigException;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.GuardStats;
+import io.environguard.api.ProcessInfo;
 import io.environguard.internal.AlertObservers;
 import io.environguard.internal.CoreSettings;
 import io.environguard.internal.Dispatcher;
@@ -212,6 +214,35 @@ public final class EnvironGuard implements AutoCloseable {
                 .describe(config);
     }
 
+    /**
+     * The ancestors of a process as the running source knows them now ({@link EventSource#ancestorsOf}): for a reader
+     * whose lineage was cut short when its access was resolved, asked again once the source has caught up.
+     *
+     * <pre>{@code
+     * List<Ancestor> line = guard.ancestorsOf(alert.access().reader());
+     * }</pre>
+     *
+     * @param process a process, as an access named it
+     * @return its ancestors, parent first; empty when the source does not know them, or when the guard is not running
+     */
+    public List<Ancestor> ancestorsOf(ProcessInfo process) {
+        Objects.requireNonNull(process, "process");
+        EventSource running;
+        synchronized (lifecycle) {
+            if (state != State.RUNNING) {
+                return List.of();
+            }
+            running = source;
+        }
+        try {
+            List<Ancestor> line = running.ancestorsOf(process);
+            return line == null ? List.of() : line;
+        } catch (RuntimeException e) {
+            LOG.debug("the source could not look up the ancestors of pid {}", process.pid(), e);
+            return List.of();
+        }
+    }
+
     /** @return the running source's name */
     public String sourceName() {
         requireRunning();
@@ -314,6 +345,7 @@ public final class EnvironGuard implements AutoCloseable {
             state = State.CLOSED;
             try {
                 source.close();
+                LOG.debug("phase: source closed");
             } finally {
                 try {
                     ticker.close();

@@ -1,7 +1,10 @@
 package io.environguard.spi;
 
+import io.environguard.api.Ancestor;
 import io.environguard.api.Coverage;
+import io.environguard.api.ProcessInfo;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -32,6 +35,25 @@ public interface EventSource extends AutoCloseable {
      */
     default String exeOf(int pid) {
         return null;
+    }
+
+    /**
+     * The ancestors of {@code process} (parent first), as the source knows them now, or an empty list. For a reader
+     * whose lineage was cut short when its access was resolved (a process table still applying a burst of process
+     * events on a loaded machine): asked again later, once the table has caught up, it may know the whole line,
+     * the processes that have exited since included. Matched by pid and start time; a source may match a process
+     * whose start time is unknown when only one process of that pid and parent is known. Best effort; the default
+     * knows nothing.
+     *
+     * <pre>{@code
+     * List<Ancestor> line = source.ancestorsOf(access.reader());   // e.g. [sh, sh, java, bash], or []
+     * }</pre>
+     *
+     * @param process a process, as an access named it
+     * @return its ancestors, parent first; empty when unknown
+     */
+    default List<Ancestor> ancestorsOf(ProcessInfo process) {
+        return List.of();
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.environguard.testkit;
 
+import io.environguard.api.Ancestor;
 import io.environguard.api.Coverage;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.GuardConfig;
 import io.environguard.api.LossReport;
+import io.environguard.api.ProcessInfo;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.Availability;
 import io.environguard.spi.EventSource;
@@ -96,6 +98,8 @@ public final class ScriptedEventSource implements EventSourceProvider {
     private volatile Thread replayer;
     private volatile String failure;
     private final java.util.Map<String, Long> metrics = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What {@link EventSource#ancestorsOf} answers, by pid; set by the test as a process table would learn it. */
+    private final java.util.Map<Integer, List<Ancestor>> lineages = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ScriptedEventSource(List<Step> script) {
         this.script = List.copyOf(script);
@@ -163,6 +167,11 @@ public final class ScriptedEventSource implements EventSourceProvider {
             @Override
             public java.util.Map<String, Long> metrics() {
                 return java.util.Map.copyOf(metrics);
+            }
+
+            @Override
+            public List<Ancestor> ancestorsOf(ProcessInfo process) {
+                return lineages.getOrDefault(process.pid(), List.of());
             }
 
             @Override
@@ -249,7 +258,18 @@ public final class ScriptedEventSource implements EventSourceProvider {
         metrics.put(Objects.requireNonNull(name, "name"), value);
     }
 
-    private AccessListener requireStarted() {
+    /**
+     * Sets the ancestors the source knows of process {@code pid} from now on ({@link EventSource#ancestorsOf}), as a
+     * process table that has caught up would: for readers whose accesses carried a lineage cut short.
+     *
+     * @param pid       a process id
+     * @param ancestors its ancestors, parent first
+     */
+    public void setLineage(int pid, List<Ancestor> ancestors) {
+        lineages.put(pid, List.copyOf(ancestors));
+    }
+
+        private AccessListener requireStarted() {
         AccessListener l = listener;
         if (l == null) {
             throw new IllegalStateException("the source has not been started by a guard");

@@ -1,11 +1,14 @@
 package io.environguard.linux.fanotify;
 
+import io.environguard.api.Ancestor;
 import io.environguard.api.Coverage;
 import io.environguard.api.GuardStats;
+import io.environguard.api.LossReport;
+import io.environguard.api.ProcessInfo;
 import io.environguard.linux.fanotify.ProcInstance.PidNamespace;
 import io.environguard.linux.internal.Threads;
-import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.Errno;
+import io.environguard.linux.nativeio.Fanotify;
 import io.environguard.linux.nativeio.FanotifyGroup;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
@@ -17,8 +20,8 @@ import io.environguard.linux.process.ProcScanFeed;
 import io.environguard.linux.process.ProcessFeed;
 import io.environguard.linux.process.ProcessLookup;
 import io.environguard.linux.process.ProcessProbe;
+import io.environguard.linux.process.ProcessRecord;
 import io.environguard.linux.process.ProcessTable;
-import io.environguard.api.LossReport;
 import io.environguard.spi.AccessListener;
 import io.environguard.spi.EventSource;
 import java.io.FileInputStream;
@@ -140,7 +143,7 @@ public final class FanotifyHostSource implements EventSource {
         // Before the table: it announces every mount namespace it meets, from its start-up scan on.
         announcements = NamespaceAnnouncements.create();
         startProcessTable(listener);
-        LOG.debug("phase: process table subscribed to process events, exec log open, /proc scanned");
+        LOG.debug("phase: process table subscribed to process events, exec log open (its scan of /proc under way)");
         int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
         try {
             group = FanotifyGroup.open(flags);
@@ -186,8 +189,15 @@ public final class FanotifyHostSource implements EventSource {
     /**
      * Starts the process table: subscribed to the kernel's process events before it scans {@code /proc}, so
      * that nothing falls between; or, where the kernel refuses the subscription, filled from {@code /proc}.
-     * It starts before the fanotify group, so its scan's reads make no events. Its own later reads of
-     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's.
+     * Subscribed, its scan runs on the feed's thread while the fanotify group and marks are set up, and {@link #start}
+     * returns without waiting for it: every process started from the subscription on is learned from its fork and
+     * exec messages (the exec log, open before {@link #start} returns, records its image), and the resolver waits
+     * for the scan before it names a reader ({@link ProcConnectorFeed#catchUp}), so a read made in the first
+     * milliseconds is resolved against the whole table. (It was the longest step of the start: a CI guard starts its
+     * command that much sooner.) The scan's reads made once {@code /proc} is marked are events the kernel-read thread
+     * drops (neither environ nor mem); its own later reads of {@code /proc} files are marked first (once the ignore
+     * marks exist), like the resolver's. The new-mount-namespace listener is set before the scan starts, so that
+     * each namespace the scan meets is announced as it is met.
      */
     private void startProcessTable(AccessListener listener) {
         processTable = new ProcessTable(settings.processTable());
@@ -197,8 +207,9 @@ public final class FanotifyHostSource implements EventSource {
                 marks.beforeRead(pid, ppid, file.toString());
             }
         });
+        processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
         try {
-            processFeed = ProcConnectorFeed.start(processTable, settings.processTable(), probe,
+            processFeed = ProcConnectorFeed.startScanning(processTable, settings.processTable(), probe,
                     loss -> deliverLoss(listener, loss));
         } catch (IOException e) {
             processFeedProblem = e.getMessage();
@@ -208,7 +219,6 @@ public final class FanotifyHostSource implements EventSource {
             // between its fork and its exec. Processes it does not hold are read when they are met.
             processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe);
         }
-        processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
     }
 
     private static void deliverLoss(AccessListener listener, LossReport loss) {
@@ -281,6 +291,30 @@ public final class FanotifyHostSource implements EventSource {
         if (a != null) {
             a.announce(pid, mountNamespaceInode);
         }
+    }
+
+    /**
+     * The process table's lineage of {@code process}, after the table has applied the process events queued now (at most
+     * the catch-up timeout): the pid and start time name the generation, or, when the start time is unknown, the only
+     * generation of that pid whose parent is the process's known parent. Exited processes are in it while the table
+     * keeps them.
+     */
+    @Override
+    public List<Ancestor> ancestorsOf(ProcessInfo process) {
+        ProcessTable t = processTable;
+        ProcessFeed f = processFeed;
+        if (t == null || f == null || process == null || !process.isKnown()) {
+            return List.of();
+        }
+        f.catchUp(settings.processTable().catchUpTimeout().toNanos());
+        ProcessRecord r = null;
+        if (process.startTime() >= 0) {
+            r = t.find(process.pid(), process.startTime());
+        } else if (process.ppid() > 0) {
+            List<ProcessRecord> same = t.generations(process.pid()).stream().filter(g -> g.ppid() == process.ppid()).toList();
+            r = same.size() == 1 ? same.get(0) : null;
+        }
+        return r == null ? List.of() : t.ancestors(r);
     }
 
     @Override
@@ -506,9 +540,11 @@ public final class FanotifyHostSource implements EventSource {
                 }
             }
         }
+        LOG.debug("phase: fanotify source threads stopped, process table closed");
         if (group != null) {
             group.close();
         }
+        LOG.debug("phase: fanotify group closed");
         if (namespaces != null) {
             namespaces.close(); // the mounts thread has ended
         }

@@ -1,6 +1,7 @@
 package io.environguard.ci;
 
 import io.environguard.api.Alert;
+import io.environguard.api.Ancestor;
 import io.environguard.api.EnvironAccess;
 import io.environguard.api.ProcFile;
 import io.environguard.api.ProcessInfo;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Holds each alert against a guarded tree, or not: a sink that receives every alert of the guard and keeps the
@@ -201,6 +203,54 @@ public final class RunJudge implements AlertSink {
     public synchronized Tally tally() {
         return new Tally(findings, outsideCount, outside, unplacedCount, unplaced, knownReaderCount, lost,
                 pendingDropped + (tree == null ? pending.size() : 0));
+    }
+
+    /**
+     * Traces again the readers whose lineage could not be traced when their alert was judged (findings of kind
+     * {@link FindingKind#UNATTRIBUTED_READ} with a named reader): {@code lineage} gives each one's ancestors as known
+     * now. A reader that they place in the tree turns its finding into the one it would have been with that lineage
+     * ({@link FindingKind#ANCESTOR_READ} naming it, or none for an ordinary read of a known reader); the others stay as
+     * they are (they fail the run all the same). For the end of a run, once the source's process table has caught up
+     * with a burst it was still applying when the read was resolved.
+     *
+     * <pre>{@code
+     * judge.retrace(guard::ancestorsOf);   // before the guard closes: the table is still there
+     * }</pre>
+     *
+     * @param lineage a process's ancestors, parent first, or an empty list when unknown
+     * @return how many findings were traced into the tree
+     */
+    public int retrace(Function<ProcessInfo, List<Ancestor>> lineage) {
+        Objects.requireNonNull(lineage, "lineage");
+        int traced = 0;
+        synchronized (this) {
+            if (tree == null) {
+                return 0;
+            }
+            for (int i = 0; i < findings.size(); i++) {
+                Finding f = findings.get(i);
+                if (f.kind() != FindingKind.UNATTRIBUTED_READ || !f.reader().isKnown()) {
+                    continue;
+                }
+                List<Ancestor> line = lineage.apply(f.reader());
+                if (line == null || line.isEmpty()) {
+                    continue;
+                }
+                ProcessInfo reader = f.reader().toBuilder().ppid(line.get(0).pid()).ancestors(line).build();
+                if (tree.membershipOf(reader, lookup) != Membership.MEMBER) {
+                    continue;
+                }
+                traced++;
+                if (Rules.KNOWN_READER.equals(f.alert().rule())) {
+                    findings.remove(i--);
+                    knownReaderCount++;
+                } else {
+                    findings.set(i, new Finding(f.alert(), f.target() != null ? FindingKind.ANCESTOR_READ
+                            : FindingKind.TREE_READ, reader, f.target(), List.of()));
+                }
+            }
+        }
+        return traced;
     }
 
     /** Judges one alert under the lock; returns the finding it made, if any. */

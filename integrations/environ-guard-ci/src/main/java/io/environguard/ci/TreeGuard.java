@@ -267,13 +267,25 @@ public final class TreeGuard implements AutoCloseable {
             awaitQuiet();
         }
         LOG.debug("phase: the tree's last events are in");
+        // A reader resolved while the source's process table was behind (a burst on a loaded machine) may have been
+        // judged without its lineage; the table has caught up since: trace such readers again before it closes.
+        int retraced = judge.retrace(guard::ancestorsOf);
+        if (retraced > 0) {
+            LOG.debug("{} reader(s) whose lineage could not be traced at their read were traced into the tree", retraced);
+        }
         // The counts in the source's coverage (the process table's size among them) are the run's, not the start's.
         synchronized (this) {
             sourceCoverage = guard.coverage();
         }
+        LOG.debug("phase: coverage read");
         guard.close();
-        LOG.debug("phase: guard closed");
         GuardStats stats = guard.stats();
+        if (LOG.isDebugEnabled()) {
+            // what the run cost the guard in events: kernel records read (every /proc open outside the ignore marks)
+            // against the environ and mem opens among them
+            LOG.debug("phase: guard closed: {} kernel events read, {} environ or mem opens, {} alerts", stats.kernelEventsRead(),
+                    stats.accesses(), stats.alerts());
+        }
         long sinkMissed = 0;
         for (SinkStats s : stats.sinks()) {
             if (s.sink().equals(JUDGE_SINK)) {

@@ -207,6 +207,58 @@ class TreeGuardPipelineTest {
     }
 
     @Test
+    void aReaderWhoseLineageWasCutShortIsTracedAgainFromTheSourceAtTheEnd() throws Exception {
+        // Accesses resolved while the process table was behind name their reader but carry no lineage, and the reader
+        // has exited (the live /proc cannot extend it): unattributed when judged. At the end of the run the source's
+        // table has caught up; what it knows then places each reader, and only the tree's reader becomes its finding.
+        ProcLineage proc = new ProcLineage(Path.of("/proc"));
+        ProcessId self = proc.idOf(ProcessHandle.current().pid());
+        List<GuardedProcess> above = proc.above(ProcessHandle.current().pid());
+        GuardedProcess parent = above.get(0);
+        ScriptedEventSource source = ScriptedEventSource.of(List.of());
+        TreeGuard guard = TreeGuard.builder()
+                .config(GuardConfig.of(Map.of("environguard.source", "scripted")))
+                .addSourceProvider(source)
+                .onFinding(live::add)
+                .settle(Duration.ofSeconds(5))
+                .start();
+        RunVerdict verdict;
+        CommandTree tree;
+        try {
+            tree = guard.rootIs(child.pid());
+            ProcessId root = tree.root();
+            List<Ancestor> underRoot = new ArrayList<>();
+            underRoot.add(new Ancestor(920_000, 1, "sh", "/usr/bin/dash"));
+            underRoot.add(new Ancestor(root.pid(), root.startTime(), "sleep", "/usr/bin/sleep"));
+            underRoot.addAll(lineage(self, above));
+            ProcessInfo treeReader = reader(920_001, "cat", "/usr/bin/cat", List.of(), List.of());
+            ProcessInfo outsider = reader(920_002, "cat", "/usr/bin/cat", List.of(), List.of());
+            ProcessInfo neverKnown = reader(920_003, "cat", "/usr/bin/cat", List.of(), List.of());
+            source.setLineage(treeReader.pid(), underRoot);
+            source.setLineage(outsider.pid(), lineage(self, above));
+            source.emit(read(treeReader, target(parent), ProcFile.ENVIRON));
+            source.emit(read(outsider, target(parent), ProcFile.ENVIRON));
+            source.emit(read(neverKnown, target(parent), ProcFile.ENVIRON));
+            verdict = guard.finish();
+        } finally {
+            guard.close();
+        }
+
+        assertEquals(List.of(FindingKind.UNATTRIBUTED_READ, FindingKind.UNATTRIBUTED_READ, FindingKind.UNATTRIBUTED_READ),
+                live.stream().map(Finding::kind).toList(), "as judged at the read: " + live);
+        List<Finding> findings = verdict.findings();
+        assertEquals(List.of(FindingKind.ANCESTOR_READ, FindingKind.UNATTRIBUTED_READ, FindingKind.UNATTRIBUTED_READ),
+                findings.stream().map(Finding::kind).toList(), () -> findings.toString());
+        assertEquals(920_001, findings.get(0).reader().pid());
+        assertEquals(920_000, findings.get(0).reader().ancestors().get(0).pid(), "the lineage the source knew at the end");
+        assertEquals(List.of(920_002, 920_003), findings.subList(1, 3).stream().map(f -> f.reader().pid()).toList(),
+                "an outsider's read of a guarded process stays unattributed, as does a reader nobody can place");
+        String report = String.join("\n", Reports.findingLines(findings.get(0), 1, 3, tree, "the command"));
+        assertTrue(report.contains("lineage:") && report.contains("(the command)"), report);
+        assertTrue(verdict.failed());
+    }
+
+    @Test
     void aRunWithoutFindingsIsOnePassingTestCase() throws Exception {
         ScriptedEventSource source = ScriptedEventSource.of(List.of());
         RunVerdict verdict;
