@@ -79,12 +79,7 @@ class TreeGuardPipelineTest {
         ScriptedEventSource source = ScriptedEventSource.of(List.of(
                 ScriptedEventSource.Step.access(read(earlyOutsider, target(parent), ProcFile.ENVIRON)),
                 ScriptedEventSource.Step.loss(new LossReport("target_exited", 3, "test"))));
-        TreeGuard guard = TreeGuard.builder()
-                .config(GuardConfig.of(Map.of("environguard.source", "scripted")))
-                .addSourceProvider(source)
-                .onFinding(live::add)
-                .settle(Duration.ofSeconds(5))
-                .start();
+        TreeGuard guard = startGuard(source);
         RunVerdict verdict;
         CommandTree tree;
         try {
@@ -216,12 +211,7 @@ class TreeGuardPipelineTest {
         List<GuardedProcess> above = proc.above(ProcessHandle.current().pid());
         GuardedProcess parent = above.get(0);
         ScriptedEventSource source = ScriptedEventSource.of(List.of());
-        TreeGuard guard = TreeGuard.builder()
-                .config(GuardConfig.of(Map.of("environguard.source", "scripted")))
-                .addSourceProvider(source)
-                .onFinding(live::add)
-                .settle(Duration.ofSeconds(5))
-                .start();
+        TreeGuard guard = startGuard(source);
         RunVerdict verdict;
         CommandTree tree;
         try {
@@ -312,6 +302,16 @@ class TreeGuardPipelineTest {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
         f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
         return f.newDocumentBuilder().parse(xml.toFile());
+    }
+
+    /** A guard over {@code source} whose findings are told to {@link #live}. */
+    private TreeGuard startGuard(ScriptedEventSource source) throws Exception {
+        return TreeGuard.builder()
+                .config(GuardConfig.of(Map.of("environguard.source", "scripted")))
+                .addSourceProvider(source)
+                .onFinding(live::add)
+                .settle(Duration.ofSeconds(5))
+                .start();
     }
 
     /** This JVM and the processes above it, as ancestors. */
