@@ -143,7 +143,7 @@ public final class FanotifyHostSource implements EventSource {
         // Before the table: it announces every mount namespace it meets, from its start-up scan on.
         announcements = NamespaceAnnouncements.create();
         startProcessTable(listener);
-        LOG.debug("phase: process table subscribed to process events, exec log open (its scan of /proc under way)");
+        LOG.debug("phase: process table subscribed to process events, exec log open, /proc scanned");
         int flags = support.initFlags() | (settings.unlimitedQueue() ? Fanotify.FAN_UNLIMITED_QUEUE : 0);
         try {
             group = FanotifyGroup.open(flags);
@@ -189,15 +189,8 @@ public final class FanotifyHostSource implements EventSource {
     /**
      * Starts the process table: subscribed to the kernel's process events before it scans {@code /proc}, so
      * that nothing falls between; or, where the kernel refuses the subscription, filled from {@code /proc}.
-     * Subscribed, its scan runs on the feed's thread while the fanotify group and marks are set up, and {@link #start}
-     * returns without waiting for it: every process started from the subscription on is learned from its fork and
-     * exec messages (the exec log, open before {@link #start} returns, records its image), and the resolver waits
-     * for the scan before it names a reader ({@link ProcConnectorFeed#catchUp}), so a read made in the first
-     * milliseconds is resolved against the whole table. (It was the longest step of the start: a CI guard starts its
-     * command that much sooner.) The scan's reads made once {@code /proc} is marked are events the kernel-read thread
-     * drops (neither environ nor mem); its own later reads of {@code /proc} files are marked first (once the ignore
-     * marks exist), like the resolver's. The new-mount-namespace listener is set before the scan starts, so that
-     * each namespace the scan meets is announced as it is met.
+     * It starts before the fanotify group, so its scan's reads make no events. Its own later reads of
+     * {@code /proc} files are marked first (once the ignore marks exist), like the resolver's.
      */
     private void startProcessTable(AccessListener listener) {
         processTable = new ProcessTable(settings.processTable());
@@ -207,9 +200,8 @@ public final class FanotifyHostSource implements EventSource {
                 marks.beforeRead(pid, ppid, file.toString());
             }
         });
-        processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
         try {
-            processFeed = ProcConnectorFeed.startScanning(processTable, settings.processTable(), probe,
+            processFeed = ProcConnectorFeed.start(processTable, settings.processTable(), probe,
                     loss -> deliverLoss(listener, loss));
         } catch (IOException e) {
             processFeedProblem = e.getMessage();
@@ -219,6 +211,7 @@ public final class FanotifyHostSource implements EventSource {
             // between its fork and its exec. Processes it does not hold are read when they are met.
             processFeed = ProcScanFeed.start(processTable, settings.processTable(), probe);
         }
+        processTable.onNewMountNamespace(this::onProcessInNewMountNamespace);
     }
 
     private static void deliverLoss(AccessListener listener, LossReport loss) {

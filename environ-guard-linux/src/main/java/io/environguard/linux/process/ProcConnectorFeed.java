@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -92,9 +91,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private final AtomicLong lateCaptures = new AtomicLong();
     private volatile boolean resyncNeeded;
     private volatile Throwable failure;
-    /** Counted down once the start-up scan is in the table (or failed). */
-    private final CountDownLatch scanned = new CountDownLatch(1);
-    private volatile Throwable scanFailure;
     private volatile boolean closed;
     private Thread thread;
     private long lastClockRefresh;
@@ -134,43 +130,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     public static ProcConnectorFeed start(ProcessTable table, ProcessTableSettings settings, ProcessProbe probe,
                                           Consumer<LossReport> losses) throws IOException {
-        ProcConnectorFeed feed = startScanning(table, settings, probe, losses);
-        feed.awaitInitialScan();
-        Throwable failed = feed.scanFailure;
-        if (failed != null) {
-            feed.close();
-            if (failed instanceof RuntimeException r) {
-                throw r;
-            }
-            throw (Error) failed;
-        }
-        return feed;
-    }
-
-    /**
-     * Subscribes, opens the exec log and starts the feed's thread, which scans {@code /proc} into {@code table} first
-     * and only then applies the messages queued meanwhile (the order of {@link #start}); returns once subscribed,
-     * without waiting for the scan. What needs the table current waits for the scan: {@link #catchUp} and
-     * {@link #capture} do, so a source that catches up before it resolves a reader (as every source must) sees the
-     * same table as after {@link #start}. A caller that starts processes at once (a CI guard starting its command)
-     * gains the scan's time: the kernel queues their fork and exec messages from the subscription on, and the exec
-     * log records their images, whether the scan is done or not.
-     *
-     * <pre>{@code
-     * ProcConnectorFeed feed = ProcConnectorFeed.startScanning(table, settings, probe, losses);
-     * startTheCommand();            // its fork and exec messages are queued; the scan goes on meanwhile
-     * feed.catchUp(timeout);        // waits for the scan, then applies them
-     * }</pre>
-     *
-     * @param table    the table to fill
-     * @param settings the receive buffer, exec log and command-line settings
-     * @param probe    how processes are read (its {@code /proc} must be this pid namespace's)
-     * @param losses   told of lost events ({@value #LOSS_CAUSE}), from the feed's thread or a catching-up caller
-     * @return the running feed, its scan under way
-     * @throws IOException when the kernel refuses the subscription: the message names the capability
-     */
-    public static ProcConnectorFeed startScanning(ProcessTable table, ProcessTableSettings settings,
-                                                  ProcessProbe probe, Consumer<LossReport> losses) throws IOException {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(losses, "losses");
         ProcConnectorSocket socket;
@@ -208,8 +167,16 @@ public final class ProcConnectorFeed implements ProcessFeed {
             }
             feed = new ProcConnectorFeed(table, settings, socket, probe, BootClock.host(), losses, wakeup, log, problem);
             feed.filtered = filterAttached;
-            ProcConnectorFeed started = feed;
-            feed.thread = new Thread(() -> started.scanThenRun(probe.procRoot()), "process-table-feed (environguard)");
+            feed.lock.lock();
+            try {
+                long began = System.nanoTime();
+                int read = feed.applier.scan();
+                LOG.debug("phase: process table scan done: {} processes read from {} in {} ms", read,
+                        probe.procRoot(), (System.nanoTime() - began) / 1_000_000);
+            } finally {
+                feed.lock.unlock();
+            }
+            feed.thread = new Thread(feed::run, "process-table-feed (environguard)");
             feed.thread.setDaemon(true);
             feed.thread.start();
             return feed;
@@ -220,52 +187,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
             close(feed, socket, wakeup);
             throw e;
         }
-    }
-
-    /**
-     * Waits until the start-up scan of {@code /proc} is in the table (or failed: a loss report says so). The scan never
-     * waits on a process's memory (command lines are read on threads of their own), so this wait is the scan's own
-     * length: about a millisecond per hundred processes on an idle machine.
-     *
-     * @return whether the scan completed (false when the thread was interrupted or the scan failed)
-     */
-    public boolean awaitInitialScan() {
-        if (scanned.getCount() > 0) {
-            try {
-                scanned.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return scanFailure == null;
-    }
-
-    /** The feed's thread: the start-up scan under the lock, then the messages queued since the subscription. */
-    private void scanThenRun(java.nio.file.Path procRoot) {
-        raisePriority();
-        try {
-            lock.lock();
-            try {
-                if (!closed) {
-                    long began = System.nanoTime();
-                    int read = applier.scan();
-                    LOG.debug("phase: process table scan done: {} processes read from {} in {} ms", read, procRoot,
-                            (System.nanoTime() - began) / 1_000_000);
-                }
-            } finally {
-                lock.unlock();
-            }
-        } catch (RuntimeException | Error e) {
-            scanFailure = e;
-            LOG.error("the process table's start-up scan of /proc failed; processes are tracked from their events only",
-                    e);
-            report(new LossReport(LOSS_CAUSE, 1, "the process table's start-up scan of /proc failed (" + e
-                    + "): processes that existed before the guard are named by pid only"));
-        } finally {
-            scanned.countDown();
-        }
-        run();
     }
 
     private static void close(ProcConnectorFeed feed, ProcConnectorSocket socket, Wakeup wakeup) {
@@ -298,16 +219,13 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     static final int FEED_NICE = -10;
 
-    private void raisePriority() {
+    private void run() {
         if (LinuxLibC.SYS_GETTID > 0) {
             int tid = (int) LinuxLibC.syscall(LinuxLibC.SYS_GETTID, 0, 0, 0, 0);
             if (LinuxLibC.setpriority(LinuxLibC.PRIO_PROCESS, tid, FEED_NICE) != 0) {
                 LOG.debug("the process table's feed keeps its priority ({})", Errno.describe(LinuxLibC.errno()));
             }
         }
-    }
-
-    private void run() {
         PollSet poll = new PollSet(2);
         poll.watch(0, socket.fd(), LinuxLibC.POLLIN);
         poll.watch(1, wakeup.fd(), LinuxLibC.POLLIN);
@@ -495,8 +413,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
     /**
      * Applies the messages queued now, so that the table holds every process event that happened before this
      * call, waiting at most {@code timeoutNanos} (for the feed's thread to finish what it is applying, and for
-     * the rest), after the start-up scan (a feed started by {@link #startScanning} waits for it first). Applying never
-     * waits on a process's memory: its reads are {@code /proc} files that do not take
+     * the rest). Applying never waits on a process's memory: its reads are {@code /proc} files that do not take
      * the process's memory lock, pidfd calls and readlinks.
      *
      * @return whether everything queued was applied in time
@@ -513,8 +430,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     @Override
     public boolean catchUp(long timeoutNanos, long untilNanos) {
-        // Every message queued so far comes after the start-up scan; until it is in, the table is not current.
-        awaitInitialScan();
         long start = System.nanoTime();
         long lockDeadline = start + timeoutNanos;
         long workDeadline = start + 5 * timeoutNanos;
@@ -569,7 +484,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     @Override
     public ProcessRecord capture(int pid) {
-        awaitInitialScan(); // the scan would hold the process already, or add it again
         lateCaptures.incrementAndGet();
         return applier.capture(pid, ProcessRecord.Origin.LATE, -1);
     }
@@ -648,16 +562,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
     public List<String> describe(List<String> blind) {
         List<String> watching = new ArrayList<>(2);
         watching.add("process table fed by the kernel's proc connector (fork, exec, exit, rename, uid/gid; thread"
-                + " events filtered out in the kernel): " + table.liveCount() + " processes"
-                + (scanned.getCount() > 0 ? " so far (its start-up scan of /proc is under way)" : "") + ", "
-                + table.tombstoneCount()
+                + " events filtered out in the kernel): " + table.liveCount() + " processes, " + table.tombstoneCount()
                 + " exited ones kept for " + settings.tombstoneTtl().toSeconds() + " s (at most "
                 + settings.maxTombstones() + "; " + table.evicted() + " evicted early); readers are named from what"
                 + " they were at exec, however fast they exit");
-        if (scanFailure != null) {
-            blind.add("the process table's start-up scan of /proc failed (" + scanFailure + "): processes that existed"
-                    + " before the guard are named by pid only");
-        }
         if (failure != null) {
             blind.add("the process table's feed stopped (" + failure + "): processes started since are not known");
         }

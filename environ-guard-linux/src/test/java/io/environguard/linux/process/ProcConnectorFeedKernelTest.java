@@ -130,29 +130,6 @@ class ProcConnectorFeedKernelTest {
                 table.ancestors(one).subList(0, 1), "lineage: the loop's shell first");
     }
 
-    @Test
-    void aFeedThatScansOnItsThreadNamesAProcessStartedBeforeTheScanEnded() throws Exception {
-        // startScanning returns once subscribed; a process started at once (here, before the scan can have ended: it
-        // reads every process of the host) is learned from its fork and exec messages, applied after the scan.
-        ProcessTableSettings settings = ProcessTableSettings.defaults();
-        table = new ProcessTable(settings);
-        feed = ProcConnectorFeed.startScanning(table, settings,
-                ProcessProbe.host(PROC, ContainerIds.forHost(PROC), ProcessInspector.BeforeOpen.NONE), losses::add);
-        Process quick = start("/bin/true");
-        assertTrue(quick.waitFor(60, TimeUnit.SECONDS));
-        // catchUp waits for the scan, then applies the messages queued since the subscription
-        assertTrue(feed.catchUp(TimeUnit.SECONDS.toNanos(30)), "caught up");
-        assertTrue(feed.awaitInitialScan(), "the scan completed: " + feed.failure());
-        ProcessRecord me = table.live((int) ProcessHandle.current().pid());
-        assertNotNull(me, "this JVM, from the scan");
-        ProcessRecord child = childrenOf(me).stream().filter(r -> r.pid() == quick.pid()).findFirst().orElse(null);
-        assertNotNull(child, () -> "the quick child " + quick.pid() + " forked by this JVM: " + childrenByPid((int) me.pid()));
-        assertEquals("true", child.comm(), "named by what it exec'd: " + child);
-        assertTrue(child.exe() != null && child.exe().endsWith("/true"), "its executable: " + child);
-        assertEquals(me.pid(), table.ancestors(child).get(0).pid(), "lineage: this JVM first");
-        assertTrue(feed.describe(new ArrayList<>()).get(0).contains(" processes, "), "the scan is in: no 'so far'");
-    }
-
     private static long startOf(Process p) throws IOException {
         String stat = Files.readString(PROC.resolve(p.pid() + "/stat"));
         return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
