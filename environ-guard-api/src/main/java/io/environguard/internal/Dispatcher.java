@@ -13,7 +13,6 @@ import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -50,16 +49,6 @@ public final class Dispatcher implements AutoCloseable {
      * None on a single CPU, where spinning only keeps the producer from running (as in java.util.concurrent).
      */
     private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
-    /**
-     * After {@link #expect}: how long a lane keeps checking its queue before it parks again. An alert follows a hint
-     * within 50-150 µs of resolution and policy; waking a parked thread costs 20-50 µs on a virtual machine, and the
-     * hint lets that overlap the resolution. Bounded, so that a hint no alert follows (the policy suppressed the
-     * access) costs at most this much CPU. None on a single CPU, where the spin would only keep the resolver from
-     * running.
-     */
-    static final long EXPECT_SPIN_NANOS = SPINS > 0 ? 300_000 : 0;
-    /** While spinning after a hint: pauses between two looks at the queue (each takes the queue's lock). */
-    private static final int PAUSES_PER_LOOK = 16;
     /** After close's timeout, how long interrupted sink threads get to stop before close gives up on them. */
     private static final long GRACE_MILLIS = 100;
     /** A sink that keeps failing is reported once per interval, with the count of failures in between. */
@@ -125,22 +114,6 @@ public final class Dispatcher implements AutoCloseable {
         }
         for (Lane lane : lanes) {
             lane.offer(alert);
-        }
-    }
-
-    /**
-     * A hint that an alert will probably be dispatched shortly: each sink thread that is parked wakes and keeps checking
-     * its queue for up to {@value #EXPECT_SPIN_NANOS} ns, so that the alert finds it awake (its wake-up overlaps the
-     * work before the dispatch instead of following it). Never blocks, never throws; no alert need follow. Does nothing
-     * once closed, or on a single CPU.
-     */
-    public void expect() {
-        if (closed || EXPECT_SPIN_NANOS == 0) {
-            return;
-        }
-        long until = System.nanoTime() + EXPECT_SPIN_NANOS;
-        for (Lane lane : lanes) {
-            lane.expect(until);
         }
     }
 
@@ -253,10 +226,6 @@ public final class Dispatcher implements AutoCloseable {
 
         /** Set by the lane thread just before it parks; producers read it after a successful offer. */
         volatile boolean waiting;
-        /** Until when (System.nanoTime) to spin instead of parking, after {@link Dispatcher#expect}; 0 for none. */
-        volatile long expectUntil;
-        private static final AtomicLongFieldUpdater<Lane> EXPECT_UNTIL =
-                AtomicLongFieldUpdater.newUpdater(Lane.class, "expectUntil");
         volatile boolean closing;
         /** Close ran out of time: stop publishing; whatever is left counts as undelivered. */
         volatile boolean abandoned;
@@ -287,30 +256,17 @@ public final class Dispatcher implements AutoCloseable {
             }
         }
 
-        void expect(long until) {
-            expectUntil = until;
-            // Pairs with awaitWork as offer does: waiting written there before expectUntil is read.
-            if (waiting) {
-                LockSupport.unpark(thread);
-            }
-        }
-
         @Override
         public void run() {
             List<Alert> batch = new ArrayList<>(MAX_BATCH);
             try {
                 while (!abandoned) {
-                    long hint = expectUntil;
                     if (queue.drainTo(batch, MAX_BATCH) == 0) {
                         if (closing) {
                             break;
                         }
                         awaitWork();
                         continue;
-                    }
-                    // The alert the hint announced is here: stop spinning for it (a newer hint stays).
-                    if (hint != 0) {
-                        EXPECT_UNTIL.compareAndSet(this, hint, 0);
                     }
                     taken.add(batch.size());
                     for (int i = 0, n = batch.size(); i < n && !abandoned; i++) {
@@ -338,39 +294,15 @@ public final class Dispatcher implements AutoCloseable {
                     return;
                 }
             }
-            if (spinWhileExpected()) {
-                return;
-            }
             waiting = true;
             try {
-                if (queue.isEmpty() && !closing && !expected(expectUntil)) {
+                if (queue.isEmpty() && !closing) {
                     LockSupport.park(this);
                 }
             } finally {
                 waiting = false;
             }
             clearStrayInterrupt();
-        }
-
-        /**
-         * Spins while a hint is in force; returns whether there is work (or closing). Yields between looks, so that on a
-         * busy machine the threads that produce the alert get the CPU first.
-         */
-        private boolean spinWhileExpected() {
-            for (long until = expectUntil; expected(until); until = expectUntil) {
-                for (int i = 0; i < PAUSES_PER_LOOK; i++) {
-                    Thread.onSpinWait();
-                }
-                if (!queue.isEmpty() || closing || abandoned) {
-                    return true;
-                }
-                Thread.yield();
-            }
-            return false;
-        }
-
-        private static boolean expected(long until) {
-            return until != 0 && until - System.nanoTime() > 0;
         }
 
         /**

@@ -180,12 +180,6 @@ public final class Pipeline implements AccessListener {
         }
     }
 
-    /** Wakes the sink threads for an access that is on its way (see {@link AccessListener#accessExpected()}). */
-    @Override
-    public void accessExpected() {
-        dispatcher.expect();
-    }
-
     /**
      * Nanoseconds from {@code time} to now on the wall clock (access times are wall-clock instants); 0 if it stepped
      * back. "Now" is the wall clock read at the last {@link #tick()} plus the monotonic time since: one

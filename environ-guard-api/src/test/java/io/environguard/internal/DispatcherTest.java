@@ -405,67 +405,10 @@ class DispatcherTest {
         }
     }
 
-    private static Thread laneThread(String sink) {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("environ-guard-sink-" + sink))
-                .findFirst().orElseThrow(() -> new AssertionError("no thread for sink " + sink));
-    }
-
-    /**
-     * A hint ({@link Dispatcher#expect}) wakes the sink threads ahead of an alert: hinted alerts are delivered in order
-     * and counted once, a hung sink neither delays the hinted alerts of another nor is disturbed by hints, and a hint
-     * that no alert follows leaves the thread parked again once its bound has passed.
-     */
-    @Test
-    void hintedAlertsAreDeliveredOnceInOrderAndAnUnansweredHintEndsInAParkedThread() throws Exception {
-        RecordingSink fast = new RecordingSink();
-        HungSink hung = new HungSink();
-        Map<String, AlertSink> sinks = new LinkedHashMap<>();
-        sinks.put("hung", hung);
-        sinks.put("fast", fast);
-        Dispatcher dispatcher = new Dispatcher(sinks, 4, Duration.ofMillis(200));
-        dispatcher.expect(); // before start: nothing to wake, nothing breaks
-        try {
-            dispatcher.start();
-            Thread lane = laneThread("fast");
-            await(() -> lane.getState() == Thread.State.WAITING, "the idle sink thread to park");
-            int n = 200;
-            assertTimeoutPreemptively(PATIENCE, () -> {
-                for (int i = 0; i < n; i++) {
-                    dispatcher.expect();
-                    if (i % 3 == 0) {
-                        Thread.sleep(1); // sometimes the hint's spin has ended by the time the alert comes
-                    }
-                    Alert alert = alert(i);
-                    dispatcher.dispatch(alert);
-                    assertSame(alert, fast.received.poll(PATIENCE.toSeconds(), TimeUnit.SECONDS), "alert " + i);
-                }
-            });
-            assertTrue(hung.entered.await(PATIENCE.toSeconds(), TimeUnit.SECONDS));
-            // Hints that no alert follows: the thread spins for a bounded time, then parks again.
-            for (int i = 0; i < 5; i++) {
-                dispatcher.expect();
-            }
-            await(() -> lane.getState() == Thread.State.WAITING, "the sink thread to park again after the hint's bound");
-            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(Dispatcher.EXPECT_SPIN_NANOS) + 1);
-            await(() -> lane.getState() == Thread.State.WAITING, "the sink thread to stay parked");
-            assertEquals(new SinkStats("fast", n, 0, 0, 0), stats(dispatcher, "fast"));
-            assertEquals(0, fast.received.size(), "no alert delivered twice");
-            assertEquals(1, hung.closed.getCount());
-        } finally {
-            hung.release.countDown();
-            dispatcher.close();
-        }
-        dispatcher.expect(); // after close: nothing to wake, nothing breaks
-        assertEquals(new SinkStats("fast", 200, 0, 0, 0), stats(dispatcher, "fast"));
-        assertEquals(200, total(stats(dispatcher, "hung")));
-    }
-
     @Test
     void dispatchBeforeStartAndWithNoSinksIsHarmless() {
         Dispatcher empty = new Dispatcher(Map.of(), 1, Duration.ZERO);
         empty.dispatch(alert(0));
-        empty.expect();
         empty.start();
         empty.close();
         assertTrue(empty.stats().isEmpty());

@@ -96,11 +96,6 @@ final class InstrumentedFanotifyProvider implements EventSourceProvider {
                     recorder.loss(System.nanoTime(), loss);
                     listener.onLoss(loss);
                 }
-
-                @Override
-                public void accessExpected() {
-                    listener.accessExpected(); // the tap passes the source's hint on, as it passes everything else
-                }
             });
         }
 

@@ -45,8 +45,6 @@ final class KernelReader implements Runnable {
     private static final int BACKLOG_BYTES = BUFFER_SIZE * 3 / 4;
     /** Two reads with events less than this many windows apart make a burst. */
     private static final long BURST_GAP_WINDOWS = 5;
-    /** A read is a lone one (its environ open announced to the resolver ahead) when no read found events this lately. */
-    private static final long LONE_GAP_NANOS = 1_000_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(KernelReader.class);
     private static final byte[] ENVIRON = "/environ".getBytes(StandardCharsets.US_ASCII);
@@ -84,8 +82,6 @@ final class KernelReader implements Runnable {
     private volatile Throwable failure;
     private Instant batchTime = Instant.EPOCH;
     private long batchNanos;
-    /** Whether this read may still announce an open to the resolver ahead of decoding it (see RawAccess.Expected). */
-    private boolean announce;
     private final boolean readReaderExe;
 
     /**
@@ -223,8 +219,6 @@ final class KernelReader implements Runnable {
         batchNanos = System.nanoTime();
         // A read that (nearly) filled the buffer means a backlog: drain it first, mark files once caught up.
         markLazily = length < BACKLOG_BYTES;
-        // A lone read (no events lately, no backlog) is what latency is about; a burst's reads are batched instead.
-        announce = markLazily && !(foundBefore && batchNanos - lastFound < LONE_GAP_NANOS);
         eventsRead += FanotifyEventDecoder.decode(records, length, handler);
         deliverLosses();
     }
@@ -272,14 +266,6 @@ final class KernelReader implements Runnable {
             uninteresting(fd, statted, length);
             closeIfOpen(pidfd);
             return;
-        }
-        if (announce) {
-            // Once per read, and only to an idle resolver: it wakes while the rest of this event is decoded.
-            announce = false;
-            // An empty queue with room for the open after the hint: the hint never costs an open its place.
-            if (queue.isEmpty() && queue.remainingCapacity() > 1) {
-                queue.offer(ResolverLoop.EXPECTED);
-            }
         }
         String path = fds.linkString(length);
         // The exe link next, where the table cannot name the reader: a short-lived reader such as cat may be gone

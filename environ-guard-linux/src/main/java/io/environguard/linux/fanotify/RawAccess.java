@@ -30,14 +30,6 @@ sealed interface RawAccess {
                 String readerExe, PidfdInfo readerInfo) implements RawAccess {
     }
 
-    /**
-     * A hint that an open of an environ or mem file is being decoded and will follow at once: the resolver wakes now,
-     * so that its wake-up overlaps the decoding, and tells the listener ({@code AccessListener#accessExpected}). Only
-     * for a lone open (no other event in the last millisecond, the queue empty), never in a burst or a backlog.
-     */
-    record Expected() implements RawAccess {
-    }
-
     /** Losses counted on the kernel-read thread, delivered in order with the accesses. */
     record Losses(List<LossReport> reports) implements RawAccess {
         public Losses {

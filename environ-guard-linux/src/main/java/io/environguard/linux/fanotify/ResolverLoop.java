@@ -17,16 +17,6 @@ final class ResolverLoop implements Runnable {
 
     /** Queued after the last item on shutdown. */
     static final RawAccess.Losses STOP = new RawAccess.Losses(List.of());
-    /** What the kernel-read thread queues ahead of a lone open (see {@link RawAccess.Expected}). */
-    static final RawAccess.Expected EXPECTED = new RawAccess.Expected();
-    /**
-     * After a hint, how long to keep checking the queue before waiting on it again: the open follows within the
-     * decoding of one event (10-40 µs); a hint no open follows (a file with the mode of environ that is not one)
-     * costs at most this much CPU. None on a single CPU.
-     */
-    static final long EXPECTED_SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1 ? 200_000 : 0;
-    /** While spinning after a hint: pauses between two looks at the queue (each takes the queue's lock). */
-    private static final int PAUSES_PER_LOOK = 16;
 
     private static final Logger LOG = LoggerFactory.getLogger(ResolverLoop.class);
 
@@ -45,13 +35,6 @@ final class ResolverLoop implements Runnable {
         try {
             while (true) {
                 RawAccess item = queue.take();
-                if (item instanceof RawAccess.Expected) {
-                    expected();
-                    item = awaitBriefly();
-                    if (item == null) {
-                        continue;
-                    }
-                }
                 if (item == STOP) {
                     return;
                 }
@@ -59,30 +42,6 @@ final class ResolverLoop implements Runnable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Passes the hint on to the listener, which wakes its own threads meanwhile. */
-    private void expected() {
-        try {
-            listener.accessExpected();
-        } catch (RuntimeException e) {
-            LOG.debug("the listener failed on a hint of an access to come", e);
-        }
-    }
-
-    /** The next item if one comes within {@link #EXPECTED_SPIN_NANOS}, checked without parking; else {@code null}. */
-    private RawAccess awaitBriefly() {
-        long deadline = System.nanoTime() + EXPECTED_SPIN_NANOS;
-        while (true) {
-            RawAccess item = queue.poll();
-            if (item != null || deadline - System.nanoTime() <= 0) {
-                return item;
-            }
-            for (int i = 0; i < PAUSES_PER_LOOK; i++) {
-                Thread.onSpinWait();
-            }
-            Thread.yield();
         }
     }
 

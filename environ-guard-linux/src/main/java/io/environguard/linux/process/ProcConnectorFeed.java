@@ -88,17 +88,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
     private final AtomicLong catchUpTimeouts = new AtomicLong();
-    private final AtomicLong caughtUpWithoutLooking = new AtomicLong();
     private final AtomicLong lateCaptures = new AtomicLong();
     private volatile boolean resyncNeeded;
     private volatile Throwable failure;
     private volatile boolean closed;
-    /**
-     * A time (System.nanoTime) before which every message the kernel queued has been applied: taken just before a
-     * receive that found the socket empty. A catch-up to a moment before it has nothing to do, and returns without
-     * taking the lock or making a system call; {@link Long#MIN_VALUE} until the first empty receive.
-     */
-    private volatile long drainedBefore = Long.MIN_VALUE;
     private Thread thread;
     private long lastClockRefresh;
     private long lastBatch = Long.MIN_VALUE / 2;
@@ -338,17 +331,11 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 }
                 return 0;
             }
-            long before = System.nanoTime();
             int n = socket.receive(received);
             if (n > 0) {
                 receivedCount = n;
                 receivedNext = 0;
             } else if (n == -Errno.EAGAIN || n == 0) {
-                // Everything queued before this receive was received earlier and applied (the received batch is
-                // applied in full before the next receive): a catch-up to a moment before it need not look again.
-                if (!resyncNeeded) {
-                    drainedBefore = before;
-                }
                 return NONE;
             } else if (n == -Errno.EINTR) {
                 continue;
@@ -414,7 +401,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
         m.put("process_table_late_captures", lateCaptures.get());
         m.put("process_table_execs_unnamed", applier.execsMissed());
         m.put("process_table_catch_up_timeouts", catchUpTimeouts.get());
-        m.put("process_table_catch_ups_without_looking", caughtUpWithoutLooking.get());
         m.put("exec_log_images", execLog == null ? 0 : applier.imagesUsed());
         m.put("exec_log_records_lost", execLog == null ? 0 : execLog.lost());
         m.put("exec_log_execs_recorded", execLog == null ? 0 : execLog.images());
@@ -444,16 +430,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
      */
     @Override
     public boolean catchUp(long timeoutNanos, long untilNanos) {
-        if (closed) {
-            return false;
-        }
-        if (untilNanos != Long.MAX_VALUE && drainedBefore - untilNanos > 0 && !resyncNeeded) {
-            // The feed's thread found the socket empty after the moment that matters: the kernel sends a process's
-            // fork, exec and exit messages in that process's own system calls, so every message of a reader that
-            // opened before the moment was queued before it, and has been applied.
-            caughtUpWithoutLooking.incrementAndGet();
-            return true;
-        }
         long start = System.nanoTime();
         long lockDeadline = start + timeoutNanos;
         long workDeadline = start + 5 * timeoutNanos;

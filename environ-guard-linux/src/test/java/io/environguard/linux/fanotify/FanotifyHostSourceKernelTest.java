@@ -111,26 +111,6 @@ class FanotifyHostSourceKernelTest {
                 + " not been read yet")), access.toString());
     }
 
-    /**
-     * A lone read reaches the listener as a hint ({@code accessExpected}) and then its access: the listener's threads
-     * can wake while the source resolves. Other processes' /proc opens can make a read part of a burst (no hint): a few
-     * tries, each after a quiet moment.
-     */
-    @Test
-    void aLoneReadIsAnnouncedToTheListenerBeforeItsAccess() throws Exception {
-        RecordingListener seen = start();
-        Process target = children.sleeper();
-        boolean announced = false;
-        for (int attempt = 0; attempt < 20 && !announced; attempt++) {
-            // The pause first: the JDK opens /proc/self/fd in the child before the exec, an event of its own.
-            Process cat = children.start("sh", "-c", "sleep 0.05; exec cat /proc/" + target.pid() + "/environ");
-            seen.awaitAccess("by cat of the sleeper", by(cat, target), WAIT);
-            int at = seen.calls.indexOf("access " + cat.pid());
-            announced = at > 0 && seen.calls.get(at - 1).equals("expected");
-        }
-        assertTrue(announced, "no lone read announced in 20: " + seen.calls);
-    }
-
     @Test
     void plainPath() throws IOException {
         RecordingListener seen = start();

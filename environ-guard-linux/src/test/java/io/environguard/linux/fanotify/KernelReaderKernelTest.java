@@ -58,7 +58,11 @@ class KernelReaderKernelTest {
             assertTrue(tracker[0].rescan().host().marked());
             beforeReading.run();
             ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(100_000);
-            Thread thread = startReader(group, wakeup, queue);
+            KernelReader reader = new KernelReader(group, wakeup.fd(), queue, 100_000,
+                    new IgnoreMarks(group, 16384, (int) ProcessHandle.current().pid(), IgnoreMarksKernelTest.procDevice()),
+                    "/proc", 200_000, true);
+            Thread thread = new Thread(reader, "fanotify-reader (test)");
+            thread.start();
             try {
                 Children.await("the queued events to be read", () -> queue.stream().anyMatch(until), WAIT);
             } finally {
@@ -75,16 +79,6 @@ class KernelReaderKernelTest {
         }
     }
 
-    /** A kernel-read loop on {@code group} into {@code queue}, with ignore marks and the default batch window, started. */
-    private static Thread startReader(FanotifyGroup group, Wakeup wakeup, ArrayBlockingQueue<RawAccess> queue) {
-        KernelReader reader = new KernelReader(group, wakeup.fd(), queue, queue.remainingCapacity(),
-                new IgnoreMarks(group, 16384, (int) ProcessHandle.current().pid(), IgnoreMarksKernelTest.procDevice()),
-                "/proc", 200_000, true);
-        Thread thread = new Thread(reader, "fanotify-reader (test)");
-        thread.start();
-        return thread;
-    }
-
     interface ThrowingRunnable {
         void run() throws Exception;
     }
@@ -97,8 +91,7 @@ class KernelReaderKernelTest {
         try (Children children = new Children()) {
             items = readAfter(() -> {
                 Process target = children.sleeper();
-                // After a pause: the JDK opens /proc/self/fd in the child before the exec, an event of its own.
-                    Process cat = children.start("sh", "-c", "sleep 0.05; exec cat /proc/" + target.pid() + "/environ");
+                Process cat = children.start("cat", "/proc/" + target.pid() + "/environ");
                 assertTrue(cat.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS));
                 Children.stop(target);
                 pids[0] = target.pid();
@@ -147,78 +140,5 @@ class KernelReaderKernelTest {
                         access.notes().toString());
             }
         }
-    }
-
-    /**
-     * A lone open of an environ file (no other event lately, the resolver idle) is announced to the resolver just ahead
-     * of it, so that the resolver wakes while the event is decoded: a hint is always followed at once by the open it
-     * announces, never by nothing or by a loss batch, and takes no open's place in the queue. This test plays the
-     * resolver: it takes every item as it comes, as the resolver thread does.
-     */
-    @Test
-    void aLoneEnvironOpenIsAnnouncedToTheResolverJustAheadOfIt() throws Exception {
-        FanotifySupport support = FanotifySupport.get();
-        List<RawAccess> items = new ArrayList<>();
-        List<Long> cats = new ArrayList<>();
-        try (Children children = new Children();
-             FanotifyGroup group = FanotifyGroup.open(support.initFlags() | Fanotify.FAN_UNLIMITED_QUEUE);
-             Wakeup wakeup = Wakeup.create()) {
-            ProcInstanceTracker tracker = new ProcInstanceTracker(group, Path.of("/proc"), false);
-            assertTrue(tracker.rescan().host().marked());
-            Process target = children.sleeper();
-            ArrayBlockingQueue<RawAccess> queue = new ArrayBlockingQueue<>(1024);
-            Thread thread = startReader(group, wakeup, queue);
-            try {
-                // Other processes on this machine open /proc files too, which can make a read part of a burst: a few tries.
-                for (int attempt = 0; attempt < 20 && !announced(items, cats); attempt++) {
-                    Thread.sleep(20); // quiet for longer than the lone-read gap
-                    // After a pause: the JDK opens /proc/self/fd in the child before the exec, an event of its own.
-                    Process cat = children.start("sh", "-c", "sleep 0.05; exec cat /proc/" + target.pid() + "/environ");
-                    assertTrue(cat.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS));
-                    cats.add(cat.pid());
-                    long deadline = System.nanoTime() + WAIT.toNanos();
-                    while (items.stream().noneMatch(i -> i instanceof RawAccess.Open o && o.readerPid() == cat.pid())
-                            && System.nanoTime() < deadline) {
-                        RawAccess item = queue.poll(10, TimeUnit.MILLISECONDS);
-                        if (item != null) {
-                            items.add(item);
-                        }
-                    }
-                }
-            } finally {
-                wakeup.signal();
-                thread.join(WAIT.toMillis());
-                for (RawAccess item; (item = queue.poll()) != null; ) {
-                    items.add(item);
-                }
-                for (RawAccess i : items) {
-                    if (i instanceof RawAccess.Open o && o.pidfd() >= 0) {
-                        io.environguard.linux.nativeio.LinuxLibC.close(o.pidfd());
-                    }
-                }
-            }
-        }
-        for (int i = 0; i < items.size(); i++) {
-            if (items.get(i) == ResolverLoop.EXPECTED) {
-                assertTrue(i + 1 < items.size() && items.get(i + 1) instanceof RawAccess.Open,
-                        "a hint is followed at once by its open: " + items);
-            }
-        }
-        assertTrue(announced(items, cats), "none of " + cats.size() + " lone cat readers announced: " + items);
-        for (long cat : cats) {
-            assertTrue(items.stream().anyMatch(i -> i instanceof RawAccess.Open o && o.readerPid() == cat),
-                    "every reader's open was queued: " + cat);
-        }
-    }
-
-    /** Whether the open of one of {@code cats} came right after a hint. */
-    private static boolean announced(List<RawAccess> items, List<Long> cats) {
-        for (int i = 1; i < items.size(); i++) {
-            if (items.get(i - 1) == ResolverLoop.EXPECTED && items.get(i) instanceof RawAccess.Open o
-                    && cats.contains((long) o.readerPid())) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -16,18 +16,10 @@ class RecordingListener implements AccessListener {
 
     final List<EnvironAccess> accesses = new CopyOnWriteArrayList<>();
     final List<LossReport> losses = new CopyOnWriteArrayList<>();
-    /** The calls in order: "expected" for each hint, "access PID" (the reader's) for each access. */
-    final List<String> calls = new CopyOnWriteArrayList<>();
 
     @Override
     public void onAccess(EnvironAccess access) {
-        calls.add("access " + access.reader().pid());
         accesses.add(access);
-    }
-
-    @Override
-    public void accessExpected() {
-        calls.add("expected");
     }
 
     @Override

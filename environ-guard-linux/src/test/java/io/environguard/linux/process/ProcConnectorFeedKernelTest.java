@@ -130,38 +130,6 @@ class ProcConnectorFeedKernelTest {
                 table.ancestors(one).subList(0, 1), "lineage: the loop's shell first");
     }
 
-    /**
-     * A catch-up to a moment the feed's thread has already passed (it found the socket empty afterwards) returns at
-     * once, and the processes started before that moment are in the table: the feed's thread applied their messages.
-     * A catch-up to a later moment looks at the socket as before.
-     */
-    @Test
-    void aCatchUpTheFeedAlreadyDidReturnsWithoutLookingAndTheTableHoldsWhatCameBefore() throws Exception {
-        startFeed(ProcessTableSettings.defaults());
-        Process sleeper = start("sleep", "120");
-        long sleeperStart = startOf(sleeper);
-        long moment = System.nanoTime(); // after the sleeper's fork and exec
-        long before = feed.metrics().get("process_table_catch_ups_without_looking");
-        // Bounded: the feed's thread finds the socket empty after the moment (other processes on this machine may
-        // keep it busy for a while, never for this long).
-        boolean withoutLooking = false;
-        for (int i = 0; i < 2000 && !withoutLooking; i++) {
-            assertTrue(feed.catchUp(TimeUnit.SECONDS.toNanos(5), moment));
-            withoutLooking = feed.metrics().get("process_table_catch_ups_without_looking") > before;
-            if (!withoutLooking) {
-                Thread.sleep(5);
-            }
-        }
-        assertTrue(withoutLooking, "a catch-up the feed's thread had done returned without looking");
-        ProcessRecord record = table.find((int) sleeper.pid(), sleeperStart);
-        assertNotNull(record, "the sleeper, forked and exec'd before the moment");
-        assertEquals("sleep", record.comm(), record.toString());
-        long after = feed.metrics().get("process_table_catch_ups_without_looking");
-        assertTrue(feed.catchUp(TimeUnit.SECONDS.toNanos(5), System.nanoTime() + TimeUnit.SECONDS.toNanos(60)));
-        assertEquals(after, feed.metrics().get("process_table_catch_ups_without_looking"),
-                "a moment the feed has not passed yet is caught up with by looking");
-    }
-
     private static long startOf(Process p) throws IOException {
         String stat = Files.readString(PROC.resolve(p.pid() + "/stat"));
         return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
