@@ -84,6 +84,10 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private final DatagramBatch received = new DatagramBatch(RECEIVE_BATCH, DATAGRAM_BYTES);
     private int receivedCount;
     private int receivedNext;
+    /** Whether the last receive brought fewer messages than it had room for: the socket was empty then. */
+    private boolean lastReceiveShort;
+    /** Deferred command-line reads handed over before the next receive once there are this many. */
+    private static final int FLUSH_AT = 16;
     private final AtomicLong messages = new AtomicLong();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
@@ -110,6 +114,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 settings.commandLineTimeout(), settings.commandLineThreads(), settings.maxStuckThreads(),
                 applier.commandLineResults());
         applier.commandLines(commandLines);
+        applier.deferCommandLines();
         this.execLog = execLog;
         this.execLogProblem = execLogProblem;
         if (execLog != null) {
@@ -290,6 +295,13 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 if (applied == 0 && execLog != null) {
                     execLog.drain(); // an exec's image is written before its message
                 }
+                if (receivedNext == receivedCount && lastReceiveShort) {
+                    // The last receive emptied the socket and all it brought is applied: what came since waits for
+                    // the next wake-up (poll), instead of one more receive that usually finds nothing.
+                    lastReceiveShort = false;
+                    applier.flushCommandLines();
+                    return applied;
+                }
                 if (!applyNext()) {
                     return applied;
                 }
@@ -325,17 +337,28 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 messages.incrementAndGet();
                 ProcEvent event = received.truncated(i) ? null : ProcEventDecoder.decode(received.view(i),
                         received.length(i));
+                if (event instanceof ProcEvent.Exec exec) {
+                    applier.applyExec(exec, exitReceived(exec.tgid(), exec.timestampNanos(), i + 1));
+                    return event.timestampNanos();
+                }
                 if (event != null) {
                     applier.apply(event);
                     return event.timestampNanos();
                 }
                 return 0;
             }
+            if (applier.deferredCommandLines() >= FLUSH_AT) {
+                applier.flushCommandLines();
+            }
             int n = socket.receive(received);
+            lastReceiveShort = n > 0 && n < RECEIVE_BATCH;
             if (n > 0) {
                 receivedCount = n;
                 receivedNext = 0;
             } else if (n == -Errno.EAGAIN || n == 0) {
+                // Caught up: the reads these messages asked for go to the command-line reader together, one
+                // wake-up of its thread for the lot.
+                applier.flushCommandLines();
                 return NONE;
             } else if (n == -Errno.EINTR) {
                 continue;
@@ -351,6 +374,22 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 throw new IllegalStateException("receiving from the proc connector failed: " + Errno.describe(-n));
             }
         }
+    }
+
+    /**
+     * Whether a message received with the one being applied, after it ({@code from} on), is the exit of process
+     * {@code tgid} stamped after {@code afterNanos}: then the process that exec'd has ended already (an exit is
+     * queued before the process can be reaped, so before its pid can be reused and exec again), and nothing is
+     * left to read of it. Read in place, no message decoded.
+     */
+    private boolean exitReceived(int tgid, long afterNanos, int from) {
+        for (int j = from; j < receivedCount; j++) {
+            if (!received.truncated(j) && ProcEventDecoder.isExitOf(received.view(j), received.length(j), tgid,
+                    afterNanos)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void resync() {
@@ -457,6 +496,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 }
                 first = false;
                 stamp = applyNextStamped();
+                applier.flushCommandLines(); // the caller may wait for a command line it asked for
             } finally {
                 lock.unlock();
             }
@@ -610,6 +650,7 @@ public final class ProcConnectorFeed implements ProcessFeed {
         commandLines.close();
         lock.lock();
         try {
+            applier.flushCommandLines(); // not read: their pidfds are closed
             socket.close();
             if (execLog != null) {
                 execLog.close();

@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li><b>fork</b>: the child inherits its parent's record (exe, name, command line, uids, cgroup, namespaces)
  *       with a start time derived from the message's timestamp ({@link BootClock}).</li>
- *   <li><b>exec</b>: name and executable from the exec log ({@link ExecImages}) and the namespaces (two
- *       readlinks, made only when a pidfd shows the process not yet reaped); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
+ *   <li><b>exec</b>: name and executable from the exec log ({@link ExecImages}) and the namespaces (read
+ *       through a pidfd, only when its exit did not come with the exec message and a pidfd shows the process not
+ *       yet reaped); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
  *       exact start time, uids, cgroup, namespaces). Its command line is queued for the
  *       {@link CommandLineReader}. If it is already gone, its image is marked unknown rather than left as its
  *       parent's.</li>
@@ -40,6 +41,9 @@ final class ProcEventApplier {
     private final java.util.function.LongSupplier nanoTime;
     private CommandLineReader commandLines;
     private ExecImages images;
+    /** Command-line reads asked for while applying events and not yet handed to the reader (see {@link #deferCommandLines}). */
+    private List<DeferredRead> deferred;
+    private boolean applying;
 
     private final AtomicLong forks = new AtomicLong();
     private final AtomicLong execs = new AtomicLong();
@@ -67,6 +71,41 @@ final class ProcEventApplier {
     /** Where command lines are read; without one, records keep {@code NOT_READ}. */
     void commandLines(CommandLineReader reader) {
         this.commandLines = reader;
+    }
+
+    /**
+     * Holds the command-line reads that applying events asks for until {@link #flushCommandLines}, so that the
+     * reader's thread is woken once for a batch of messages instead of once for each exec (a wake-up costs the
+     * reader and the feed more than most reads do: most processes of a burst have ended when their turn comes).
+     * The caller flushes before it releases the feed's lock and before it waits for new messages.
+     */
+    void deferCommandLines() {
+        if (deferred == null) {
+            deferred = new java.util.ArrayList<>(RECEIVE_BATCH_READS);
+        }
+    }
+
+    /** Hands the deferred command-line reads to the reader, in the order they were asked for. */
+    void flushCommandLines() {
+        if (deferred == null || deferred.isEmpty()) {
+            return;
+        }
+        for (DeferredRead d : deferred) {
+            submitNow(d.pid(), d.start(), d.execs(), d.pidfd());
+        }
+        deferred.clear();
+    }
+
+    /** Command-line reads deferred and not yet flushed. */
+    int deferredCommandLines() {
+        return deferred == null ? 0 : deferred.size();
+    }
+
+    /** Room for the reads of one received batch of messages (a third of them execs, at most). */
+    private static final int RECEIVE_BATCH_READS = 16;
+
+    /** A command-line read asked for and not handed over yet; {@code pidfd} is the caller's to close. */
+    private record DeferredRead(int pid, long start, int execs, int pidfd) {
     }
 
     /** Where exec'd images are recorded by the kernel; without one, each exec is read from {@code /proc}. */
@@ -130,10 +169,32 @@ final class ProcEventApplier {
     }
 
     void apply(ProcEvent event) {
+        applying = true;
+        try {
+            applyEvent(event);
+        } finally {
+            applying = false;
+        }
+    }
+
+    /**
+     * Applies an exec; {@code exited} says that the process's exit is known already (received with it): then
+     * nothing is read of the process (no pidfd, no namespaces, no command line), as for one already reaped.
+     */
+    void applyExec(ProcEvent.Exec event, boolean exited) {
+        applying = true;
+        try {
+            exec(event, exited);
+        } finally {
+            applying = false;
+        }
+    }
+
+    private void applyEvent(ProcEvent event) {
         if (event instanceof ProcEvent.Fork fork) {
             fork(fork);
         } else if (event instanceof ProcEvent.Exec exec) {
-            exec(exec);
+            exec(exec, false);
         } else if (event instanceof ProcEvent.Exit exit) {
             if (exit.pid() == exit.tgid()) {
                 exits.incrementAndGet();
@@ -190,7 +251,7 @@ final class ProcEventApplier {
         }
     }
 
-    private void exec(ProcEvent.Exec e) {
+    private void exec(ProcEvent.Exec e, boolean exited) {
         execs.incrementAndGet();
         int pid = e.tgid();
         long at = clock.ticks(e.timestampNanos());
@@ -204,7 +265,7 @@ final class ProcEventApplier {
             images.refresh(); // written after the last look, before this message was sent
             image = images.take(pid, e.timestampNanos());
         }
-        if (image != null && execFromImage(pid, held, image)) {
+        if (image != null && execFromImage(pid, held, image, exited)) {
             return;
         }
         ProcessProbe.Capture c = probe.capture(pid, probe.usesPidfds());
@@ -256,7 +317,7 @@ final class ProcEventApplier {
      *
      * @return false when the table holds no running generation to apply it to and the process is gone
      */
-    private boolean execFromImage(int pid, ProcessRecord held, ExecImages.Image image) {
+    private boolean execFromImage(int pid, ProcessRecord held, ExecImages.Image image, boolean exited) {
         ProcessRecord target = held;
         if (target == null || !target.isLive()) {
             target = capture(pid, Origin.LATE, -1); // its fork was not seen: read the rest now
@@ -277,10 +338,11 @@ final class ProcEventApplier {
         // then the namespace readlinks below could only fail (two /proc path walks each) or, once the pid is
         // reused, read another process's; a reaped process's arguments are gone with it too. Held, the pidfd also
         // pins the pid for the readlinks and for the command-line read it is handed to.
-        int pidfd = probe.openPidfd(pid);
-        boolean reaped = pidfd < 0 && probe.usesPidfds();
-        // Two readlinks: a clone or unshare() into new namespaces shows here. Reaped: the namespaces of its fork.
-        long[] ns = reaped ? null : probe.namespaces(pid);
+        int pidfd = exited ? -1 : probe.openPidfd(pid);
+        boolean reaped = exited || pidfd < 0 && probe.usesPidfds();
+        // A clone or unshare() into new namespaces shows here (through the pidfd: never a later process's). Reaped:
+        // the namespaces of its fork.
+        long[] ns = reaped ? null : probe.namespaces(pid, pidfd);
         CommandLineState commandLine = commandLines == null ? CommandLineState.NOT_READ
                 : reaped ? CommandLineState.UNREADABLE : CommandLineState.PENDING;
         ProcessRecord stored = table.update(pid, target.startTime(), r -> withNamespaces(r.toBuilder(), ns).comm(comm)
@@ -504,15 +566,22 @@ final class ProcEventApplier {
     }
 
     private void submitCommandLine(ProcessRecord r, int pidfd) {
-        CommandLineReader reader = commandLines;
-        if (reader == null) {
+        if (commandLines == null) {
             if (pidfd >= 0) {
                 io.environguard.linux.nativeio.LinuxLibC.close(pidfd);
             }
             return;
         }
-        if (!reader.submit(r.pid(), r.startTime(), r.execs(), pidfd)) {
-            table.update(r.pid(), r.startTime(), x -> x.execs() == r.execs()
+        if (applying && deferred != null) {
+            deferred.add(new DeferredRead(r.pid(), r.startTime(), r.execs(), pidfd));
+            return;
+        }
+        submitNow(r.pid(), r.startTime(), r.execs(), pidfd);
+    }
+
+    private void submitNow(int pid, long start, int execs, int pidfd) {
+        if (!commandLines.submit(pid, start, execs, pidfd)) {
+            table.update(pid, start, x -> x.execs() == execs
                     && x.commandLineState() == CommandLineState.PENDING
                     ? x.toBuilder().commandLineState(CommandLineState.NOT_READ).build() : null);
         }
