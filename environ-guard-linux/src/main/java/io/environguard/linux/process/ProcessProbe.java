@@ -74,6 +74,7 @@ public final class ProcessProbe {
      * @return a probe using pidfds and {@code statx}
      */
     public static ProcessProbe host(Path procRoot, ContainerIds containers, BeforeOpen beforeOpen) {
+        Pidfds.holdOwnNamespaces(); // what namespaces() reads at each exec is then built once
         return new ProcessProbe(procRoot, NativeProcReads.INSTANCE, true, containers, beforeOpen);
     }
 
