@@ -43,7 +43,11 @@ final class ProcEventApplier {
     private ExecImages images;
     /** Command-line reads asked for while applying events and not yet handed to the reader (see {@link #deferCommandLines}). */
     private List<DeferredRead> deferred;
-    private boolean applying;
+    /**
+     * The thread applying an event now (under the feed's lock), or {@code null}. Only its reads are deferred: a
+     * source's {@link #capture} runs on its own thread, outside the lock, and submits at once.
+     */
+    private Thread applying;
 
     private final AtomicLong forks = new AtomicLong();
     private final AtomicLong execs = new AtomicLong();
@@ -169,11 +173,11 @@ final class ProcEventApplier {
     }
 
     void apply(ProcEvent event) {
-        applying = true;
+        applying = Thread.currentThread();
         try {
             applyEvent(event);
         } finally {
-            applying = false;
+            applying = null;
         }
     }
 
@@ -182,11 +186,11 @@ final class ProcEventApplier {
      * nothing is read of the process (no pidfd, no namespaces, no command line), as for one already reaped.
      */
     void applyExec(ProcEvent.Exec event, boolean exited) {
-        applying = true;
+        applying = Thread.currentThread();
         try {
             exec(event, exited);
         } finally {
-            applying = false;
+            applying = null;
         }
     }
 
@@ -572,7 +576,7 @@ final class ProcEventApplier {
             }
             return;
         }
-        if (applying && deferred != null) {
+        if (deferred != null && applying == Thread.currentThread()) {
             deferred.add(new DeferredRead(r.pid(), r.startTime(), r.execs(), pidfd));
             return;
         }
