@@ -86,8 +86,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private int receivedNext;
     /** Whether the last receive brought fewer messages than it had room for: the socket was empty then. */
     private boolean lastReceiveShort;
-    /** Deferred command-line reads handed over before the next receive once there are this many. */
-    private static final int FLUSH_AT = 16;
     private final AtomicLong messages = new AtomicLong();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
@@ -114,7 +112,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 settings.commandLineTimeout(), settings.commandLineThreads(), settings.maxStuckThreads(),
                 applier.commandLineResults());
         applier.commandLines(commandLines);
-        applier.deferCommandLines();
         this.execLog = execLog;
         this.execLogProblem = execLogProblem;
         if (execLog != null) {
@@ -299,7 +296,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                     // The last receive emptied the socket and all it brought is applied: what came since waits for
                     // the next wake-up (poll), instead of one more receive that usually finds nothing.
                     lastReceiveShort = false;
-                    applier.flushCommandLines();
                     return applied;
                 }
                 if (!applyNext()) {
@@ -347,18 +343,12 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 }
                 return 0;
             }
-            if (applier.deferredCommandLines() >= FLUSH_AT) {
-                applier.flushCommandLines();
-            }
             int n = socket.receive(received);
             lastReceiveShort = n > 0 && n < RECEIVE_BATCH;
             if (n > 0) {
                 receivedCount = n;
                 receivedNext = 0;
             } else if (n == -Errno.EAGAIN || n == 0) {
-                // Caught up: the reads these messages asked for go to the command-line reader together, one
-                // wake-up of its thread for the lot.
-                applier.flushCommandLines();
                 return NONE;
             } else if (n == -Errno.EINTR) {
                 continue;
@@ -496,7 +486,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 }
                 first = false;
                 stamp = applyNextStamped();
-                applier.flushCommandLines(); // the caller may wait for a command line it asked for
             } finally {
                 lock.unlock();
             }
@@ -650,7 +639,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
         commandLines.close();
         lock.lock();
         try {
-            applier.flushCommandLines(); // not read: their pidfds are closed
             socket.close();
             if (execLog != null) {
                 execLog.close();

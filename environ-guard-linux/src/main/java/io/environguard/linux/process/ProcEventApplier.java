@@ -41,13 +41,6 @@ final class ProcEventApplier {
     private final java.util.function.LongSupplier nanoTime;
     private CommandLineReader commandLines;
     private ExecImages images;
-    /** Command-line reads asked for while applying events and not yet handed to the reader (see {@link #deferCommandLines}). */
-    private List<DeferredRead> deferred;
-    /**
-     * The thread applying an event now (under the feed's lock), or {@code null}. Only its reads are deferred: a
-     * source's {@link #capture} runs on its own thread, outside the lock, and submits at once.
-     */
-    private Thread applying;
 
     private final AtomicLong forks = new AtomicLong();
     private final AtomicLong execs = new AtomicLong();
@@ -75,41 +68,6 @@ final class ProcEventApplier {
     /** Where command lines are read; without one, records keep {@code NOT_READ}. */
     void commandLines(CommandLineReader reader) {
         this.commandLines = reader;
-    }
-
-    /**
-     * Holds the command-line reads that applying events asks for until {@link #flushCommandLines}, so that the
-     * reader's thread is woken once for a batch of messages instead of once for each exec (a wake-up costs the
-     * reader and the feed more than most reads do: most processes of a burst have ended when their turn comes).
-     * The caller flushes before it releases the feed's lock and before it waits for new messages.
-     */
-    void deferCommandLines() {
-        if (deferred == null) {
-            deferred = new java.util.ArrayList<>(RECEIVE_BATCH_READS);
-        }
-    }
-
-    /** Hands the deferred command-line reads to the reader, in the order they were asked for. */
-    void flushCommandLines() {
-        if (deferred == null || deferred.isEmpty()) {
-            return;
-        }
-        for (DeferredRead d : deferred) {
-            submitNow(d.pid(), d.start(), d.execs(), d.pidfd());
-        }
-        deferred.clear();
-    }
-
-    /** Command-line reads deferred and not yet flushed. */
-    int deferredCommandLines() {
-        return deferred == null ? 0 : deferred.size();
-    }
-
-    /** Room for the reads of one received batch of messages (a third of them execs, at most). */
-    private static final int RECEIVE_BATCH_READS = 16;
-
-    /** A command-line read asked for and not handed over yet; {@code pidfd} is the caller's to close. */
-    private record DeferredRead(int pid, long start, int execs, int pidfd) {
     }
 
     /** Where exec'd images are recorded by the kernel; without one, each exec is read from {@code /proc}. */
@@ -172,29 +130,15 @@ final class ProcEventApplier {
         return derivedCorrected.get();
     }
 
-    void apply(ProcEvent event) {
-        applying = Thread.currentThread();
-        try {
-            applyEvent(event);
-        } finally {
-            applying = null;
-        }
-    }
-
     /**
      * Applies an exec; {@code exited} says that the process's exit is known already (received with it): then
      * nothing is read of the process (no pidfd, no namespaces, no command line), as for one already reaped.
      */
     void applyExec(ProcEvent.Exec event, boolean exited) {
-        applying = Thread.currentThread();
-        try {
-            exec(event, exited);
-        } finally {
-            applying = null;
-        }
+        exec(event, exited);
     }
 
-    private void applyEvent(ProcEvent event) {
+    void apply(ProcEvent event) {
         if (event instanceof ProcEvent.Fork fork) {
             fork(fork);
         } else if (event instanceof ProcEvent.Exec exec) {
@@ -570,22 +514,15 @@ final class ProcEventApplier {
     }
 
     private void submitCommandLine(ProcessRecord r, int pidfd) {
-        if (commandLines == null) {
+        CommandLineReader reader = commandLines;
+        if (reader == null) {
             if (pidfd >= 0) {
                 io.environguard.linux.nativeio.LinuxLibC.close(pidfd);
             }
             return;
         }
-        if (deferred != null && applying == Thread.currentThread()) {
-            deferred.add(new DeferredRead(r.pid(), r.startTime(), r.execs(), pidfd));
-            return;
-        }
-        submitNow(r.pid(), r.startTime(), r.execs(), pidfd);
-    }
-
-    private void submitNow(int pid, long start, int execs, int pidfd) {
-        if (!commandLines.submit(pid, start, execs, pidfd)) {
-            table.update(pid, start, x -> x.execs() == execs
+        if (!reader.submit(r.pid(), r.startTime(), r.execs(), pidfd)) {
+            table.update(r.pid(), r.startTime(), x -> x.execs() == r.execs()
                     && x.commandLineState() == CommandLineState.PENDING
                     ? x.toBuilder().commandLineState(CommandLineState.NOT_READ).build() : null);
         }

@@ -131,12 +131,12 @@ class ProcConnectorFeedKernelTest {
     }
 
     /**
-     * The feed hands a batch's command-line reads over together, when it has applied the batch: a process that
-     * runs on after a burst still has its arguments read, and no process of the burst is left waiting for a read
-     * that was never handed over (those that ended with their exec message are not read at all).
+     * After a burst of short processes (most of whose exits come in the same receive as their exec, and are then
+     * not read at all) a process that runs on still has its arguments read, and no process of the burst is left
+     * waiting for a read.
      */
     @Test
-    void aBurstsCommandLinesAreHandedOverAndNoneIsLeftPending() throws Exception {
+    void aProcessThatRunsOnAfterABurstHasItsCommandLineReadAndNoneIsLeftPending() throws Exception {
         startFeed(ProcessTableSettings.defaults());
         Process loop = start("sh", "-c", "read go; for i in $(seq 500); do /bin/true; done; exec sleep 119.25");
         long loopStart = startOf(loop);
