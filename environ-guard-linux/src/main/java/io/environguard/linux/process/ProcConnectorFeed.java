@@ -84,8 +84,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private final DatagramBatch received = new DatagramBatch(RECEIVE_BATCH, DATAGRAM_BYTES);
     private int receivedCount;
     private int receivedNext;
-    /** Whether the last receive brought fewer messages than it had room for: the socket was empty then. */
-    private boolean lastReceiveShort;
     private final AtomicLong messages = new AtomicLong();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
@@ -292,12 +290,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 if (applied == 0 && execLog != null) {
                     execLog.drain(); // an exec's image is written before its message
                 }
-                if (receivedNext == receivedCount && lastReceiveShort) {
-                    // The last receive emptied the socket and all it brought is applied: what came since waits for
-                    // the next wake-up (poll), instead of one more receive that usually finds nothing.
-                    lastReceiveShort = false;
-                    return applied;
-                }
                 if (!applyNext()) {
                     return applied;
                 }
@@ -344,7 +336,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 return 0;
             }
             int n = socket.receive(received);
-            lastReceiveShort = n > 0 && n < RECEIVE_BATCH;
             if (n > 0) {
                 receivedCount = n;
                 receivedNext = 0;
