@@ -281,11 +281,11 @@ final class ProcEventApplier {
         String exe = table.intern(mapped ? image.exe() : exeNowOf(pid, target.startTime()));
         long device = mapped ? image.device() : -1;
         long inode = mapped ? image.inode() : -1;
-        // The pidfd first: one cheap call that tells whether the process is still there. Under a burst of short
-        // processes most are reaped by the time their exec message is applied (the feed lets bursts gather), and
-        // then the namespace readlinks below could only fail (two /proc path walks each) or, once the pid is
-        // reused, read another process's; a reaped process's arguments are gone with it too. Held, the pidfd also
-        // pins the pid for the readlinks and for the command-line read it is handed to.
+        // Under a burst of short processes most have ended by the time their exec message is applied (the feed lets
+        // bursts gather): when the exit came in the same receive, nothing is read at all; else the pidfd first, one
+        // cheap call that tells whether the process is still there. A reaped process's namespaces and arguments are
+        // gone with it. Held, the pidfd names this process and no later one for the namespace reads (ioctls on it)
+        // and for the command-line read it is handed to.
         int pidfd = exited ? -1 : probe.openPidfd(pid);
         boolean reaped = exited || pidfd < 0 && probe.usesPidfds();
         // A clone or unshare() into new namespaces shows here (through the pidfd: never a later process's). Reaped:
