@@ -29,11 +29,6 @@ public final class Pidfds {
     /** {@code _IOWR(0xFF, 11, struct pidfd_info)} with the version-0 size. */
     static final long PIDFD_GET_INFO = (3L << 30) | ((long) PIDFD_INFO_SIZE_VER0 << 16) | (0xFFL << 8) | 11L;
 
-    /** {@code PIDFD_GET_MNT_NAMESPACE}, {@code _IO(0xFF, 3)} (6.11+): a descriptor of the process's mount namespace. */
-    public static final long PIDFD_GET_MNT_NAMESPACE = (0xFFL << 8) | 3L;
-    /** {@code PIDFD_GET_PID_NAMESPACE}, {@code _IO(0xFF, 5)} (6.11+): a descriptor of the process's pid namespace. */
-    public static final long PIDFD_GET_PID_NAMESPACE = (0xFFL << 8) | 5L;
-
     private final Memory buffer = new Memory(PIDFD_INFO_SIZE_VER0);
     private final Memory poll = new Memory(8);
     private int lastErrno;
@@ -105,42 +100,6 @@ public final class Pidfds {
                 creds ? buffer.getInt(32) : -1,
                 creds ? buffer.getInt(36) : -1,
                 cgroup ? buffer.getLong(8) : -1));
-    }
-
-    /**
-     * Opens the namespace of the process behind {@code pidfd} that {@code request} names
-     * ({@link #PIDFD_GET_MNT_NAMESPACE}, {@link #PIDFD_GET_PID_NAMESPACE}). Through the pidfd, not a {@code /proc}
-     * path: no path walk (a fresh process's {@code /proc/<pid>/ns} entries are built on first use) and never a later
-     * process that reused the pid. The namespace's inode ({@code statx} of the descriptor) is the number that
-     * {@code readlink /proc/<pid>/ns/...} prints.
-     *
-     * @return the new close-on-exec descriptor, or {@code -errno}: {@code ESRCH} once the process has exited,
-     *         {@code ENOTTY} or {@code EINVAL} before Linux 6.11, {@code EACCES} for a process this one may not trace
-     */
-    public static int namespace(int pidfd, long request) {
-        int fd = LinuxLibC.ioctl(pidfd, request, null);
-        return fd < 0 ? -LinuxLibC.errno() : fd;
-    }
-
-    /**
-     * Keeps this JVM's own mount and pid namespaces open, once per JVM (two {@code O_PATH} descriptors, never
-     * closed). The kernel builds a namespace's file (a dentry and an inode) when {@link #namespace} asks for it and
-     * frees it when the last descriptor closes; held open, the file of the namespaces most processes share with the
-     * guard is built once instead of at every exec.
-     *
-     * @return how many of the two are held (0 where {@code /proc/self/ns} cannot be opened)
-     */
-    public static int holdOwnNamespaces() {
-        return OwnNamespaces.HELD;
-    }
-
-    /** The holder: opened on first use, by the class loader's lock. */
-    private static final class OwnNamespaces {
-        static final int HELD = open("/proc/self/ns/mnt") + open("/proc/self/ns/pid");
-
-        private static int open(String link) {
-            return LinuxLibC.open(link, LinuxLibC.O_PATH | LinuxLibC.O_CLOEXEC, 0) >= 0 ? 1 : 0;
-        }
     }
 
     /** The errno of the last failed {@link #info} call, or 0. */

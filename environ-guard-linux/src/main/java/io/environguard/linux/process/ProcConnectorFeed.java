@@ -325,10 +325,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 messages.incrementAndGet();
                 ProcEvent event = received.truncated(i) ? null : ProcEventDecoder.decode(received.view(i),
                         received.length(i));
-                if (event instanceof ProcEvent.Exec exec) {
-                    applier.applyExec(exec, exitReceived(exec.tgid(), exec.timestampNanos(), i + 1));
-                    return event.timestampNanos();
-                }
                 if (event != null) {
                     applier.apply(event);
                     return event.timestampNanos();
@@ -355,22 +351,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
                 throw new IllegalStateException("receiving from the proc connector failed: " + Errno.describe(-n));
             }
         }
-    }
-
-    /**
-     * Whether a message received with the one being applied, after it ({@code from} on), is the exit of process
-     * {@code tgid} stamped after {@code afterNanos}: then the process that exec'd has ended already (an exit is
-     * queued before the process can be reaped, so before its pid can be reused and exec again), and nothing is
-     * left to read of it. Read in place, no message decoded.
-     */
-    private boolean exitReceived(int tgid, long afterNanos, int from) {
-        for (int j = from; j < receivedCount; j++) {
-            if (!received.truncated(j) && ProcEventDecoder.isExitOf(received.view(j), received.length(j), tgid,
-                    afterNanos)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void resync() {

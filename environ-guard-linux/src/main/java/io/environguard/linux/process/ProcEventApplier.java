@@ -16,9 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li><b>fork</b>: the child inherits its parent's record (exe, name, command line, uids, cgroup, namespaces)
  *       with a start time derived from the message's timestamp ({@link BootClock}).</li>
- *   <li><b>exec</b>: name and executable from the exec log ({@link ExecImages}) and the namespaces (read
- *       through a pidfd, only when its exit did not come with the exec message and a pidfd shows the process not
- *       yet reaped); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
+ *   <li><b>exec</b>: name and executable from the exec log ({@link ExecImages}) and the namespaces (two
+ *       readlinks, made only when a pidfd shows the process not yet reaped); without an image, the process is read again through the {@link ProcessProbe} (exe, name,
  *       exact start time, uids, cgroup, namespaces). Its command line is queued for the
  *       {@link CommandLineReader}. If it is already gone, its image is marked unknown rather than left as its
  *       parent's.</li>
@@ -130,19 +129,11 @@ final class ProcEventApplier {
         return derivedCorrected.get();
     }
 
-    /**
-     * Applies an exec; {@code exited} says that the process's exit is known already (received with it): then
-     * nothing is read of the process (no pidfd, no namespaces, no command line), as for one already reaped.
-     */
-    void applyExec(ProcEvent.Exec event, boolean exited) {
-        exec(event, exited);
-    }
-
     void apply(ProcEvent event) {
         if (event instanceof ProcEvent.Fork fork) {
             fork(fork);
         } else if (event instanceof ProcEvent.Exec exec) {
-            exec(exec, false);
+            exec(exec);
         } else if (event instanceof ProcEvent.Exit exit) {
             if (exit.pid() == exit.tgid()) {
                 exits.incrementAndGet();
@@ -199,7 +190,7 @@ final class ProcEventApplier {
         }
     }
 
-    private void exec(ProcEvent.Exec e, boolean exited) {
+    private void exec(ProcEvent.Exec e) {
         execs.incrementAndGet();
         int pid = e.tgid();
         long at = clock.ticks(e.timestampNanos());
@@ -213,7 +204,7 @@ final class ProcEventApplier {
             images.refresh(); // written after the last look, before this message was sent
             image = images.take(pid, e.timestampNanos());
         }
-        if (image != null && execFromImage(pid, held, image, exited)) {
+        if (image != null && execFromImage(pid, held, image)) {
             return;
         }
         ProcessProbe.Capture c = probe.capture(pid, probe.usesPidfds());
@@ -265,7 +256,7 @@ final class ProcEventApplier {
      *
      * @return false when the table holds no running generation to apply it to and the process is gone
      */
-    private boolean execFromImage(int pid, ProcessRecord held, ExecImages.Image image, boolean exited) {
+    private boolean execFromImage(int pid, ProcessRecord held, ExecImages.Image image) {
         ProcessRecord target = held;
         if (target == null || !target.isLive()) {
             target = capture(pid, Origin.LATE, -1); // its fork was not seen: read the rest now
@@ -281,16 +272,15 @@ final class ProcEventApplier {
         String exe = table.intern(mapped ? image.exe() : exeNowOf(pid, target.startTime()));
         long device = mapped ? image.device() : -1;
         long inode = mapped ? image.inode() : -1;
-        // Under a burst of short processes most have ended by the time their exec message is applied (the feed lets
-        // bursts gather): when the exit came in the same receive, nothing is read at all; else the pidfd first, one
-        // cheap call that tells whether the process is still there. A reaped process's namespaces and arguments are
-        // gone with it. Held, the pidfd names this process and no later one for the namespace reads (ioctls on it)
-        // and for the command-line read it is handed to.
-        int pidfd = exited ? -1 : probe.openPidfd(pid);
-        boolean reaped = exited || pidfd < 0 && probe.usesPidfds();
-        // A clone or unshare() into new namespaces shows here (through the pidfd: never a later process's). Reaped:
-        // the namespaces of its fork.
-        long[] ns = reaped ? null : probe.namespaces(pid, pidfd);
+        // The pidfd first: one cheap call that tells whether the process is still there. Under a burst of short
+        // processes most are reaped by the time their exec message is applied (the feed lets bursts gather), and
+        // then the namespace readlinks below could only fail (two /proc path walks each) or, once the pid is
+        // reused, read another process's; a reaped process's arguments are gone with it too. Held, the pidfd also
+        // pins the pid for the readlinks and for the command-line read it is handed to.
+        int pidfd = probe.openPidfd(pid);
+        boolean reaped = pidfd < 0 && probe.usesPidfds();
+        // Two readlinks: a clone or unshare() into new namespaces shows here. Reaped: the namespaces of its fork.
+        long[] ns = reaped ? null : probe.namespaces(pid);
         CommandLineState commandLine = commandLines == null ? CommandLineState.NOT_READ
                 : reaped ? CommandLineState.UNREADABLE : CommandLineState.PENDING;
         ProcessRecord stored = table.update(pid, target.startTime(), r -> withNamespaces(r.toBuilder(), ns).comm(comm)

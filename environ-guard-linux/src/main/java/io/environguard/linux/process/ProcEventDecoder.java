@@ -85,21 +85,6 @@ public final class ProcEventDecoder {
     }
 
     /**
-     * Whether the first {@code length} bytes of {@code datagram} are the exit of process {@code tgid} (its main
-     * thread) stamped after {@code afterNanos}; read in place, nothing allocated.
-     *
-     * @param datagram   a received proc connector datagram, netlink header first
-     * @param length     how many bytes were received
-     * @param tgid       the process
-     * @param afterNanos the moment the exit must come after ({@code CLOCK_MONOTONIC} nanoseconds)
-     * @return whether it is that exit
-     */
-    public static boolean isExitOf(ByteBuffer datagram, int length, int tgid, long afterNanos) {
-        return length >= DATA + 12 && datagram.getInt(EVENT) == PROC_EVENT_EXIT && datagram.getInt(DATA) == tgid
-                && datagram.getInt(DATA + 4) == tgid && datagram.getLong(ProcConnectorSocket.EVENT_TIMESTAMP) > afterNanos;
-    }
-
-    /**
      * The socket filter: passes every exec; forks only of processes ({@code child_pid == child_tgid}); exits,
      * renames and credential changes only of a process's main thread ({@code pid == tgid}); drops the rest
      * (threads, sid, ptrace, coredump messages). A JVM starting or ending a thread then costs the guard nothing.

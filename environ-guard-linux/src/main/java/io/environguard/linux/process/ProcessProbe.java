@@ -1,6 +1,5 @@
 package io.environguard.linux.process;
 
-import io.environguard.linux.nativeio.Errno;
 import io.environguard.linux.nativeio.FdInspector;
 import io.environguard.linux.nativeio.LinuxLibC;
 import io.environguard.linux.nativeio.PidfdInfo;
@@ -74,7 +73,6 @@ public final class ProcessProbe {
      * @return a probe using pidfds and {@code statx}
      */
     public static ProcessProbe host(Path procRoot, ContainerIds containers, BeforeOpen beforeOpen) {
-        Pidfds.holdOwnNamespaces(); // what namespaces() reads at each exec is then built once
         return new ProcessProbe(procRoot, NativeProcReads.INSTANCE, true, containers, beforeOpen);
     }
 
@@ -152,9 +150,8 @@ public final class ProcessProbe {
                     }
                 }
             }
-            long[] ns = namespacesNative(s, pidfd, dir);
-            long mnt = ns[0];
-            long pidNs = ns[1];
+            long mnt = namespaceNative(s, dir + "/ns/mnt");
+            long pidNs = namespaceNative(s, dir + "/ns/pid");
             long cgroupId = info == null ? -1 : info.cgroupId();
             String container = container(pid, dir, cgroupId);
             boolean verified = Pidfds.isAlive(pidfd);
@@ -228,53 +225,12 @@ public final class ProcessProbe {
      * @return {@code {mnt, pid}} inodes, each -1 when unreadable
      */
     public long[] namespaces(int pid) {
-        return namespaces(pid, -1);
-    }
-
-    /**
-     * As {@link #namespaces(int)}, through {@code pidfd} when one is given (and the kernel has the pidfd namespace
-     * ioctls, Linux 6.11+): no {@code /proc} path walk, and never a later process that reused the pid.
-     *
-     * @param pid   a process id
-     * @param pidfd a pidfd of it, or -1
-     * @return {@code {mnt, pid}} inodes, each -1 when unreadable (the process has exited, or is not ours to read)
-     */
-    public long[] namespaces(int pid, int pidfd) {
+        String dir = root + "/" + pid;
         if (nativeCalls) {
-            return namespacesNative(scratch.get(), pidfd, root + "/" + pid);
+            Scratch s = scratch.get();
+            return new long[] {namespaceNative(s, dir + "/ns/mnt"), namespaceNative(s, dir + "/ns/pid")};
         }
         return new long[] {namespacePortable(pid, "mnt"), namespacePortable(pid, "pid")};
-    }
-
-    /** Set once the kernel answered that it has no pidfd namespace ioctls: the readlinks from then on. */
-    private volatile boolean noNamespaceIoctls;
-
-    private long[] namespacesNative(Scratch s, int pidfd, String dir) {
-        if (pidfd >= 0 && !noNamespaceIoctls) {
-            long mnt = namespaceThrough(s, pidfd, Pidfds.PIDFD_GET_MNT_NAMESPACE);
-            if (mnt != NO_IOCTL) {
-                long pidNs = mnt == -1 ? -1 : namespaceThrough(s, pidfd, Pidfds.PIDFD_GET_PID_NAMESPACE);
-                return new long[] {mnt, pidNs == NO_IOCTL ? -1 : pidNs};
-            }
-            noNamespaceIoctls = true;
-        }
-        return new long[] {namespaceNative(s, dir + "/ns/mnt"), namespaceNative(s, dir + "/ns/pid")};
-    }
-
-    /** What {@link #namespaceThrough} answers on a kernel without the ioctl. */
-    private static final long NO_IOCTL = -2;
-
-    /** The inode of one namespace of the pidfd's process, -1 when it cannot be read, {@link #NO_IOCTL}. */
-    private static long namespaceThrough(Scratch s, int pidfd, long request) {
-        int fd = Pidfds.namespace(pidfd, request);
-        if (fd < 0) {
-            return fd == -Errno.ENOTTY || fd == -Errno.EINVAL ? NO_IOCTL : -1;
-        }
-        try {
-            return s.fds.stat(fd) == 0 ? s.fds.inode() : -1;
-        } finally {
-            LinuxLibC.close(fd);
-        }
     }
 
     /**

@@ -131,9 +131,8 @@ class ProcConnectorFeedKernelTest {
     }
 
     /**
-     * After a burst of short processes (most of whose exits come in the same receive as their exec, and are then
-     * not read at all) a process that runs on still has its arguments read, and no process of the burst is left
-     * waiting for a read.
+     * After a burst of short processes (most of which have ended by the time their exec message is applied) a
+     * process that runs on still has its arguments read, and no process of the burst is left waiting for a read.
      */
     @Test
     void aProcessThatRunsOnAfterABurstHasItsCommandLineReadAndNoneIsLeftPending() throws Exception {

@@ -63,36 +63,6 @@ class ProcEventDecoderTest {
                 ProcEventDecoder.decode(datagram(ProcEventDecoder.PROC_EVENT_GID, time, a, b, 5, 6), DATA + 16));
     }
 
-    /**
-     * The in-place exit check agrees with the decoder on every message: it holds exactly for a decoded exit of the
-     * process's main thread ({@code pid == tgid}) stamped after the moment, never for a thread's exit, another
-     * process's, an earlier one, another kind of message, or a cut one.
-     */
-    @Property(tries = 500)
-    void anExitOfTheProcessIsToldInPlaceExactlyAsTheDecoderReadsIt(
-            @ForAll("kinds") int what, @ForAll @IntRange(min = 1, max = 4_194_304) int asked,
-            @ForAll boolean ofThatProcess, @ForAll boolean ofItsMainThread,
-            @ForAll @IntRange(min = 0, max = 1_000) int time, @ForAll @IntRange(min = 0, max = 1_000) int after,
-            @ForAll @IntRange(min = 0, max = 24) int cut) {
-        int tgid = ofThatProcess ? asked : asked + 1;
-        int pid = ofItsMainThread ? tgid : tgid + 7;
-        ByteBuffer b = what == ProcEventDecoder.PROC_EVENT_COMM
-                ? datagram(what, time, new int[] {pid, tgid}, new byte[16])
-                : datagram(what, time, pid, tgid, 0, 17, 1, 1);
-        int length = DATA + 24 - cut;
-        ProcEvent decoded = ProcEventDecoder.decode(b, length);
-        boolean expected = decoded instanceof ProcEvent.Exit e && e.pid() == asked && e.tgid() == asked
-                && e.timestampNanos() > after;
-        assertEquals(expected, ProcEventDecoder.isExitOf(b, length, asked, after));
-    }
-
-    @net.jqwik.api.Provide
-    net.jqwik.api.Arbitrary<Integer> kinds() {
-        return net.jqwik.api.Arbitraries.of(ProcEventDecoder.PROC_EVENT_FORK, ProcEventDecoder.PROC_EVENT_EXEC,
-                ProcEventDecoder.PROC_EVENT_EXIT, ProcEventDecoder.PROC_EVENT_COMM, ProcEventDecoder.PROC_EVENT_UID,
-                ProcEventDecoder.PROC_EVENT_GID, 0x100, 0x80, 0);
-    }
-
     @Example
     void aRenameCarriesItsNameUpToTheFirstNul() {
         byte[] comm = new byte[16];
