@@ -130,6 +130,44 @@ class ProcConnectorFeedKernelTest {
                 table.ancestors(one).subList(0, 1), "lineage: the loop's shell first");
     }
 
+    /**
+     * After a burst of short processes (most of which have ended by the time their exec message is applied) a
+     * process that runs on still has its arguments read, and no process of the burst is left waiting for a read.
+     */
+    @Test
+    void aProcessThatRunsOnAfterABurstHasItsCommandLineReadAndNoneIsLeftPending() throws Exception {
+        startFeed(ProcessTableSettings.defaults());
+        Process loop = start("sh", "-c", "read go; for i in $(seq 500); do /bin/true; done; exec sleep 119.25");
+        long loopStart = startOf(loop);
+        loop.getOutputStream().write('\n');
+        loop.getOutputStream().flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        ProcessRecord sleeper = null;
+        while (System.nanoTime() < deadline) {
+            assertTrue(feed.catchUp(TimeUnit.SECONDS.toNanos(5)));
+            sleeper = table.find((int) loop.pid(), loopStart);
+            if (sleeper != null && "sleep".equals(sleeper.comm())
+                    && sleeper.commandLineState() != ProcessRecord.CommandLineState.PENDING) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        assertNotNull(sleeper, "the loop's process");
+        assertEquals(ProcessRecord.CommandLineState.READ, sleeper.commandLineState(), sleeper::toString);
+        assertEquals(List.of("sleep", "119.25"), sleeper.commandLine());
+        ProcessRecord shell = sleeper;
+        List<ProcessRecord> trues = childrenOf(shell).stream().filter(r -> "true".equals(r.comm())).toList();
+        assertEquals(500, trues.size(), "every /bin/true of the loop is in the table");
+        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<ProcessRecord> pending = trues;
+        while (!pending.isEmpty() && System.nanoTime() < waitUntil) {
+            Thread.sleep(20);
+            pending = childrenOf(shell).stream().filter(r -> "true".equals(r.comm())
+                    && r.commandLineState() == ProcessRecord.CommandLineState.PENDING).toList();
+        }
+        assertEquals(List.of(), pending, "reads asked for and never handed over (or never finished)");
+    }
+
     private static long startOf(Process p) throws IOException {
         String stat = Files.readString(PROC.resolve(p.pid() + "/stat"));
         return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
