@@ -88,10 +88,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong resyncs = new AtomicLong();
     private final AtomicLong catchUpTimeouts = new AtomicLong();
-    /** Times the feed's thread was woken from poll by a message (the sender paid for the wake-up). */
-    private final AtomicLong wakeups = new AtomicLong();
-    /** Times it looked on its own timer inside a burst, without waiting in poll. */
-    private final AtomicLong timedLooks = new AtomicLong();
     private final AtomicLong lateCaptures = new AtomicLong();
     private volatile boolean resyncNeeded;
     private volatile Throwable failure;
@@ -236,44 +232,27 @@ public final class ProcConnectorFeed implements ProcessFeed {
         long lastTick = System.nanoTime();
         lastClockRefresh = lastTick;
         try {
-            boolean busy = false;
             while (!closed) {
-                boolean readable = busy;
-                if (!busy) {
-                    int ready = poll.await((int) TICK_MILLIS);
-                    if (ready == -Errno.EINTR) {
-                        continue;
-                    }
-                    if (ready < 0) {
-                        throw new IllegalStateException("poll on the proc connector failed: " + Errno.describe(-ready));
-                    }
-                    if (poll.ready(1) != 0) {
-                        return;
-                    }
-                    readable = poll.ready(0) != 0;
-                    if (readable) {
-                        wakeups.incrementAndGet();
-                    }
-                } else {
-                    timedLooks.incrementAndGet();
+                int ready = poll.await((int) TICK_MILLIS);
+                if (ready == -Errno.EINTR) {
+                    continue;
                 }
-                if (readable) {
+                if (ready < 0) {
+                    throw new IllegalStateException("poll on the proc connector failed: " + Errno.describe(-ready));
+                }
+                if (poll.ready(1) != 0) {
+                    return;
+                }
+                if (poll.ready(0) != 0 && drainAll() > 0) {
                     // Process events come in bursts (a build starting hundreds of processes, a shell loop). Inside
-                    // one (messages found now and by a wake-up shortly before), the thread stops waiting in poll and
-                    // looks again every BATCH_WINDOW on its own timer until a look finds nothing: a thread waiting
-                    // in poll is woken by the process that sent the message, which on a VM costs that process an
-                    // inter-processor interrupt per wake-up (measured with a C listener on a /bin/true loop: 1.08x
-                    // wall time when woken once per window, 1.05x on a timer). A source that needs the table current
-                    // applies what is pending itself (catchUp); a process after a quiet spell is applied at once,
-                    // so its command line is read while it still runs.
+                    // one (messages found now and by a wake-up shortly before), let the next ones gather for a
+                    // moment instead of waking for each: wake-ups, not messages, are most of the feed's cost. A
+                    // source that needs the table current applies what is pending itself (catchUp); a process
+                    // after a quiet spell is applied at once, so its command line is read while it still runs.
                     long now = System.nanoTime();
-                    if (drainAll() > 0) {
-                        busy = busy || now - lastBatch < BURST_GAP_NANOS;
-                        lastBatch = now;
-                    } else {
-                        busy = false;
-                    }
-                    if (busy) {
+                    boolean burst = now - lastBatch < BURST_GAP_NANOS;
+                    lastBatch = now;
+                    if (burst) {
                         LockSupport.parkNanos(BATCH_WINDOW_NANOS);
                     }
                 }
@@ -422,8 +401,6 @@ public final class ProcConnectorFeed implements ProcessFeed {
         m.put("process_table_late_captures", lateCaptures.get());
         m.put("process_table_execs_unnamed", applier.execsMissed());
         m.put("process_table_catch_up_timeouts", catchUpTimeouts.get());
-        m.put("process_table_feed_wakeups", wakeups.get());
-        m.put("process_table_feed_timed_looks", timedLooks.get());
         m.put("exec_log_images", execLog == null ? 0 : applier.imagesUsed());
         m.put("exec_log_records_lost", execLog == null ? 0 : execLog.lost());
         m.put("exec_log_execs_recorded", execLog == null ? 0 : execLog.images());

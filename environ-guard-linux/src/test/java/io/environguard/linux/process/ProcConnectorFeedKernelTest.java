@@ -168,45 +168,6 @@ class ProcConnectorFeedKernelTest {
         assertEquals(List.of(), pending, "reads asked for and never handed over (or never finished)");
     }
 
-    /**
-     * Inside a burst the feed's thread looks on its own timer instead of waiting in poll, so the processes of the
-     * burst do not pay for a wake-up of the feed each (an inter-processor interrupt on a VM): over 2,000
-     * {@code /bin/true} in a loop, the thread is woken by a message a few times and looks by itself hundreds of
-     * times. Waking once per window, as before, made the two counts about equal. Every process is still applied.
-     */
-    @Test
-    void aBurstIsReadOnTheFeedsOwnTimerNotByAWakeUpPerWindow() throws Exception {
-        startFeed(ProcessTableSettings.defaults());
-        Process loop = start("sh", "-c", "read go; for i in $(seq 2000); do /bin/true; done; exec sleep 119.5");
-        long loopStart = startOf(loop);
-        Thread.sleep(200); // the start's own messages settle
-        Map<String, Long> before = feed.metrics();
-        loop.getOutputStream().write('\n');
-        loop.getOutputStream().flush();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        ProcessRecord shell = null;
-        while (System.nanoTime() < deadline) {
-            Thread.sleep(50); // not catchUp: the feed's thread alone applies the burst
-            shell = table.find((int) loop.pid(), loopStart);
-            if (shell != null && "sleep".equals(shell.comm())) {
-                break;
-            }
-        }
-        Map<String, Long> after = feed.metrics();
-        long wakeups = after.get("process_table_feed_wakeups") - before.get("process_table_feed_wakeups");
-        long looks = after.get("process_table_feed_timed_looks") - before.get("process_table_feed_timed_looks");
-        System.out.printf("process table feed over 2,000 /bin/true: %d wake-ups from poll, %d timed looks (load %s)%n",
-                wakeups, looks, Files.readString(PROC.resolve("loadavg")).trim());
-        assertNotNull(shell, "the loop's process");
-        assertEquals("sleep", shell.comm(), shell::toString);
-        ProcessRecord loopShell = shell;
-        assertEquals(2000, childrenOf(loopShell).stream().filter(r -> "true".equals(r.comm())).count(),
-                "every /bin/true of the loop is in the table");
-        assertTrue(looks >= 100, "the burst was read on the feed's timer: " + looks + " looks, " + wakeups + " wake-ups");
-        assertTrue(wakeups * 4 < looks, "wake-ups from poll inside a burst: " + wakeups + " against " + looks
-                + " timed looks");
-    }
-
     private static long startOf(Process p) throws IOException {
         String stat = Files.readString(PROC.resolve(p.pid() + "/stat"));
         return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
