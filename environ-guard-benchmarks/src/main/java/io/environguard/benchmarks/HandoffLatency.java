@@ -33,6 +33,10 @@ public final class HandoffLatency {
         long spacingNanos = Long.parseLong(args[1]) * 1000;
         int chain = Integer.parseInt(args[2]);
         boolean busyAfter = args.length > 3 && args[3].equals("busy");
+        if (count < 1 || spacingNanos < 0 || chain < 1) {
+            System.err.println("HandoffLatency: COUNT and CHAIN must be at least 1, SPACING_US at least 0");
+            System.exit(2);
+        }
         List<BlockingQueue<long[]>> queues = new ArrayList<>();
         for (int i = 0; i <= chain; i++) {
             queues.add(new ArrayBlockingQueue<>(16));

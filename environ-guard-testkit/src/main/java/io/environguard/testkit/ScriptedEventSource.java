@@ -13,7 +13,9 @@ import io.environguard.spi.EventSourceProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -97,9 +99,9 @@ public final class ScriptedEventSource implements EventSourceProvider {
     private volatile AccessListener listener;
     private volatile Thread replayer;
     private volatile String failure;
-    private final java.util.Map<String, Long> metrics = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> metrics = new ConcurrentHashMap<>();
     /** What {@link EventSource#ancestorsOf} answers, by pid; set by the test as a process table would learn it. */
-    private final java.util.Map<Integer, List<Ancestor>> lineages = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, List<Ancestor>> lineages = new ConcurrentHashMap<>();
 
     private ScriptedEventSource(List<Step> script) {
         this.script = List.copyOf(script);
@@ -165,8 +167,8 @@ public final class ScriptedEventSource implements EventSourceProvider {
             }
 
             @Override
-            public java.util.Map<String, Long> metrics() {
-                return java.util.Map.copyOf(metrics);
+            public Map<String, Long> metrics() {
+                return Map.copyOf(metrics);
             }
 
             @Override
@@ -269,7 +271,7 @@ public final class ScriptedEventSource implements EventSourceProvider {
         lineages.put(pid, List.copyOf(ancestors));
     }
 
-        private AccessListener requireStarted() {
+    private AccessListener requireStarted() {
         AccessListener l = listener;
         if (l == null) {
             throw new IllegalStateException("the source has not been started by a guard");
